@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import { type LogLevel } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { toErrorBody } from './common/filters/all-exceptions.filter';
+import { createValidationPipe } from './common/pipes/validation.pipe';
+import type { AppConfig } from './config/app-config';
+import { buildOpenApiDocument } from './openapi';
+
+const NEST_LEVELS: Record<string, LogLevel[] | false> = {
+  silent: false,
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The one place that builds the app: main.ts, the e2e tests and the benchmarks all call it. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            redact: {
+              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["idempotency-key"]', '*.password'],
+              censor: '[REDACTED]',
+            },
+          },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: NEST_LEVELS[config.logLevel] ?? NEST_LEVELS.info,
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  // Browser clients send Content-Type: application/json on body-less POSTs: an empty body is no body.
+  const defaultJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    return defaultJson(req, text, done);
+  });
+
+  // Errors Fastify raises before a route runs (body too large, bad JSON) get the contract's body too.
+  fastify.setErrorHandler((err, request, reply) => {
+    const { body, headers } = toErrorBody(err);
+    if (body.statusCode >= 500) request.log.error({ err }, 'unhandled error');
+    for (const [k, v] of Object.entries(headers ?? {})) void reply.header(k, v);
+    void reply.status(body.statusCode).send(body);
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        frameAncestors: ["'none'"],
+        // The API is also served over plain http on localhost; upgrading would break Swagger UI there.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: ['Content-Disposition', 'X-Total-Count', 'Retry-After', 'X-Request-Id'],
+    credentials: false,
+    maxAge: 600,
+  });
+
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+
+  const document = buildOpenApiDocument(app, config.version);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+
+  await app.init();
+  await fastify.ready();
+  // Keep a handle for tests that need the adapter host (e.g. to inspect routes).
+  app.get(HttpAdapterHost);
+  return app;
+}

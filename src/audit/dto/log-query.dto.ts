@@ -1,0 +1,69 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { PageQueryDto } from '../../common/pagination';
+
+export class LogQueryDto extends PageQueryDto {
+  /** From this time (YYYY-MM-DD or ISO-8601). */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
+  from?: string;
+
+  /** Up to this time; a bare date includes that whole UTC day. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
+  to?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  event_type?: string;
+
+  /** `true` or `false`. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  success?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  actor_user_id?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  target_user_id?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(30)
+  actor_username?: string;
+}
+
+export class AuditLogDto {
+  id!: number;
+  created_at!: string;
+  event_type!: string;
+  action!: string;
+  success!: boolean;
+  status_code!: number | null;
+  message!: string | null;
+  http_method!: string | null;
+  path!: string | null;
+  ip_address!: string | null;
+  user_agent!: string | null;
+  actor_user_id!: number | null;
+  actor_username!: string | null;
+  target_user_id!: number | null;
+  /** JSON text with secrets removed. */
+  metadata_json!: string | null;
+}
+
+export class AuditLogPageDto {
+  total!: number;
+  offset!: number;
+  limit!: number;
+  logs!: AuditLogDto[];
+}

@@ -1,0 +1,31 @@
+import { ForbiddenError, UnauthorizedError } from '../common/errors/app-error';
+
+export class InvalidCredentialsError extends UnauthorizedError {
+  constructor() {
+    super('Invalid user name or password.', 'INVALID_CREDENTIALS');
+  }
+}
+
+export class AccountInactiveError extends ForbiddenError {
+  constructor(status: string) {
+    super(`This account is ${status.toLowerCase()}.`, 'ACCOUNT_INACTIVE');
+  }
+}
+
+export class InvalidTokenError extends UnauthorizedError {
+  constructor(message = 'The token is not valid.') {
+    super(message, 'INVALID_TOKEN');
+  }
+}
+
+export class TokenRevokedError extends UnauthorizedError {
+  constructor() {
+    super('The token has been revoked; log in again.', 'TOKEN_REVOKED');
+  }
+}
+
+export class TokenReusedError extends UnauthorizedError {
+  constructor() {
+    super('This refresh token was already used; the session has been ended for your safety. Log in again.', 'TOKEN_REUSED');
+  }
+}

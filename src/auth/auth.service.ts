@@ -1,0 +1,338 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditEvent } from '../audit/audit-events';
+import { type AuditEntry, AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { type AppError, BadRequestError } from '../common/errors/app-error';
+import type { RequestMeta } from '../common/http/request-meta';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { TransactionRunner } from '../database/transaction-runner';
+import type { UserEntity } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import {
+  AccountInactiveError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  TokenRevokedError,
+  TokenReusedError,
+} from './auth.errors';
+import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/auth.dto';
+import { PasswordHasher } from './password-hasher';
+import type { Principal, TokenClaims } from './principal';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+import { sha256, TokenService } from './token.service';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+const actorOf = (p: { id: number; userName: string }) => ({ id: p.id, userName: p.userName });
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenService,
+    private readonly sessions: SessionsService,
+    private readonly sessionsRepo: SessionsRepository,
+    private readonly audit: AuditService,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async register(dto: RegisterDto, meta: RequestMeta): Promise<UserEntity> {
+    const passwordHash = await this.hasher.hash(dto.password);
+    return this.tx.run(async (m) => {
+      const user = await this.users.create({ userName: dto.user_name, passwordHash, email: dto.email ?? null }, m);
+      await this.audit.record(
+        {
+          event: AuditEvent.USER_REGISTER,
+          action: 'register',
+          success: true,
+          statusCode: 201,
+          actor: actorOf(user),
+          targetUserId: user.id,
+          request: meta,
+        },
+        m,
+      );
+      return user;
+    });
+  }
+
+  /** Checks the password (same work for an unknown name) and the account status. */
+  private async checkCredentials(dto: LoginDto, meta: RequestMeta, action: string): Promise<UserEntity> {
+    const user = await this.users.findByUserName(dto.user_name);
+    const ok = await this.hasher.verify(dto.password, user?.passwordHash ?? null);
+    if (!user || !ok) {
+      return this.refuse(new InvalidCredentialsError(), {
+        event: AuditEvent.LOGIN_FAILURE,
+        action,
+        actor: user ? actorOf(user) : { id: null, userName: dto.user_name.slice(0, 30) },
+        targetUserId: user?.id ?? null,
+        metadata: { reason: user ? 'WRONG_PASSWORD' : 'UNKNOWN_USER' },
+        request: meta,
+      });
+    }
+    if (user.status !== 'ACTIVE') {
+      return this.refuse(new AccountInactiveError(user.status), {
+        event: AuditEvent.LOGIN_FAILURE,
+        action,
+        actor: actorOf(user),
+        targetUserId: user.id,
+        metadata: { reason: `ACCOUNT_${user.status}` },
+        request: meta,
+      });
+    }
+    return user;
+  }
+
+  async login(dto: LoginDto, meta: RequestMeta): Promise<TokenPair> {
+    const user = await this.checkCredentials(dto, meta, 'login');
+    return this.tx.run(async (m) => {
+      const pair = await this.openSession(user, m);
+      await this.recordLogin(user, 'login', meta, m);
+      return pair;
+    });
+  }
+
+  /** Older clients' POST /authentication: one fresh access token, its own session. */
+  async legacyAuthenticate(dto: LoginDto, meta: RequestMeta): Promise<string> {
+    const user = await this.checkCredentials(dto, meta, 'authentication');
+    return this.tx.run(async (m) => {
+      const now = this.clock.now();
+      const sessionId = randomUUID();
+      await this.sessionsRepo.insertSession(
+        { id: sessionId, userId: user.id, createdAt: now, expiresAt: this.sessionExpiry(now), revokedAt: null, revokeReason: null },
+        m,
+      );
+      const access = await this.tokens.signAccess(user.id, sessionId, true, now);
+      await this.recordLogin(user, 'authentication', meta, m);
+      return access.token;
+    });
+  }
+
+  private sessionExpiry(now: Date): Date {
+    const ttl = Math.max(this.config.auth.refreshTtlSeconds, this.config.auth.accessTtlSeconds);
+    return new Date(now.getTime() + ttl * 1000);
+  }
+
+  private async openSession(user: UserEntity, m: EntityManager): Promise<TokenPair> {
+    const now = this.clock.now();
+    const sessionId = randomUUID();
+    await this.sessionsRepo.insertSession(
+      { id: sessionId, userId: user.id, createdAt: now, expiresAt: this.sessionExpiry(now), revokedAt: null, revokeReason: null },
+      m,
+    );
+    const access = await this.tokens.signAccess(user.id, sessionId, true, now);
+    const refresh = await this.tokens.signRefresh(user.id, sessionId, now);
+    await this.sessionsRepo.insertRefreshToken(
+      { id: refresh.jti, sessionId, parentId: null, tokenHash: sha256(refresh.token), spentAt: null, expiresAt: refresh.expiresAt, createdAt: now },
+      m,
+    );
+    return { accessToken: access.token, refreshToken: refresh.token, expiresIn: this.tokens.accessTtlSeconds };
+  }
+
+  private recordLogin(user: UserEntity, action: string, meta: RequestMeta, m: EntityManager): Promise<void> {
+    return this.audit.record(
+      { event: AuditEvent.LOGIN_SUCCESS, action, success: true, statusCode: 200, actor: actorOf(user), targetUserId: user.id, request: meta },
+      m,
+    );
+  }
+
+  /** Loads the caller for a verified token: the session must be live and the account active. */
+  async resolvePrincipal(claims: TokenClaims, token: string): Promise<Principal> {
+    if (
+      typeof claims.sub !== 'number' ||
+      (claims.typ !== 'access' && claims.typ !== 'refresh') ||
+      typeof claims.sid !== 'string' ||
+      typeof claims.jti !== 'string'
+    ) {
+      throw new InvalidTokenError();
+    }
+    const found = await this.sessionsRepo.findSessionWithUser(claims.sid);
+    if (!found || found.user.id !== claims.sub) throw new InvalidTokenError();
+    const now = this.clock.now();
+    if (found.session.revokedAt !== null || found.session.expiresAt.getTime() <= now.getTime()) {
+      throw new TokenRevokedError();
+    }
+    if (found.user.status !== 'ACTIVE') throw new AccountInactiveError(found.user.status);
+    const fresh =
+      claims.typ === 'access' && claims.fresh === true && typeof claims.fresh_exp === 'number' && claims.fresh_exp * 1000 > now.getTime();
+    return {
+      id: found.user.id,
+      userName: found.user.userName,
+      role: found.user.role,
+      status: found.user.status,
+      sessionId: claims.sid,
+      tokenType: claims.typ,
+      jti: claims.jti,
+      fresh,
+      token,
+    };
+  }
+
+  /**
+   * Rotation: every call returns a new refresh token. Using a token marks its parent spent; a spent
+   * token presented again ends the whole session (family) and is refused.
+   */
+  async refresh(p: Principal, meta: RequestMeta): Promise<TokenPair> {
+    const row = await this.sessionsRepo.findRefreshToken(p.jti);
+    if (!row || row.sessionId !== p.sessionId || row.tokenHash !== sha256(p.token)) throw new InvalidTokenError();
+    const outcome = await this.tx.run(async (m): Promise<TokenPair | 'reused'> => {
+      const now = this.clock.now();
+      const current = await this.sessionsRepo.findRefreshToken(p.jti, m);
+      if (!current) throw new InvalidTokenError();
+      if (current.spentAt !== null) {
+        await this.sessions.revokeSession(p.sessionId, 'REFRESH_TOKEN_REUSE', m);
+        await this.audit.record(
+          {
+            event: AuditEvent.TOKEN_REUSE_DETECTED,
+            action: 'refresh',
+            success: false,
+            statusCode: 401,
+            message: 'spent refresh token presented; session revoked',
+            actor: actorOf(p),
+            targetUserId: p.id,
+            metadata: { session_id: p.sessionId, token_id: p.jti },
+            request: meta,
+          },
+          m,
+        );
+        return 'reused';
+      }
+      if (current.parentId) await this.sessionsRepo.markSpent(current.parentId, now, m);
+      const access = await this.tokens.signAccess(p.id, p.sessionId, false, now);
+      const refresh = await this.tokens.signRefresh(p.id, p.sessionId, now);
+      await this.sessionsRepo.insertRefreshToken(
+        {
+          id: refresh.jti,
+          sessionId: p.sessionId,
+          parentId: current.id,
+          tokenHash: sha256(refresh.token),
+          spentAt: null,
+          expiresAt: refresh.expiresAt,
+          createdAt: now,
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          event: AuditEvent.TOKEN_REFRESH,
+          action: 'refresh',
+          success: true,
+          statusCode: 200,
+          actor: actorOf(p),
+          targetUserId: p.id,
+          metadata: { session_id: p.sessionId },
+          request: meta,
+        },
+        m,
+      );
+      return { accessToken: access.token, refreshToken: refresh.token, expiresIn: this.tokens.accessTtlSeconds };
+    });
+    if (outcome === 'reused') {
+      const err = new TokenReusedError();
+      err.audited = true;
+      throw err;
+    }
+    return outcome;
+  }
+
+  /** Ends the caller's session: its access tokens and refresh tokens all stop working. */
+  async logout(p: Principal, meta: RequestMeta): Promise<void> {
+    await this.tx.run(async (m) => {
+      await this.sessions.revokeSession(p.sessionId, p.tokenType === 'refresh' ? 'LOGOUT_REFRESH' : 'LOGOUT', m);
+      await this.audit.record(
+        {
+          event: AuditEvent.LOGOUT,
+          action: p.tokenType === 'refresh' ? 'logout_refresh' : 'logout',
+          success: true,
+          statusCode: 200,
+          actor: actorOf(p),
+          targetUserId: p.id,
+          metadata: { session_id: p.sessionId },
+          request: meta,
+        },
+        m,
+      );
+    });
+  }
+
+  /** Step-up: a new fresh access token in the same session, after a password check. */
+  async freshen(p: Principal, password: string, meta: RequestMeta): Promise<{ accessToken: string; expiresIn: number }> {
+    const user = await this.users.getById(p.id);
+    if (!(await this.hasher.verify(password, user.passwordHash))) {
+      await this.refuse(new InvalidCredentialsError(), {
+        event: AuditEvent.FRESH_LOGIN,
+        action: 'auth fresh',
+        actor: actorOf(p),
+        targetUserId: p.id,
+        metadata: { reason: 'WRONG_PASSWORD' },
+        request: meta,
+      });
+    }
+    const access = await this.tokens.signAccess(p.id, p.sessionId, true, this.clock.now());
+    await this.audit.record({
+      event: AuditEvent.FRESH_LOGIN,
+      action: 'auth fresh',
+      success: true,
+      statusCode: 200,
+      actor: actorOf(p),
+      targetUserId: p.id,
+      request: meta,
+    });
+    return { accessToken: access.token, expiresIn: this.tokens.accessTtlSeconds };
+  }
+
+  /** Changes the password and ends every other session of the user. */
+  async changePassword(p: Principal, dto: ChangePasswordDto, meta: RequestMeta): Promise<void> {
+    const user = await this.users.getById(p.id);
+    if (!(await this.hasher.verify(dto.current_password, user.passwordHash))) {
+      await this.refuse(new InvalidCredentialsError(), {
+        event: AuditEvent.PASSWORD_CHANGE,
+        action: 'change password',
+        actor: actorOf(p),
+        targetUserId: p.id,
+        metadata: { reason: 'WRONG_CURRENT_PASSWORD' },
+        request: meta,
+      });
+    }
+    if (dto.new_password === dto.current_password) {
+      throw new BadRequestError('The new password must differ from the current one.', 'VALIDATION_FAILED', [
+        { field: 'new_password', message: 'must differ from current_password' },
+      ]);
+    }
+    const hash = await this.hasher.hash(dto.new_password);
+    await this.tx.run(async (m) => {
+      await this.users.setPasswordHash(p.id, hash, m);
+      const revoked = await this.sessions.revokeAllForUser(p.id, 'PASSWORD_CHANGE', m, p.sessionId);
+      await this.audit.record(
+        {
+          event: AuditEvent.PASSWORD_CHANGE,
+          action: 'change password',
+          success: true,
+          statusCode: 200,
+          actor: actorOf(p),
+          targetUserId: p.id,
+          metadata: { other_sessions_revoked: revoked },
+          request: meta,
+        },
+        m,
+      );
+    });
+  }
+
+  /** Writes the refusal's audit row, marks the error as audited and throws it. */
+  private async refuse(error: AppError, entry: Omit<AuditEntry, 'success' | 'statusCode' | 'message'>): Promise<never> {
+    await this.audit.record({ ...entry, success: false, statusCode: error.statusCode, message: error.message });
+    error.audited = true;
+    throw error;
+  }
+}

@@ -1,0 +1,40 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { AppError, UnauthorizedError } from '../common/errors/app-error';
+import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
+import type { Principal } from './principal';
+
+/** Global: every route needs a valid access token unless it says @Public() (or takes a refresh token). */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    await super.canActivate(context);
+    const policy = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, targets) ?? {};
+    const wanted = policy.token ?? 'access';
+    const user = context.switchToHttp().getRequest<{ user: Principal }>().user;
+    if (user.tokenType !== wanted) {
+      throw new UnauthorizedError(`This route needs ${wanted === 'access' ? 'an access' : 'a refresh'} token.`, 'WRONG_TOKEN_TYPE');
+    }
+    return true;
+  }
+
+  override handleRequest<TUser = Principal>(err: unknown, user: unknown, info: unknown): TUser {
+    if (err instanceof AppError) throw err;
+    if (err) throw new UnauthorizedError('The token is not valid.', 'INVALID_TOKEN');
+    if (!user) {
+      const name = info instanceof Error ? info.name : '';
+      if (name === 'TokenExpiredError') throw new UnauthorizedError('The token has expired.', 'TOKEN_EXPIRED');
+      const msg = info instanceof Error ? info.message : '';
+      if (msg === 'No auth token') throw new UnauthorizedError('Authentication is required: send a Bearer token.');
+      throw new UnauthorizedError('The token is not valid.', 'INVALID_TOKEN');
+    }
+    return user as TUser;
+  }
+}

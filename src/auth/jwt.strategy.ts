@@ -1,0 +1,33 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { AuthService } from './auth.service';
+import type { Principal, TokenClaims } from './principal';
+import { JWT_ALGORITHM } from './token.service';
+
+interface BearerRequest {
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Verifies signature (HS256 only) and expiry, then loads session and user from the database. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly auth: AuthService,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.auth.jwtSecret,
+      algorithms: [JWT_ALGORITHM],
+      ignoreExpiration: false,
+      passReqToCallback: true,
+    });
+  }
+
+  async validate(req: BearerRequest, claims: TokenClaims): Promise<Principal> {
+    const token = ExtractJwt.fromAuthHeaderAsBearerToken()(req as never) ?? '';
+    return this.auth.resolvePrincipal(claims, token);
+  }
+}

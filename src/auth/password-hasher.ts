@@ -1,0 +1,25 @@
+import { Inject, Injectable } from '@nestjs/common';
+import * as bcrypt from 'bcrypt';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+
+/** bcrypt with the configured cost; also answers "wrong user" in the same time as "wrong password". */
+@Injectable()
+export class PasswordHasher {
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  hash(password: string): Promise<string> {
+    return bcrypt.hash(password, this.config.auth.bcryptRounds);
+  }
+
+  /** Compares against `hash`, or against a dummy hash of the same cost when there is no user. */
+  async verify(password: string, hash: string | null): Promise<boolean> {
+    if (hash === null) {
+      this.dummyHash ??= bcrypt.hash('timing-equaliser-not-a-password', this.config.auth.bcryptRounds);
+      await bcrypt.compare(password, await this.dummyHash);
+      return false;
+    }
+    return bcrypt.compare(password, hash);
+  }
+}

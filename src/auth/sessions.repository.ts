@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, IsNull } from 'typeorm';
+import { UserEntity } from '../users/user.entity';
+import { AuthSessionEntity } from './auth-session.entity';
+import { RefreshTokenEntity } from './refresh-token.entity';
+
+export interface SessionWithUser {
+  session: AuthSessionEntity;
+  user: UserEntity;
+}
+
+@Injectable()
+export class SessionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private m(m?: EntityManager): EntityManager {
+    return m ?? this.dataSource.manager;
+  }
+
+  async insertSession(row: AuthSessionEntity, m?: EntityManager): Promise<void> {
+    await this.m(m).getRepository(AuthSessionEntity).insert(row);
+  }
+
+  /** The session and its user in one query: what every authenticated request checks. */
+  async findSessionWithUser(sessionId: string): Promise<SessionWithUser | null> {
+    const session = await this.m()
+      .getRepository(AuthSessionEntity)
+      .createQueryBuilder('s')
+      .innerJoinAndSelect('s.user', 'u')
+      .where('s.id = :id', { id: sessionId })
+      .getOne();
+    if (!session?.user) return null;
+    return { session, user: session.user };
+  }
+
+  /** Revokes one session if still live; returns whether this call revoked it. */
+  async revokeSession(sessionId: string, reason: string, at: Date, m?: EntityManager): Promise<boolean> {
+    const res = await this.m(m)
+      .getRepository(AuthSessionEntity)
+      .update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: at, revokeReason: reason });
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** Revokes every live session of a user, except `keepSessionId`; returns how many. */
+  async revokeUserSessions(
+    userId: number,
+    reason: string,
+    at: Date,
+    keepSessionId: string | null,
+    m?: EntityManager,
+  ): Promise<number> {
+    const qb = this.m(m)
+      .createQueryBuilder()
+      .update(AuthSessionEntity)
+      .set({ revokedAt: at, revokeReason: reason })
+      .where('user_id = :userId', { userId })
+      .andWhere('revoked_at IS NULL');
+    if (keepSessionId) qb.andWhere('id <> :keep', { keep: keepSessionId });
+    const res = await qb.execute();
+    return res.affected ?? 0;
+  }
+
+  async insertRefreshToken(row: RefreshTokenEntity, m?: EntityManager): Promise<void> {
+    await this.m(m).getRepository(RefreshTokenEntity).insert(row);
+  }
+
+  findRefreshToken(id: string, m?: EntityManager): Promise<RefreshTokenEntity | null> {
+    return this.m(m).getRepository(RefreshTokenEntity).findOne({ where: { id } });
+  }
+
+  /** Marks a token spent once (compare-and-set); true when this call did it. */
+  async markSpent(id: string, at: Date, m?: EntityManager): Promise<boolean> {
+    const res = await this.m(m).getRepository(RefreshTokenEntity).update({ id, spentAt: IsNull() }, { spentAt: at });
+    return (res.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { Clock } from './clock';
+import { AllExceptionsFilter } from './filters/all-exceptions.filter';
+import { PagingInterceptor } from './interceptors/paging.interceptor';
+
+@Global()
+@Module({
+  providers: [
+    Clock,
+    { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    { provide: APP_INTERCEPTOR, useClass: PagingInterceptor },
+  ],
+  exports: [Clock],
+})
+export class CommonModule {}

@@ -1,0 +1,75 @@
+/**
+ * Domain errors: services throw these (never HttpException); the global filter turns them into the
+ * contract's error body `{error, code, statusCode, details?}`.
+ */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  /** Set when the service already wrote the audit row for this refusal (the interceptor then skips it). */
+  audited = false;
+
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorDetail[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationFailedError extends AppError {
+  constructor(details: ErrorDetail[], message = 'The request is not valid.') {
+    super(400, 'VALIDATION_FAILED', message, details);
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string, code = 'BAD_REQUEST', details?: ErrorDetail[]) {
+    super(400, code, message, details);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Authentication is required.', code = 'UNAUTHORIZED') {
+    super(401, code, message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'You are not allowed to do this.', code = 'FORBIDDEN') {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found.', code = 'NOT_FOUND') {
+    super(404, code, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'CONFLICT') {
+    super(409, code, message);
+  }
+}
+
+export class BusinessRuleError extends AppError {
+  constructor(code: string, message: string, details?: ErrorDetail[]) {
+    super(422, code, message, details);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    const s = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(429, 'RATE_LIMITED', `Too many requests. Try again in ${s} second${s === 1 ? '' : 's'}.`, undefined, {
+      'Retry-After': String(s),
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+
+/** Who/where a request came from, for audit rows; plain data so services stay HTTP-free. */
+export interface RequestMeta {
+  method: string | null;
+  path: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+interface RawRequest {
+  id?: string;
+  method?: string;
+  url?: string;
+  ip?: string;
+  routeOptions?: { url?: string };
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+export function requestMetaOf(req: RawRequest | undefined): RequestMeta {
+  const ua = req?.headers?.['user-agent'];
+  const url = req?.url ?? null;
+  return {
+    method: req?.method ?? null,
+    path: url === null ? null : url.split('?')[0].slice(0, 500),
+    ip: req?.ip ?? null,
+    userAgent: typeof ua === 'string' ? ua.slice(0, 500) : null,
+    requestId: req?.id ?? null,
+  };
+}
+
+export const NO_REQUEST: RequestMeta = { method: null, path: null, ip: null, userAgent: null, requestId: null };
+
+export const ReqMeta = createParamDecorator((_d: unknown, ctx: ExecutionContext): RequestMeta =>
+  requestMetaOf(ctx.switchToHttp().getRequest<RawRequest>()),
+);

@@ -1,0 +1,21 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { map, type Observable } from 'rxjs';
+import { Paged } from '../pagination';
+
+/** Lists are plain arrays on the wire; their total travels in the X-Total-Count header. */
+@Injectable()
+export class PagingInterceptor implements NestInterceptor {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(
+      map((value: unknown) => {
+        if (!(value instanceof Paged)) return value;
+        const res: unknown = context.switchToHttp().getResponse();
+        this.adapterHost.httpAdapter.setHeader(res, 'X-Total-Count', String(value.total));
+        return value.items;
+      }),
+    );
+  }
+}

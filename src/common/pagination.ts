@@ -1,0 +1,37 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+/** `limit` (1–200, default 50) and `offset` (default 0), shared by every list route. */
+export class PageQueryDto {
+  /** Page size, 1–200. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  /** Rows to skip. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export function toPage(q: PageQueryDto): Page {
+  return { limit: q.limit ?? 50, offset: q.offset ?? 0 };
+}
+
+/** A page of rows plus the total; the paging interceptor sends `items` as the array and `total` as X-Total-Count. */
+export class Paged<T> {
+  constructor(
+    readonly items: T[],
+    readonly total: number,
+  ) {}
+}

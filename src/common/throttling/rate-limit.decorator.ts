@@ -1,0 +1,10 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const RATE_LIMIT_GROUP = 'rate-limit:group';
+
+/** Named limits: each group is counted per client IP and per user name (or user). */
+export const RATE_LIMIT_GROUPS = ['login', 'register', 'refresh'] as const;
+export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
+
+/** Puts a route under one named limit group. */
+export const RateLimit = (group: RateLimitGroup): MethodDecorator => SetMetadata(RATE_LIMIT_GROUP, group);

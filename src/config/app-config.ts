@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** The one place that reads process.env (ormconfig.ts goes through here too). */
+
+export type DbType = 'sqlite' | 'mysql';
+
+export interface DatabaseConfig {
+  type: DbType;
+  /** SQLite file path, or ':memory:'. */
+  sqlitePath: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  name: string;
+  migrationsRun: boolean;
+  logging: boolean;
+}
+
+export interface AuthConfig {
+  jwtSecret: string;
+  accessTtlSeconds: number;
+  freshTtlSeconds: number;
+  refreshTtlSeconds: number;
+  bcryptRounds: number;
+}
+
+export interface RateLimitConfig {
+  /** Window for the login, registration and refresh limits, in seconds. */
+  authTtlSeconds: number;
+  loginLimit: number;
+  registerLimit: number;
+  refreshLimit: number;
+  redisUrl: string | null;
+}
+
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+  logLevel: string;
+  trustProxy: boolean;
+  db: DatabaseConfig;
+  auth: AuthConfig;
+  rateLimit: RateLimitConfig;
+  adminBootstrap: { userName: string; password: string } | null;
+  version: string;
+  /** Warnings to print once the logger is up (e.g. the development JWT secret). */
+  warnings: string[];
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export const DEFAULT_JWT_SECRET = 'change-me-dev-secret-do-not-use-in-production';
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, key: string, fallback: string): string {
+  const v = env[key];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${key} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${key} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+}
+
+function parseDatabaseUrl(url: string): Partial<DatabaseConfig> & { type: DbType } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a valid URL');
+  }
+  const scheme = u.protocol.replace(/:$/, '');
+  if (scheme === 'sqlite') {
+    const p = decodeURIComponent(u.host + u.pathname);
+    return { type: 'sqlite', sqlitePath: p === '' ? ':memory:' : p };
+  }
+  if (scheme === 'mysql' || scheme === 'mariadb') {
+    return {
+      type: 'mysql',
+      host: u.hostname || '127.0.0.1',
+      port: u.port ? Number(u.port) : 3306,
+      user: decodeURIComponent(u.username || 'root'),
+      password: decodeURIComponent(u.password),
+      name: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'exchange',
+    };
+  }
+  throw new ConfigError(`DATABASE_URL scheme must be mysql:// or sqlite://, got "${scheme}"`);
+}
+
+function readVersion(): string {
+  // package.json sits two levels above both src/config and dist/src/config.
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    const p = resolve(__dirname, rel);
+    if (existsSync(p)) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pkg = require(p) as { version?: string; name?: string };
+      if (pkg.name === 'exchange-rate-api') return pkg.version ?? '0.0.0';
+    }
+  }
+  return '0.0.0';
+}
+
+export function loadConfig(env: Env): AppConfig {
+  const nodeEnvRaw = str(env, 'NODE_ENV', 'development');
+  if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
+    throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnvRaw}"`);
+  }
+  const nodeEnv = nodeEnvRaw as AppConfig['nodeEnv'];
+  const warnings: string[] = [];
+
+  const jwtSecret = str(env, 'JWT_SECRET_KEY', '');
+  if (nodeEnv === 'production') {
+    if (jwtSecret === '' || jwtSecret === DEFAULT_JWT_SECRET) {
+      throw new ConfigError('JWT_SECRET_KEY must be set to a private value in production (it is missing or the default)');
+    }
+    if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET_KEY must be at least 32 characters in production');
+  } else if (jwtSecret === '' || jwtSecret === DEFAULT_JWT_SECRET) {
+    warnings.push('JWT_SECRET_KEY is not set: using the development default; never do this in production');
+  }
+
+  const dbTypeRaw = str(env, 'DB_TYPE', 'sqlite');
+  if (dbTypeRaw !== 'sqlite' && dbTypeRaw !== 'mysql') {
+    throw new ConfigError(`DB_TYPE must be sqlite or mysql, got "${dbTypeRaw}"`);
+  }
+  let db: DatabaseConfig = {
+    type: dbTypeRaw,
+    sqlitePath: str(env, 'SQLITE_PATH', 'data/exchange.sqlite'),
+    host: str(env, 'DB_HOST', '127.0.0.1'),
+    port: int(env, 'DB_PORT', 3306, 1, 65535),
+    user: str(env, 'DB_USER', 'root'),
+    password: env.DB_PASSWORD ?? '',
+    name: str(env, 'DB_NAME', 'exchange'),
+    migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
+    logging: bool(env, 'DB_LOGGING', false),
+  };
+  const url = str(env, 'DATABASE_URL', '');
+  if (url !== '') db = { ...db, ...parseDatabaseUrl(url) };
+
+  const corsOrigins = str(env, 'CORS_ORIGINS', 'http://localhost:3000,http://127.0.0.1:3000')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+  const adminUser = str(env, 'ADMIN_USER_NAME', '');
+  const adminPassword = str(env, 'ADMIN_PASSWORD', '');
+  if ((adminUser === '') !== (adminPassword === '')) {
+    throw new ConfigError('ADMIN_USER_NAME and ADMIN_PASSWORD must be set together');
+  }
+
+  return {
+    nodeEnv,
+    host: str(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 5000, 0, 65535),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 50 * 1024 * 1024),
+    corsOrigins,
+    logLevel: str(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    db,
+    auth: {
+      jwtSecret: jwtSecret === '' ? DEFAULT_JWT_SECRET : jwtSecret,
+      accessTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 10, 24 * 3600),
+      freshTtlSeconds: int(env, 'FRESH_TOKEN_TTL_SECONDS', 5 * 60, 0, 24 * 3600),
+      refreshTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),
+      bcryptRounds: int(env, 'BCRYPT_ROUNDS', 12, 4, 15),
+    },
+    rateLimit: {
+      authTtlSeconds: int(env, 'AUTH_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+      loginLimit: int(env, 'LOGIN_RATE_LIMIT', 5, 1, 100000),
+      registerLimit: int(env, 'REGISTER_RATE_LIMIT', 5, 1, 100000),
+      refreshLimit: int(env, 'REFRESH_RATE_LIMIT', 5, 1, 100000),
+      redisUrl: str(env, 'REDIS_URL', '') || null,
+    },
+    adminBootstrap: adminUser === '' ? null : { userName: adminUser, password: adminPassword },
+    version: readVersion(),
+    warnings,
+  };
+}
+
+/** Loads `.env` (when present) into the process environment, then validates it. */
+export function loadConfigFromProcess(): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return loadConfig(process.env);
+}

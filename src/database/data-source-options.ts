@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/app-config';
+import { ENTITIES } from './entities';
+
+/** Where the compiled (dist) or source (ts-jest/swc) migrations of a dialect live. */
+export function migrationsGlob(type: DatabaseConfig['type']): string {
+  // This file is src/database (sources) or dist/src/database (build): migrations/ is two levels up.
+  return join(__dirname, '..', '..', 'migrations', type, '*.{js,ts}').replace(/\\/g, '/');
+}
+
+/** One pure function builds the DataSource options for the app, the CLI and the tests. */
+export function buildDataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: [migrationsGlob(db.type)],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    migrationsRun: false,
+    logging: db.logging,
+  };
+  if (db.type === 'sqlite') {
+    if (db.sqlitePath !== ':memory:') mkdirSync(dirname(db.sqlitePath), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: db.sqlitePath,
+      enableWAL: db.sqlitePath !== ':memory:',
+      timeout: 10_000,
+      prepareDatabase: (conn: { pragma(sql: string): unknown }) => {
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 10000');
+        conn.pragma('synchronous = NORMAL');
+      },
+    };
+  }
+  return {
+    ...common,
+    type: 'mariadb',
+    host: db.host,
+    port: db.port,
+    username: db.user,
+    password: db.password,
+    database: db.name,
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: false,
+    extra: { connectionLimit: 20 },
+  };
+}

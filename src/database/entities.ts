@@ -1,0 +1,8 @@
+import { AuditLogEntity } from '../audit/audit-log.entity';
+import { AuthSessionEntity } from '../auth/auth-session.entity';
+import { RefreshTokenEntity } from '../auth/refresh-token.entity';
+import { UserPreferencesEntity } from '../users/user-preferences.entity';
+import { UserEntity } from '../users/user.entity';
+
+/** Every entity, for the app, the TypeORM CLI (ormconfig.ts) and the migration generator. */
+export const ENTITIES = [UserEntity, UserPreferencesEntity, AuthSessionEntity, RefreshTokenEntity, AuditLogEntity];

@@ -1,0 +1,75 @@
+import { Body, Controller, Get, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { AuditEvent } from '../audit/audit-events';
+import { Audit } from '../audit/audit.decorator';
+import { Auth, CurrentUser } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
+import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
+import { Paged, toPage } from '../common/pagination';
+import { IdParam } from '../common/pipes/id-param';
+import { AdminUserQueryDto, type RoleChangedDto, SetRoleDto, SetStatusDto, type StatusChangedDto } from './dto/admin-users.dto';
+import { type PreferencesDto, type PreferencesUpdatedDto, UpdatePreferencesDto } from './dto/preferences.dto';
+import type { UserResponseDto } from './dto/user.dto';
+import { toPreferences, toUserResponse } from './user.mapper';
+import { UsersService } from './users.service';
+
+@ApiTags('admin')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(private readonly users: UsersService) {}
+
+  /** All users, newest first; filters `status`, `role`, `q`; total in X-Total-Count. */
+  @Get()
+  @Auth({ roles: ['ADMIN'] })
+  async list(@Query() q: AdminUserQueryDto): Promise<Paged<UserResponseDto>> {
+    const { rows, total } = await this.users.list({ status: q.status, role: q.role, q: q.q }, toPage(q));
+    return new Paged(rows.map(toUserResponse), total);
+  }
+
+  /** Suspend, ban or reactivate a user; a non-active user's sessions are revoked at once. Not on yourself. */
+  @Put(':id/status')
+  @Auth({ roles: ['ADMIN'], fresh: true })
+  @Audit(AuditEvent.ADMIN_USER_STATUS_CHANGE)
+  async setStatus(
+    @CurrentUser() admin: Principal,
+    @IdParam() id: number,
+    @Body() dto: SetStatusDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<StatusChangedDto> {
+    const user = await this.users.setStatus(admin, id, dto.status, meta);
+    return { message: `User status set to ${user.status}`, id: user.id, status: user.status };
+  }
+
+  /** Promote or demote a user. Not on yourself; the last admin cannot be demoted (422 LAST_ADMIN). */
+  @Put(':id/role')
+  @Auth({ roles: ['ADMIN'], fresh: true })
+  @Audit(AuditEvent.ADMIN_USER_ROLE_CHANGE)
+  async setRole(
+    @CurrentUser() admin: Principal,
+    @IdParam() id: number,
+    @Body() dto: SetRoleDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<RoleChangedDto> {
+    const user = await this.users.setRole(admin, id, dto.role, meta);
+    return { message: `User role set to ${user.role}`, id: user.id, role: user.role };
+  }
+
+  @Get(':id/preferences')
+  @Auth({ roles: ['ADMIN'] })
+  async getPreferences(@IdParam() id: number): Promise<PreferencesDto> {
+    return toPreferences(await this.users.getPreferences(id));
+  }
+
+  @Put(':id/preferences')
+  @Auth({ roles: ['ADMIN'], fresh: true })
+  @Audit(AuditEvent.ADMIN_PREFERENCES_UPDATE)
+  async updatePreferences(
+    @CurrentUser() admin: Principal,
+    @IdParam() id: number,
+    @Body() dto: UpdatePreferencesDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<PreferencesUpdatedDto> {
+    const saved = await this.users.updatePreferences(admin, id, dto, meta);
+    return { message: 'Preferences updated', ...toPreferences(saved) };
+  }
+}

@@ -1,0 +1,44 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CreatedAtColumn, DateTimeColumn, UpdatedAtColumn } from '../database/columns';
+
+export const ROLES = ['USER', 'ADMIN'] as const;
+export type Role = (typeof ROLES)[number];
+export const STATUSES = ['ACTIVE', 'SUSPENDED', 'BANNED'] as const;
+export type UserStatus = (typeof STATUSES)[number];
+
+@Entity({ name: 'users' })
+export class UserEntity {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id!: number;
+
+  @Column({ type: 'varchar', length: 30, name: 'user_name' })
+  userName!: string;
+
+  /** Lower-cased user name: uniqueness must not depend on the dialect's collation. */
+  @Index('uq_users_user_name_key', { unique: true })
+  @Column({ type: 'varchar', length: 30, name: 'user_name_key' })
+  userNameKey!: string;
+
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email!: string | null;
+
+  @Column({ type: 'varchar', length: 100, name: 'password_hash' })
+  passwordHash!: string;
+
+  @Index('ix_users_role')
+  @Column({ type: 'varchar', length: 16, default: 'USER' })
+  role!: Role;
+
+  @Index('ix_users_status')
+  @Column({ type: 'varchar', length: 16, default: 'ACTIVE' })
+  status!: UserStatus;
+
+  @DateTimeColumn({ name: 'password_changed_at', nullable: true })
+  passwordChangedAt!: Date | null;
+
+  @CreatedAtColumn()
+  createdAt!: Date;
+
+  @UpdatedAtColumn()
+  updatedAt!: Date;
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Page } from '../common/pagination';
+import { UserPreferencesEntity } from './user-preferences.entity';
+import { type Role, UserEntity, type UserStatus } from './user.entity';
+
+export interface UserFilter {
+  status?: UserStatus;
+  role?: Role;
+  /** Substring of the user name or e-mail. */
+  q?: string;
+}
+
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private users(m?: EntityManager) {
+    return (m ?? this.dataSource.manager).getRepository(UserEntity);
+  }
+
+  private prefs(m?: EntityManager) {
+    return (m ?? this.dataSource.manager).getRepository(UserPreferencesEntity);
+  }
+
+  findById(id: number, m?: EntityManager): Promise<UserEntity | null> {
+    return this.users(m).findOne({ where: { id } });
+  }
+
+  findByNameKey(key: string, m?: EntityManager): Promise<UserEntity | null> {
+    return this.users(m).findOne({ where: { userNameKey: key } });
+  }
+
+  async insert(user: Omit<UserEntity, 'id'>, m?: EntityManager): Promise<UserEntity> {
+    const res = await this.users(m).insert(user);
+    const id = Number((res.identifiers[0] as { id: number | string }).id);
+    return { ...user, id };
+  }
+
+  async update(id: number, patch: Partial<Omit<UserEntity, 'id'>>, m?: EntityManager): Promise<void> {
+    await this.users(m).update({ id }, patch);
+  }
+
+  countAdmins(m?: EntityManager): Promise<number> {
+    return this.users(m).count({ where: { role: 'ADMIN' } });
+  }
+
+  /** Locks the admin rows (MySQL) so two concurrent demotions cannot both see "another admin left". */
+  async lockAdminIds(m: EntityManager): Promise<number[]> {
+    const qb = m.getRepository(UserEntity).createQueryBuilder('u').select('u.id', 'id').where('u.role = :r', { r: 'ADMIN' });
+    if (m.connection.options.type !== 'better-sqlite3') qb.setLock('pessimistic_write');
+    const rows = await qb.getRawMany<{ id: number | string }>();
+    return rows.map((r) => Number(r.id));
+  }
+
+  async search(f: UserFilter, page: Page): Promise<{ rows: UserEntity[]; total: number }> {
+    const qb = this.users().createQueryBuilder('u');
+    if (f.status) qb.andWhere('u.status = :status', { status: f.status });
+    if (f.role) qb.andWhere('u.role = :role', { role: f.role });
+    if (f.q) {
+      // '!' as the LIKE escape: a backslash literal is read differently by MySQL and SQLite.
+      const like = `%${f.q.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+      qb.andWhere("(u.user_name_key LIKE :like ESCAPE '!' OR LOWER(u.email) LIKE :like ESCAPE '!')", { like });
+    }
+    qb.orderBy('u.created_at', 'DESC').addOrderBy('u.id', 'DESC').take(page.limit).skip(page.offset);
+    const [rows, total] = await qb.getManyAndCount();
+    return { rows, total };
+  }
+
+  findPreferences(userId: number, m?: EntityManager): Promise<UserPreferencesEntity | null> {
+    return this.prefs(m).findOne({ where: { userId } });
+  }
+
+  /** Inserts the row unless it exists (a concurrent first read may have created it). */
+  async insertPreferencesIfMissing(row: UserPreferencesEntity, m?: EntityManager): Promise<void> {
+    await this.prefs(m).createQueryBuilder().insert().values(row).orIgnore().execute();
+  }
+
+  async savePreferences(row: UserPreferencesEntity, m?: EntityManager): Promise<void> {
+    await this.prefs(m).save(row);
+  }
+}

@@ -1,0 +1,195 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditEvent } from '../audit/audit-events';
+import { type AuditActor, AuditService } from '../audit/audit.service';
+import { SessionsService } from '../auth/sessions.service';
+import { Clock } from '../common/clock';
+import { TransactionRunner } from '../database/transaction-runner';
+import { isUniqueViolation } from '../common/errors/db-errors';
+import type { RequestMeta } from '../common/http/request-meta';
+import type { Page } from '../common/pagination';
+import type { PreferencesDto, UpdatePreferencesDto } from './dto/preferences.dto';
+import { type UserFilter, UsersRepository } from './users.repository';
+import { LastAdminError, SelfModificationError, UserNameTakenError, UserNotFoundError } from './users.errors';
+import type { UserPreferencesEntity } from './user-preferences.entity';
+import type { Role, UserEntity, UserStatus } from './user.entity';
+
+export interface NewUser {
+  userName: string;
+  passwordHash: string;
+  email?: string | null;
+  role?: Role;
+}
+
+export const DEFAULT_PREFERENCES: PreferencesDto = { default_range_hours: 72, default_bucket: 'hour' };
+
+export function userNameKey(userName: string): string {
+  return userName.toLowerCase();
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly repo: UsersRepository,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Inserts a user; a taken name (also under a concurrent insert) is USER_NAME_TAKEN. */
+  async create(input: NewUser, m?: EntityManager): Promise<UserEntity> {
+    const now = this.clock.now();
+    try {
+      const row: Omit<UserEntity, 'id'> = {
+          userName: input.userName,
+          userNameKey: userNameKey(input.userName),
+          email: input.email ?? null,
+          passwordHash: input.passwordHash,
+          role: input.role ?? 'USER',
+          status: 'ACTIVE',
+          passwordChangedAt: null,
+          createdAt: now,
+          updatedAt: now,
+      };
+      return await this.tx.within(m, (tm) => this.repo.insert(row, tm));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new UserNameTakenError();
+      throw err;
+    }
+  }
+
+  findByUserName(userName: string, m?: EntityManager): Promise<UserEntity | null> {
+    return this.repo.findByNameKey(userNameKey(userName), m);
+  }
+
+  async getById(id: number, m?: EntityManager): Promise<UserEntity> {
+    const user = await this.repo.findById(id, m);
+    if (!user) throw new UserNotFoundError();
+    return user;
+  }
+
+  async setPasswordHash(id: number, passwordHash: string, m?: EntityManager): Promise<void> {
+    const now = this.clock.now();
+    await this.repo.update(id, { passwordHash, passwordChangedAt: now, updatedAt: now }, m);
+  }
+
+  /** Makes a user an active admin with a new password (the admin:create CLI). */
+  async promoteToAdmin(id: number, passwordHash: string, m: EntityManager): Promise<void> {
+    const now = this.clock.now();
+    await this.repo.update(id, { role: 'ADMIN', status: 'ACTIVE', passwordHash, passwordChangedAt: now, updatedAt: now }, m);
+  }
+
+  countAdmins(): Promise<number> {
+    return this.repo.countAdmins();
+  }
+
+  list(filter: UserFilter, page: Page): Promise<{ rows: UserEntity[]; total: number }> {
+    return this.repo.search(filter, page);
+  }
+
+  async setStatus(actor: AuditActor & { id: number }, targetId: number, status: UserStatus, meta: RequestMeta): Promise<UserEntity> {
+    if (actor.id === targetId) throw new SelfModificationError('status');
+    return this.tx.run(async (m) => {
+      const user = await this.getById(targetId, m);
+      const previous = user.status;
+      await this.repo.update(targetId, { status, updatedAt: this.clock.now() }, m);
+      const revoked = status === 'ACTIVE' ? 0 : await this.sessions.revokeAllForUser(targetId, `STATUS_${status}`, m);
+      await this.audit.record(
+        {
+          event: AuditEvent.ADMIN_USER_STATUS_CHANGE,
+          action: 'set user status',
+          success: true,
+          statusCode: 200,
+          message: `status ${previous} -> ${status}`,
+          actor,
+          targetUserId: targetId,
+          metadata: { previous_status: previous, status, sessions_revoked: revoked },
+          request: meta,
+        },
+        m,
+      );
+      return { ...user, status };
+    });
+  }
+
+  async setRole(actor: AuditActor & { id: number }, targetId: number, role: Role, meta: RequestMeta): Promise<UserEntity> {
+    if (actor.id === targetId) throw new SelfModificationError('role');
+    return this.tx.run(async (m) => {
+      const user = await this.getById(targetId, m);
+      if (user.role === 'ADMIN' && role !== 'ADMIN') {
+        const admins = await this.repo.lockAdminIds(m);
+        if (admins.filter((id) => id !== targetId).length === 0) throw new LastAdminError();
+      }
+      await this.repo.update(targetId, { role, updatedAt: this.clock.now() }, m);
+      await this.audit.record(
+        {
+          event: AuditEvent.ADMIN_USER_ROLE_CHANGE,
+          action: 'set user role',
+          success: true,
+          statusCode: 200,
+          message: `role ${user.role} -> ${role}`,
+          actor,
+          targetUserId: targetId,
+          metadata: { previous_role: user.role, role },
+          request: meta,
+        },
+        m,
+      );
+      return { ...user, role };
+    });
+  }
+
+  /** The user's preferences; the row is created with the defaults on first read. */
+  async getPreferences(userId: number, m?: EntityManager): Promise<UserPreferencesEntity> {
+    const found = await this.repo.findPreferences(userId, m);
+    if (found) return found;
+    await this.getById(userId, m);
+    const row = {
+      userId,
+      defaultRangeHours: DEFAULT_PREFERENCES.default_range_hours,
+      defaultBucket: DEFAULT_PREFERENCES.default_bucket,
+      updatedAt: this.clock.now(),
+    };
+    await this.tx.within(m, (tm) => this.repo.insertPreferencesIfMissing(row, tm));
+    const created = await this.repo.findPreferences(userId, m);
+    if (!created) throw new UserNotFoundError();
+    return created;
+  }
+
+  async updatePreferences(
+    actor: AuditActor & { id: number },
+    userId: number,
+    patch: UpdatePreferencesDto,
+    meta: RequestMeta,
+  ): Promise<UserPreferencesEntity> {
+    return this.tx.run(async (m) => {
+      const current = await this.getPreferences(userId, m);
+      const next: UserPreferencesEntity = {
+        userId,
+        defaultRangeHours: patch.default_range_hours ?? current.defaultRangeHours,
+        defaultBucket: patch.default_bucket ?? current.defaultBucket,
+        updatedAt: this.clock.now(),
+      };
+      await this.repo.savePreferences(next, m);
+      const byAdmin = actor.id !== userId;
+      await this.audit.record(
+        {
+          event: byAdmin ? AuditEvent.ADMIN_PREFERENCES_UPDATE : AuditEvent.PREFERENCES_UPDATE,
+          action: 'update preferences',
+          success: true,
+          statusCode: 200,
+          actor,
+          targetUserId: userId,
+          metadata: {
+            before: { default_range_hours: current.defaultRangeHours, default_bucket: current.defaultBucket },
+            after: { default_range_hours: next.defaultRangeHours, default_bucket: next.defaultBucket },
+          },
+          request: meta,
+        },
+        m,
+      );
+      return next;
+    });
+  }
+}
