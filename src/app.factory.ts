@@ -59,13 +59,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     return defaultJson(req, text, done);
   });
 
-  // Errors Fastify raises before a route runs (body too large, bad JSON) get the contract's body too.
-  fastify.setErrorHandler((err, request, reply) => {
-    const { body, headers } = toErrorBody(err);
-    if (body.statusCode >= 500) request.log.error({ err }, 'unhandled error');
-    for (const [k, v] of Object.entries(headers ?? {})) void reply.header(k, v);
-    void reply.status(body.statusCode).send(body);
-  });
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -102,6 +95,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   await app.init();
+  // Errors Fastify raises before a route runs (body too large, bad JSON) get the contract's body too;
+  // set after init so it replaces the handler Nest installs.
+  fastify.setErrorHandler((err, request, reply) => {
+    const { body, headers } = toErrorBody(err);
+    if (body.statusCode >= 500) request.log.error({ err }, 'unhandled error');
+    for (const [k, v] of Object.entries(headers ?? {})) void reply.header(k, v);
+    void reply.status(body.statusCode).send(body);
+  });
   await fastify.ready();
   // Keep a handle for tests that need the adapter host (e.g. to inspect routes).
   app.get(HttpAdapterHost);

@@ -62,8 +62,9 @@ export function toErrorBody(err: unknown): { body: ErrorBody; headers?: Record<s
   }
   const fastifyStatus = fastifyErrorStatus(err);
   if (fastifyStatus !== null) {
+    const e = err as { code?: string; name?: string };
     const message =
-      fastifyStatus === 400 && (err as { code?: string }).code?.startsWith('FST_ERR_CTP')
+      fastifyStatus === 400 && (e.name === 'SyntaxError' || e.code?.startsWith('FST_ERR_CTP'))
         ? 'The request body is not valid JSON.'
         : (MESSAGE_BY_STATUS[fastifyStatus] ?? 'The request failed.');
     return { body: { error: message, code: CODE_BY_STATUS[fastifyStatus] ?? 'ERROR', statusCode: fastifyStatus } };
@@ -79,8 +80,9 @@ export function toErrorBody(err: unknown): { body: ErrorBody; headers?: Record<s
 /** Errors raised by Fastify itself (body parser, body limit): a 4xx statusCode and an FST_ code. */
 function fastifyErrorStatus(err: unknown): number | null {
   if (typeof err !== 'object' || err === null) return null;
-  const e = err as { statusCode?: unknown; code?: unknown };
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.code === 'string') {
+  const e = err as { statusCode?: unknown; code?: unknown; name?: unknown };
+  const fromFastify = typeof e.code === 'string' || e.name === 'SyntaxError';
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && fromFastify) {
     return e.statusCode;
   }
   return null;

@@ -1,0 +1,42 @@
+import { AdminBootstrapService } from '../../src/auth/admin-bootstrap.service';
+import type { TestApp } from '../test-app';
+
+let seq = 0;
+
+export interface TestUser {
+  id: number;
+  userName: string;
+  password: string;
+  access: string;
+  refresh: string;
+}
+
+export function uniqueName(prefix = 'user'): string {
+  seq += 1;
+  return `${prefix}${seq}_${Math.random().toString(36).slice(2, 8)}`.slice(0, 30);
+}
+
+export async function login(t: TestApp, userName: string, password: string): Promise<{ access: string; refresh: string }> {
+  const res = await t.request('POST', '/login', { body: { user_name: userName, password } });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  const b = res.json<{ access_token: string; refresh_token: string }>();
+  return { access: b.access_token, refresh: b.refresh_token };
+}
+
+/** Registers through POST /user and logs in. */
+export async function createUser(t: TestApp, prefix = 'user', password = 'correct-horse-1'): Promise<TestUser> {
+  const userName = uniqueName(prefix);
+  const res = await t.request('POST', '/user', { body: { user_name: userName, password } });
+  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+  const id = res.json<{ id: number }>().id;
+  return { id, userName, password, ...(await login(t, userName, password)) };
+}
+
+/** Creates an admin the way `npm run admin:create` does, then logs in (fresh token). */
+export async function createAdmin(t: TestApp, password = 'admin-password-1'): Promise<TestUser> {
+  const userName = uniqueName('admin');
+  await t.app.get(AdminBootstrapService).createOrPromote(userName, password, 'test');
+  const tokens = await login(t, userName, password);
+  const who = await t.request('GET', '/whoami', { token: tokens.access });
+  return { id: who.json<{ id: number }>().id, userName, password, ...tokens };
+}

@@ -1,0 +1,113 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createConnection } from 'mysql2/promise';
+import { createApp } from '../src/app.factory';
+import { type AppConfig, loadConfig } from '../src/config/app-config';
+
+export type E2eDb = 'sqlite' | 'mysql';
+
+/** E2E_DB=mysql runs the suite on MariaDB/MySQL (DB_HOST, DB_PORT, DB_USER, DB_PASSWORD); default SQLite. */
+export const E2E_DB: E2eDb = process.env.E2E_DB === 'mysql' ? 'mysql' : 'sqlite';
+
+export interface Res {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: string;
+  json<T = any>(): T;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw payload (string) instead of JSON. */
+  raw?: string;
+  ip?: string;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  db: E2eDb;
+  request(method: string, url: string, opts?: RequestOptions): Promise<Res>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+const baseEnv = (): Record<string, string> => ({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  BCRYPT_ROUNDS: '4',
+  JWT_SECRET_KEY: 'e2e-secret-key-that-is-long-enough-0123456789',
+  LOGIN_RATE_LIMIT: '10000',
+  REGISTER_RATE_LIMIT: '10000',
+  REFRESH_RATE_LIMIT: '10000',
+  DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
+  DB_PORT: process.env.DB_PORT ?? '3306',
+  DB_USER: process.env.DB_USER ?? 'root',
+  DB_PASSWORD: process.env.DB_PASSWORD ?? '',
+});
+
+async function mysqlAdmin<T>(fn: (c: Awaited<ReturnType<typeof createConnection>>) => Promise<T>): Promise<T> {
+  const env = baseEnv();
+  const conn = await createConnection({ host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD });
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.end();
+  }
+}
+
+/**
+ * Boots the real app (same factory as main.ts) on a fresh database migrated by the real migrations:
+ * an in-memory SQLite, or a new MySQL database that is dropped on close.
+ */
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const env = { ...baseEnv(), ...overrides };
+  let dropDb: string | null = null;
+  if (E2E_DB === 'mysql') {
+    const name = `e2e_${process.pid}_${++counter}_${Date.now() % 100000}`;
+    await mysqlAdmin((c) => c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`));
+    Object.assign(env, { DB_TYPE: 'mysql', DB_NAME: name });
+    dropDb = name;
+  } else {
+    Object.assign(env, { DB_TYPE: 'sqlite', SQLITE_PATH: ':memory:' });
+  }
+  const config = loadConfig(env);
+  const app = await createApp(config);
+  return {
+    app,
+    config,
+    db: E2E_DB,
+    async request(method, url, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      let payload: string | undefined;
+      if (opts.raw !== undefined) payload = opts.raw;
+      else if (opts.body !== undefined) {
+        payload = JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        payload,
+        remoteAddress: opts.ip ?? '127.0.0.1',
+      });
+      return {
+        statusCode: res.statusCode,
+        headers: res.headers as Res['headers'],
+        body: res.body,
+        json: <T>() => JSON.parse(res.body) as T,
+      };
+    },
+    async close() {
+      await app.close();
+      if (dropDb) {
+        const name = dropDb;
+        await mysqlAdmin((c) => c.query(`DROP DATABASE IF EXISTS \`${name}\``));
+      }
+    },
+  };
+}
