@@ -6,7 +6,7 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { toErrorBody } from './common/filters/all-exceptions.filter';
+import { BadRequestError } from './common/errors/app-error';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument } from './openapi';
@@ -39,7 +39,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         : {
             level: config.logLevel,
             redact: {
-              paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["idempotency-key"]', '*.password'],
+              paths: [
+                'req.headers.authorization',
+                'req.headers.cookie',
+                'req.headers["idempotency-key"]',
+                '*.password',
+              ],
               censor: '[REDACTED]',
             },
           },
@@ -56,7 +61,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
-    return defaultJson(req, text, done);
+    return defaultJson(req, text, (err, parsed) =>
+      err
+        ? done(new BadRequestError('The request body is not valid JSON.', 'INVALID_JSON'), undefined)
+        : done(null, parsed),
+    );
   });
 
   fastify.addHook('onSend', async (request, reply) => {
@@ -95,14 +104,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   await app.init();
-  // Errors Fastify raises before a route runs (body too large, bad JSON) get the contract's body too;
-  // set after init so it replaces the handler Nest installs.
-  fastify.setErrorHandler((err, request, reply) => {
-    const { body, headers } = toErrorBody(err);
-    if (body.statusCode >= 500) request.log.error({ err }, 'unhandled error');
-    for (const [k, v] of Object.entries(headers ?? {})) void reply.header(k, v);
-    void reply.status(body.statusCode).send(body);
-  });
   await fastify.ready();
   // Keep a handle for tests that need the adapter host (e.g. to inspect routes).
   app.get(HttpAdapterHost);

@@ -31,5 +31,29 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   });
   doc.components = doc.components ?? {};
   doc.components.schemas = { ...(doc.components.schemas ?? {}), ErrorResponse: ERROR_SCHEMA };
+  documentErrors(doc);
   return doc;
+}
+
+type Operation = {
+  parameters?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, { description: string; content?: unknown }>;
+};
+
+/** Every error response carries the one error body; inputs can always be refused with a 400. */
+function documentErrors(doc: OpenAPIObject): void {
+  const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
+  for (const item of Object.values(doc.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const op = (item as Record<string, Operation | undefined>)[method];
+      if (!op) continue;
+      if ((op.requestBody || (op.parameters?.length ?? 0) > 0) && !op.responses['400']) {
+        op.responses['400'] = { description: 'VALIDATION_FAILED: see details[] for each field' };
+      }
+      for (const [status, res] of Object.entries(op.responses)) {
+        if (Number(status) >= 400 && !res.content) res.content = errorContent;
+      }
+    }
+  }
 }

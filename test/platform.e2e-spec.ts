@@ -25,18 +25,28 @@ describe('platform: errors, headers, CORS, health, docs', () => {
   it('a body over the limit is 413 with the error shape', async () => {
     const res = await t.request('POST', '/user', { body: { user_name: 'abc', password: 'x'.repeat(5000) } });
     expect(res.statusCode).toBe(413);
-    expect(res.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', statusCode: 413, error: expect.any(String) });
+    expect(res.json()).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      statusCode: 413,
+      error: expect.any(String),
+    });
   });
 
   it('malformed JSON is a 400 without parser internals', async () => {
-    const res = await t.request('POST', '/login', { raw: '{"user_name":', headers: { 'content-type': 'application/json' } });
+    const res = await t.request('POST', '/login', {
+      raw: '{"user_name":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ statusCode: 400, error: 'The request body is not valid JSON.' });
     expect(res.body).not.toMatch(/Unexpected|position|SyntaxError/);
   });
 
   it('an empty JSON body on a body-less route is accepted (browser clients send the header)', async () => {
-    const res = await t.request('POST', '/logout', { raw: '', headers: { 'content-type': 'application/json' } });
+    const res = await t.request('POST', '/logout', {
+      raw: '',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(401); // reaches auth, not a body-parser error
     expect(res.json().code).toBe('UNAUTHORIZED');
   });

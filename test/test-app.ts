@@ -8,11 +8,15 @@ export type E2eDb = 'sqlite' | 'mysql';
 /** E2E_DB=mysql runs the suite on MariaDB/MySQL (DB_HOST, DB_PORT, DB_USER, DB_PASSWORD); default SQLite. */
 export const E2E_DB: E2eDb = process.env.E2E_DB === 'mysql' ? 'mysql' : 'sqlite';
 
+// Response bodies are whatever the API sent; tests assert on their shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 export interface Res {
   statusCode: number;
   headers: Record<string, string | string[] | number | undefined>;
   body: string;
-  json<T = any>(): T;
+  json<T = Json>(): T;
 }
 
 export interface RequestOptions {
@@ -48,9 +52,16 @@ const baseEnv = (): Record<string, string> => ({
   DB_PASSWORD: process.env.DB_PASSWORD ?? '',
 });
 
-async function mysqlAdmin<T>(fn: (c: Awaited<ReturnType<typeof createConnection>>) => Promise<T>): Promise<T> {
+async function mysqlAdmin<T>(
+  fn: (c: Awaited<ReturnType<typeof createConnection>>) => Promise<T>,
+): Promise<T> {
   const env = baseEnv();
-  const conn = await createConnection({ host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD });
+  const conn = await createConnection({
+    host: env.DB_HOST,
+    port: Number(env.DB_PORT),
+    user: env.DB_USER,
+    password: env.DB_PASSWORD,
+  });
   try {
     return await fn(conn);
   } finally {
@@ -67,7 +78,9 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   let dropDb: string | null = null;
   if (E2E_DB === 'mysql') {
     const name = `e2e_${process.pid}_${++counter}_${Date.now() % 100000}`;
-    await mysqlAdmin((c) => c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`));
+    await mysqlAdmin((c) =>
+      c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
+    );
     Object.assign(env, { DB_TYPE: 'mysql', DB_NAME: name });
     dropDb = name;
   } else {
@@ -97,9 +110,9 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
       });
       return {
         statusCode: res.statusCode,
-        headers: res.headers as Res['headers'],
+        headers: res.headers,
         body: res.body,
-        json: <T>() => JSON.parse(res.body) as T,
+        json: <T>(): T => JSON.parse(res.body) as T,
       };
     },
     async close() {

@@ -61,7 +61,8 @@ export class AuditService {
       actorUserId: entry.actor?.id ?? null,
       actorUsername: clip(entry.actor?.userName, 30),
       targetUserId: entry.targetUserId ?? null,
-      metadataJson: Object.keys(metadata).length > 0 ? JSON.stringify(scrubSecrets(metadata)).slice(0, 60_000) : null,
+      metadataJson:
+        Object.keys(metadata).length > 0 ? JSON.stringify(scrubSecrets(metadata)).slice(0, 60_000) : null,
     };
     if (manager) {
       await this.repo.insert(row, manager);
@@ -70,7 +71,9 @@ export class AuditService {
     try {
       await this.tx.run((m) => this.repo.insert(row, m));
     } catch (err) {
-      this.logger.error(`audit row ${entry.event} not written: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.error(
+        `audit row ${entry.event} not written: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 

@@ -11,7 +11,11 @@ describe('scrubSecrets', () => {
     expect(sut).toEqual({
       user_name: 'alice',
       password: '[REDACTED]',
-      nested: { new_password: '[REDACTED]', refresh_token: '[REDACTED]', list: [{ Authorization: '[REDACTED]' }] },
+      nested: {
+        new_password: '[REDACTED]',
+        refresh_token: '[REDACTED]',
+        list: [{ Authorization: '[REDACTED]' }],
+      },
       note: 'sent Bearer [REDACTED]',
     });
   });

@@ -26,7 +26,9 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     if (!boot || (await this.users.countAdmins()) > 0) return;
     const existing = await this.users.findByUserName(boot.userName);
     if (existing) {
-      this.logger.warn(`ADMIN_USER_NAME "${boot.userName}" already exists as a user; not promoting it. Use npm run admin:create.`);
+      this.logger.warn(
+        `ADMIN_USER_NAME "${boot.userName}" already exists as a user; not promoting it. Use npm run admin:create.`,
+      );
       return;
     }
     await this.createOrPromote(boot.userName, boot.password, 'bootstrap');

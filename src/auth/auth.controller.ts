@@ -48,7 +48,12 @@ export class AuthController {
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
   async login(@Body() dto: LoginDto, @ReqMeta() meta: RequestMeta): Promise<TokenPairDto> {
     const pair = await this.auth.login(dto, meta);
-    return { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer', expires_in: pair.expiresIn };
+    return {
+      access_token: pair.accessToken,
+      refresh_token: pair.refreshToken,
+      token_type: 'Bearer',
+      expires_in: pair.expiresIn,
+    };
   }
 
   /** Older clients' login: returns one access token. */
@@ -73,7 +78,12 @@ export class AuthController {
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
   async refresh(@CurrentUser() user: Principal, @ReqMeta() meta: RequestMeta): Promise<TokenPairDto> {
     const pair = await this.auth.refresh(user, meta);
-    return { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer', expires_in: pair.expiresIn };
+    return {
+      access_token: pair.accessToken,
+      refresh_token: pair.refreshToken,
+      token_type: 'Bearer',
+      expires_in: pair.expiresIn,
+    };
   }
 
   /** End this session: its access and refresh tokens stop working. */
@@ -99,7 +109,11 @@ export class AuthController {
   @HttpCode(200)
   @Auth()
   @RateLimit('login')
-  async fresh(@CurrentUser() user: Principal, @Body() dto: FreshDto, @ReqMeta() meta: RequestMeta): Promise<AccessTokenDto> {
+  async fresh(
+    @CurrentUser() user: Principal,
+    @Body() dto: FreshDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<AccessTokenDto> {
     const t = await this.auth.freshen(user, dto.password, meta);
     return { access_token: t.accessToken, token_type: 'Bearer', expires_in: t.expiresIn };
   }

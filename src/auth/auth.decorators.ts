@@ -27,8 +27,12 @@ export function Auth(policy: AuthPolicy = {}): MethodDecorator & ClassDecorator 
   return applyDecorators(
     SetMetadata(AUTH_POLICY, policy),
     ApiBearerAuth('bearer'),
-    ApiUnauthorizedResponse({ description: `Missing, invalid, expired or revoked ${policy.token ?? 'access'} token` }),
-    ApiForbiddenResponse({ description: `Account not active${needs.length ? `, or lacks ${needs.join(' and ')}` : ''}` }),
+    ApiUnauthorizedResponse({
+      description: `Missing, invalid, expired or revoked ${policy.token ?? 'access'} token`,
+    }),
+    ApiForbiddenResponse({
+      description: `Account not active${needs.length ? `, or lacks ${needs.join(' and ')}` : ''}`,
+    }),
   );
 }
 

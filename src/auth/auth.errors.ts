@@ -26,6 +26,9 @@ export class TokenRevokedError extends UnauthorizedError {
 
 export class TokenReusedError extends UnauthorizedError {
   constructor() {
-    super('This refresh token was already used; the session has been ended for your safety. Log in again.', 'TOKEN_REUSED');
+    super(
+      'This refresh token was already used; the session has been ended for your safety. Log in again.',
+      'TOKEN_REUSED',
+    );
   }
 }

@@ -49,7 +49,10 @@ export class AuthService {
   async register(dto: RegisterDto, meta: RequestMeta): Promise<UserEntity> {
     const passwordHash = await this.hasher.hash(dto.password);
     return this.tx.run(async (m) => {
-      const user = await this.users.create({ userName: dto.user_name, passwordHash, email: dto.email ?? null }, m);
+      const user = await this.users.create(
+        { userName: dto.user_name, passwordHash, email: dto.email ?? null },
+        m,
+      );
       await this.audit.record(
         {
           event: AuditEvent.USER_REGISTER,
@@ -109,7 +112,14 @@ export class AuthService {
       const now = this.clock.now();
       const sessionId = randomUUID();
       await this.sessionsRepo.insertSession(
-        { id: sessionId, userId: user.id, createdAt: now, expiresAt: this.sessionExpiry(now), revokedAt: null, revokeReason: null },
+        {
+          id: sessionId,
+          userId: user.id,
+          createdAt: now,
+          expiresAt: this.sessionExpiry(now),
+          revokedAt: null,
+          revokeReason: null,
+        },
         m,
       );
       const access = await this.tokens.signAccess(user.id, sessionId, true, now);
@@ -127,21 +137,48 @@ export class AuthService {
     const now = this.clock.now();
     const sessionId = randomUUID();
     await this.sessionsRepo.insertSession(
-      { id: sessionId, userId: user.id, createdAt: now, expiresAt: this.sessionExpiry(now), revokedAt: null, revokeReason: null },
+      {
+        id: sessionId,
+        userId: user.id,
+        createdAt: now,
+        expiresAt: this.sessionExpiry(now),
+        revokedAt: null,
+        revokeReason: null,
+      },
       m,
     );
     const access = await this.tokens.signAccess(user.id, sessionId, true, now);
     const refresh = await this.tokens.signRefresh(user.id, sessionId, now);
     await this.sessionsRepo.insertRefreshToken(
-      { id: refresh.jti, sessionId, parentId: null, tokenHash: sha256(refresh.token), spentAt: null, expiresAt: refresh.expiresAt, createdAt: now },
+      {
+        id: refresh.jti,
+        sessionId,
+        parentId: null,
+        tokenHash: sha256(refresh.token),
+        spentAt: null,
+        expiresAt: refresh.expiresAt,
+        createdAt: now,
+      },
       m,
     );
-    return { accessToken: access.token, refreshToken: refresh.token, expiresIn: this.tokens.accessTtlSeconds };
+    return {
+      accessToken: access.token,
+      refreshToken: refresh.token,
+      expiresIn: this.tokens.accessTtlSeconds,
+    };
   }
 
   private recordLogin(user: UserEntity, action: string, meta: RequestMeta, m: EntityManager): Promise<void> {
     return this.audit.record(
-      { event: AuditEvent.LOGIN_SUCCESS, action, success: true, statusCode: 200, actor: actorOf(user), targetUserId: user.id, request: meta },
+      {
+        event: AuditEvent.LOGIN_SUCCESS,
+        action,
+        success: true,
+        statusCode: 200,
+        actor: actorOf(user),
+        targetUserId: user.id,
+        request: meta,
+      },
       m,
     );
   }
@@ -164,7 +201,10 @@ export class AuthService {
     }
     if (found.user.status !== 'ACTIVE') throw new AccountInactiveError(found.user.status);
     const fresh =
-      claims.typ === 'access' && claims.fresh === true && typeof claims.fresh_exp === 'number' && claims.fresh_exp * 1000 > now.getTime();
+      claims.typ === 'access' &&
+      claims.fresh === true &&
+      typeof claims.fresh_exp === 'number' &&
+      claims.fresh_exp * 1000 > now.getTime();
     return {
       id: found.user.id,
       userName: found.user.userName,
@@ -184,7 +224,8 @@ export class AuthService {
    */
   async refresh(p: Principal, meta: RequestMeta): Promise<TokenPair> {
     const row = await this.sessionsRepo.findRefreshToken(p.jti);
-    if (!row || row.sessionId !== p.sessionId || row.tokenHash !== sha256(p.token)) throw new InvalidTokenError();
+    if (!row || row.sessionId !== p.sessionId || row.tokenHash !== sha256(p.token))
+      throw new InvalidTokenError();
     const outcome = await this.tx.run(async (m): Promise<TokenPair | 'reused'> => {
       const now = this.clock.now();
       const current = await this.sessionsRepo.findRefreshToken(p.jti, m);
@@ -235,7 +276,11 @@ export class AuthService {
         },
         m,
       );
-      return { accessToken: access.token, refreshToken: refresh.token, expiresIn: this.tokens.accessTtlSeconds };
+      return {
+        accessToken: access.token,
+        refreshToken: refresh.token,
+        expiresIn: this.tokens.accessTtlSeconds,
+      };
     });
     if (outcome === 'reused') {
       const err = new TokenReusedError();
@@ -248,7 +293,11 @@ export class AuthService {
   /** Ends the caller's session: its access tokens and refresh tokens all stop working. */
   async logout(p: Principal, meta: RequestMeta): Promise<void> {
     await this.tx.run(async (m) => {
-      await this.sessions.revokeSession(p.sessionId, p.tokenType === 'refresh' ? 'LOGOUT_REFRESH' : 'LOGOUT', m);
+      await this.sessions.revokeSession(
+        p.sessionId,
+        p.tokenType === 'refresh' ? 'LOGOUT_REFRESH' : 'LOGOUT',
+        m,
+      );
       await this.audit.record(
         {
           event: AuditEvent.LOGOUT,
@@ -266,7 +315,11 @@ export class AuthService {
   }
 
   /** Step-up: a new fresh access token in the same session, after a password check. */
-  async freshen(p: Principal, password: string, meta: RequestMeta): Promise<{ accessToken: string; expiresIn: number }> {
+  async freshen(
+    p: Principal,
+    password: string,
+    meta: RequestMeta,
+  ): Promise<{ accessToken: string; expiresIn: number }> {
     const user = await this.users.getById(p.id);
     if (!(await this.hasher.verify(password, user.passwordHash))) {
       await this.refuse(new InvalidCredentialsError(), {
@@ -330,8 +383,16 @@ export class AuthService {
   }
 
   /** Writes the refusal's audit row, marks the error as audited and throws it. */
-  private async refuse(error: AppError, entry: Omit<AuditEntry, 'success' | 'statusCode' | 'message'>): Promise<never> {
-    await this.audit.record({ ...entry, success: false, statusCode: error.statusCode, message: error.message });
+  private async refuse(
+    error: AppError,
+    entry: Omit<AuditEntry, 'success' | 'statusCode' | 'message'>,
+  ): Promise<never> {
+    await this.audit.record({
+      ...entry,
+      success: false,
+      statusCode: error.statusCode,
+      message: error.message,
+    });
     error.audited = true;
     throw error;
   }

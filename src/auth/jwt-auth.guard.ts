@@ -20,7 +20,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const wanted = policy.token ?? 'access';
     const user = context.switchToHttp().getRequest<{ user: Principal }>().user;
     if (user.tokenType !== wanted) {
-      throw new UnauthorizedError(`This route needs ${wanted === 'access' ? 'an access' : 'a refresh'} token.`, 'WRONG_TOKEN_TYPE');
+      throw new UnauthorizedError(
+        `This route needs ${wanted === 'access' ? 'an access' : 'a refresh'} token.`,
+        'WRONG_TOKEN_TYPE',
+      );
     }
     return true;
   }
@@ -30,9 +33,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (err) throw new UnauthorizedError('The token is not valid.', 'INVALID_TOKEN');
     if (!user) {
       const name = info instanceof Error ? info.name : '';
-      if (name === 'TokenExpiredError') throw new UnauthorizedError('The token has expired.', 'TOKEN_EXPIRED');
+      if (name === 'TokenExpiredError')
+        throw new UnauthorizedError('The token has expired.', 'TOKEN_EXPIRED');
       const msg = info instanceof Error ? info.message : '';
-      if (msg === 'No auth token') throw new UnauthorizedError('Authentication is required: send a Bearer token.');
+      if (msg === 'No auth token')
+        throw new UnauthorizedError('Authentication is required: send a Bearer token.');
       throw new UnauthorizedError('The token is not valid.', 'INVALID_TOKEN');
     }
     return user as TUser;

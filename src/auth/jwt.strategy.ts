@@ -6,9 +6,8 @@ import { AuthService } from './auth.service';
 import type { Principal, TokenClaims } from './principal';
 import { JWT_ALGORITHM } from './token.service';
 
-interface BearerRequest {
-  headers: Record<string, string | string[] | undefined>;
-}
+const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
+type BearerRequest = Parameters<typeof extractBearer>[0];
 
 /** Verifies signature (HS256 only) and expiry, then loads session and user from the database. */
 @Injectable()
@@ -18,7 +17,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly auth: AuthService,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: extractBearer,
       secretOrKey: config.auth.jwtSecret,
       algorithms: [JWT_ALGORITHM],
       ignoreExpiration: false,
@@ -27,7 +26,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(req: BearerRequest, claims: TokenClaims): Promise<Principal> {
-    const token = ExtractJwt.fromAuthHeaderAsBearerToken()(req as never) ?? '';
-    return this.auth.resolvePrincipal(claims, token);
+    return this.auth.resolvePrincipal(claims, extractBearer(req) ?? '');
   }
 }

@@ -23,12 +23,17 @@ abstract class PolicyGuard implements CanActivate {
   }
 
   /** Refusals on admin routes are audited as ADMIN_ACCESS_DENIED. */
-  protected async refuse(context: ExecutionContext, policy: AuthPolicy, error: ForbiddenError): Promise<never> {
+  protected async refuse(
+    context: ExecutionContext,
+    policy: AuthPolicy,
+    error: ForbiddenError,
+  ): Promise<never> {
     if (policy.roles?.includes('ADMIN')) {
       const req = context.switchToHttp().getRequest<Req>();
       await this.audit.record({
         event: AuditEvent.ADMIN_ACCESS_DENIED,
-        action: `${req?.method ?? ''} ${(req as { routeOptions?: { url?: string } }).routeOptions?.url ?? ''}`.trim(),
+        action:
+          `${req?.method ?? ''} ${(req as { routeOptions?: { url?: string } }).routeOptions?.url ?? ''}`.trim(),
         success: false,
         statusCode: 403,
         message: error.message,
@@ -55,7 +60,11 @@ export class RolesGuard extends PolicyGuard {
     if (!policy?.roles?.length) return true;
     const user = context.switchToHttp().getRequest<Req>().user;
     if (user && policy.roles.includes(user.role)) return true;
-    return this.refuse(context, policy, new ForbiddenError('This action needs the admin role.', 'FORBIDDEN_ROLE'));
+    return this.refuse(
+      context,
+      policy,
+      new ForbiddenError('This action needs the admin role.', 'FORBIDDEN_ROLE'),
+    );
   }
 }
 
@@ -73,7 +82,10 @@ export class FreshTokenGuard extends PolicyGuard {
     return this.refuse(
       context,
       policy,
-      new ForbiddenError('This action needs a fresh token: confirm your password at POST /auth/fresh.', 'FRESH_TOKEN_REQUIRED'),
+      new ForbiddenError(
+        'This action needs a fresh token: confirm your password at POST /auth/fresh.',
+        'FRESH_TOKEN_REQUIRED',
+      ),
     );
   }
 }

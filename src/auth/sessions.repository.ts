@@ -71,7 +71,9 @@ export class SessionsRepository {
 
   /** Marks a token spent once (compare-and-set); true when this call did it. */
   async markSpent(id: string, at: Date, m?: EntityManager): Promise<boolean> {
-    const res = await this.m(m).getRepository(RefreshTokenEntity).update({ id, spentAt: IsNull() }, { spentAt: at });
+    const res = await this.m(m)
+      .getRepository(RefreshTokenEntity)
+      .update({ id, spentAt: IsNull() }, { spentAt: at });
     return (res.affected ?? 0) > 0;
   }
 }

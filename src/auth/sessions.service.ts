@@ -15,7 +15,12 @@ export class SessionsService {
     return this.repo.revokeSession(sessionId, reason, this.clock.now(), m);
   }
 
-  revokeAllForUser(userId: number, reason: string, m?: EntityManager, keepSessionId: string | null = null): Promise<number> {
+  revokeAllForUser(
+    userId: number,
+    reason: string,
+    m?: EntityManager,
+    keepSessionId: string | null = null,
+  ): Promise<number> {
     return this.repo.revokeUserSessions(userId, reason, this.clock.now(), keepSessionId, m);
   }
 }

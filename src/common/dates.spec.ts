@@ -8,7 +8,9 @@ describe('parseDateParam', () => {
   });
 
   it('reads ISO timestamps with a zone', () => {
-    expect(parseDateParam('2026-01-31T10:00:00+02:00', 'from').toISOString()).toBe('2026-01-31T08:00:00.000Z');
+    expect(parseDateParam('2026-01-31T10:00:00+02:00', 'from').toISOString()).toBe(
+      '2026-01-31T08:00:00.000Z',
+    );
   });
 
   it.each(['2026-02-30', 'yesterday', '2026-01-31T10:00:00', ''])('refuses %p with a 400', (v) => {

@@ -4,7 +4,8 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** Accepted query format for dates: `YYYY-MM-DD` (UTC day) or an ISO-8601 timestamp with a zone. */
-export const DATE_PARAM_PATTERN = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+export const DATE_PARAM_PATTERN =
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
 /**
  * Parses a `from`/`to` query value. A bare date means the start of that UTC day, or its last
@@ -12,13 +13,17 @@ export const DATE_PARAM_PATTERN = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1
  */
 export function parseDateParam(value: string, field: string, endOfDay = false): Date {
   if (!DATE_ONLY.test(value) && !ISO.test(value)) {
-    throw new BadRequestError(`${field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp.`, 'VALIDATION_FAILED', [
-      { field, message: 'must be YYYY-MM-DD or ISO-8601' },
-    ]);
+    throw new BadRequestError(
+      `${field} must be a date (YYYY-MM-DD) or an ISO-8601 timestamp.`,
+      'VALIDATION_FAILED',
+      [{ field, message: 'must be YYYY-MM-DD or ISO-8601' }],
+    );
   }
   const d = DATE_ONLY.test(value) ? new Date(`${value}T00:00:00.000Z`) : new Date(value);
   if (Number.isNaN(d.getTime()) || (DATE_ONLY.test(value) && d.toISOString().slice(0, 10) !== value)) {
-    throw new BadRequestError(`${field} is not a real date.`, 'VALIDATION_FAILED', [{ field, message: 'not a real date' }]);
+    throw new BadRequestError(`${field} is not a real date.`, 'VALIDATION_FAILED', [
+      { field, message: 'not a real date' },
+    ]);
   }
   if (endOfDay && DATE_ONLY.test(value)) return new Date(d.getTime() + 86_400_000 - 1);
   return d;
@@ -29,7 +34,9 @@ export function parseRange(from?: string, to?: string): { from?: Date; to?: Date
   const f = from === undefined ? undefined : parseDateParam(from, 'from');
   const t = to === undefined ? undefined : parseDateParam(to, 'to', true);
   if (f && t && f.getTime() > t.getTime()) {
-    throw new BadRequestError('from must not be after to.', 'VALIDATION_FAILED', [{ field: 'from', message: 'after to' }]);
+    throw new BadRequestError('from must not be after to.', 'VALIDATION_FAILED', [
+      { field: 'from', message: 'after to' },
+    ]);
   }
   return { from: f, to: t };
 }

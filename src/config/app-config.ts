@@ -132,9 +132,12 @@ export function loadConfig(env: Env): AppConfig {
   const jwtSecret = str(env, 'JWT_SECRET_KEY', '');
   if (nodeEnv === 'production') {
     if (jwtSecret === '' || jwtSecret === DEFAULT_JWT_SECRET) {
-      throw new ConfigError('JWT_SECRET_KEY must be set to a private value in production (it is missing or the default)');
+      throw new ConfigError(
+        'JWT_SECRET_KEY must be set to a private value in production (it is missing or the default)',
+      );
     }
-    if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET_KEY must be at least 32 characters in production');
+    if (jwtSecret.length < 32)
+      throw new ConfigError('JWT_SECRET_KEY must be at least 32 characters in production');
   } else if (jwtSecret === '' || jwtSecret === DEFAULT_JWT_SECRET) {
     warnings.push('JWT_SECRET_KEY is not set: using the development default; never do this in production');
   }
@@ -201,4 +204,14 @@ export function loadConfig(env: Env): AppConfig {
 export function loadConfigFromProcess(): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');
   return loadConfig(process.env);
+}
+
+/** For `npm run admin:create`: the password may come from ADMIN_PASSWORD instead of stdin. */
+export function adminPasswordFromEnv(): string | null {
+  return process.env.ADMIN_PASSWORD || null;
+}
+
+/** For `npm run admin:create`: the user name when not given as an argument. */
+export function adminUserNameFromEnv(): string | null {
+  return process.env.ADMIN_USER_NAME || null;
 }

@@ -5,4 +5,10 @@ import { UserPreferencesEntity } from '../users/user-preferences.entity';
 import { UserEntity } from '../users/user.entity';
 
 /** Every entity, for the app, the TypeORM CLI (ormconfig.ts) and the migration generator. */
-export const ENTITIES = [UserEntity, UserPreferencesEntity, AuthSessionEntity, RefreshTokenEntity, AuditLogEntity];
+export const ENTITIES = [
+  UserEntity,
+  UserPreferencesEntity,
+  AuthSessionEntity,
+  RefreshTokenEntity,
+  AuditLogEntity,
+];

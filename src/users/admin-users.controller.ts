@@ -7,7 +7,13 @@ import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
 import { Paged, toPage } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
-import { AdminUserQueryDto, type RoleChangedDto, SetRoleDto, SetStatusDto, type StatusChangedDto } from './dto/admin-users.dto';
+import {
+  AdminUserQueryDto,
+  type RoleChangedDto,
+  SetRoleDto,
+  SetStatusDto,
+  type StatusChangedDto,
+} from './dto/admin-users.dto';
 import { type PreferencesDto, type PreferencesUpdatedDto, UpdatePreferencesDto } from './dto/preferences.dto';
 import type { UserResponseDto } from './dto/user.dto';
 import { toPreferences, toUserResponse } from './user.mapper';

@@ -4,7 +4,13 @@ import type { UserResponseDto, WhoAmIResponseDto } from './dto/user.dto';
 import type { UserEntity } from './user.entity';
 
 export function toUserResponse(u: UserEntity): UserResponseDto {
-  return { id: u.id, user_name: u.userName, role: u.role, status: u.status, created_at: u.createdAt.toISOString() };
+  return {
+    id: u.id,
+    user_name: u.userName,
+    role: u.role,
+    status: u.status,
+    created_at: u.createdAt.toISOString(),
+  };
 }
 
 export function toWhoAmI(u: UserEntity): WhoAmIResponseDto {

@@ -48,7 +48,11 @@ export class UsersRepository {
 
   /** Locks the admin rows (MySQL) so two concurrent demotions cannot both see "another admin left". */
   async lockAdminIds(m: EntityManager): Promise<number[]> {
-    const qb = m.getRepository(UserEntity).createQueryBuilder('u').select('u.id', 'id').where('u.role = :r', { r: 'ADMIN' });
+    const qb = m
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .where('u.role = :r', { r: 'ADMIN' });
     if (m.connection.options.type !== 'better-sqlite3') qb.setLock('pessimistic_write');
     const rows = await qb.getRawMany<{ id: number | string }>();
     return rows.map((r) => Number(r.id));
@@ -61,7 +65,9 @@ export class UsersRepository {
     if (f.q) {
       // '!' as the LIKE escape: a backslash literal is read differently by MySQL and SQLite.
       const like = `%${f.q.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
-      qb.andWhere("(u.user_name_key LIKE :like ESCAPE '!' OR LOWER(u.email) LIKE :like ESCAPE '!')", { like });
+      qb.andWhere("(u.user_name_key LIKE :like ESCAPE '!' OR LOWER(u.email) LIKE :like ESCAPE '!')", {
+        like,
+      });
     }
     qb.orderBy('u.created_at', 'DESC').addOrderBy('u.id', 'DESC').take(page.limit).skip(page.offset);
     const [rows, total] = await qb.getManyAndCount();

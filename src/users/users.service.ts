@@ -42,15 +42,15 @@ export class UsersService {
     const now = this.clock.now();
     try {
       const row: Omit<UserEntity, 'id'> = {
-          userName: input.userName,
-          userNameKey: userNameKey(input.userName),
-          email: input.email ?? null,
-          passwordHash: input.passwordHash,
-          role: input.role ?? 'USER',
-          status: 'ACTIVE',
-          passwordChangedAt: null,
-          createdAt: now,
-          updatedAt: now,
+        userName: input.userName,
+        userNameKey: userNameKey(input.userName),
+        email: input.email ?? null,
+        passwordHash: input.passwordHash,
+        role: input.role ?? 'USER',
+        status: 'ACTIVE',
+        passwordChangedAt: null,
+        createdAt: now,
+        updatedAt: now,
       };
       return await this.tx.within(m, (tm) => this.repo.insert(row, tm));
     } catch (err) {
@@ -77,7 +77,11 @@ export class UsersService {
   /** Makes a user an active admin with a new password (the admin:create CLI). */
   async promoteToAdmin(id: number, passwordHash: string, m: EntityManager): Promise<void> {
     const now = this.clock.now();
-    await this.repo.update(id, { role: 'ADMIN', status: 'ACTIVE', passwordHash, passwordChangedAt: now, updatedAt: now }, m);
+    await this.repo.update(
+      id,
+      { role: 'ADMIN', status: 'ACTIVE', passwordHash, passwordChangedAt: now, updatedAt: now },
+      m,
+    );
   }
 
   countAdmins(): Promise<number> {
@@ -88,13 +92,19 @@ export class UsersService {
     return this.repo.search(filter, page);
   }
 
-  async setStatus(actor: AuditActor & { id: number }, targetId: number, status: UserStatus, meta: RequestMeta): Promise<UserEntity> {
+  async setStatus(
+    actor: AuditActor & { id: number },
+    targetId: number,
+    status: UserStatus,
+    meta: RequestMeta,
+  ): Promise<UserEntity> {
     if (actor.id === targetId) throw new SelfModificationError('status');
     return this.tx.run(async (m) => {
       const user = await this.getById(targetId, m);
       const previous = user.status;
       await this.repo.update(targetId, { status, updatedAt: this.clock.now() }, m);
-      const revoked = status === 'ACTIVE' ? 0 : await this.sessions.revokeAllForUser(targetId, `STATUS_${status}`, m);
+      const revoked =
+        status === 'ACTIVE' ? 0 : await this.sessions.revokeAllForUser(targetId, `STATUS_${status}`, m);
       await this.audit.record(
         {
           event: AuditEvent.ADMIN_USER_STATUS_CHANGE,
@@ -113,7 +123,12 @@ export class UsersService {
     });
   }
 
-  async setRole(actor: AuditActor & { id: number }, targetId: number, role: Role, meta: RequestMeta): Promise<UserEntity> {
+  async setRole(
+    actor: AuditActor & { id: number },
+    targetId: number,
+    role: Role,
+    meta: RequestMeta,
+  ): Promise<UserEntity> {
     if (actor.id === targetId) throw new SelfModificationError('role');
     return this.tx.run(async (m) => {
       const user = await this.getById(targetId, m);

@@ -16,7 +16,11 @@ export function uniqueName(prefix = 'user'): string {
   return `${prefix}${seq}_${Math.random().toString(36).slice(2, 8)}`.slice(0, 30);
 }
 
-export async function login(t: TestApp, userName: string, password: string): Promise<{ access: string; refresh: string }> {
+export async function login(
+  t: TestApp,
+  userName: string,
+  password: string,
+): Promise<{ access: string; refresh: string }> {
   const res = await t.request('POST', '/login', { body: { user_name: userName, password } });
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
   const b = res.json<{ access_token: string; refresh_token: string }>();
@@ -24,7 +28,11 @@ export async function login(t: TestApp, userName: string, password: string): Pro
 }
 
 /** Registers through POST /user and logs in. */
-export async function createUser(t: TestApp, prefix = 'user', password = 'correct-horse-1'): Promise<TestUser> {
+export async function createUser(
+  t: TestApp,
+  prefix = 'user',
+  password = 'correct-horse-1',
+): Promise<TestUser> {
   const userName = uniqueName(prefix);
   const res = await t.request('POST', '/user', { body: { user_name: userName, password } });
   if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);

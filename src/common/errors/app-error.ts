@@ -68,8 +68,14 @@ export class BusinessRuleError extends AppError {
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
     const s = Math.max(1, Math.ceil(retryAfterSeconds));
-    super(429, 'RATE_LIMITED', `Too many requests. Try again in ${s} second${s === 1 ? '' : 's'}.`, undefined, {
-      'Retry-After': String(s),
-    });
+    super(
+      429,
+      'RATE_LIMITED',
+      `Too many requests. Try again in ${s} second${s === 1 ? '' : 's'}.`,
+      undefined,
+      {
+        'Retry-After': String(s),
+      },
+    );
   }
 }

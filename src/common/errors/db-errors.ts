@@ -13,6 +13,13 @@ export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return (
     typeof code === 'string' &&
-    ['ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'SQLITE_CANTOPEN'].includes(code)
+    [
+      'ECONNREFUSED',
+      'PROTOCOL_CONNECTION_LOST',
+      'ETIMEDOUT',
+      'ECONNRESET',
+      'EPIPE',
+      'SQLITE_CANTOPEN',
+    ].includes(code)
   );
 }

@@ -57,35 +57,21 @@ export function toErrorBody(err: unknown): { body: ErrorBody; headers?: Record<s
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const message =
-      status === 404 ? 'The requested resource was not found.' : (MESSAGE_BY_STATUS[status] ?? 'The request failed.');
+      status === 404
+        ? 'The requested resource was not found.'
+        : (MESSAGE_BY_STATUS[status] ?? 'The request failed.');
     return { body: { error: message, code: CODE_BY_STATUS[status] ?? 'ERROR', statusCode: status } };
-  }
-  const fastifyStatus = fastifyErrorStatus(err);
-  if (fastifyStatus !== null) {
-    const e = err as { code?: string; name?: string };
-    const message =
-      fastifyStatus === 400 && (e.name === 'SyntaxError' || e.code?.startsWith('FST_ERR_CTP'))
-        ? 'The request body is not valid JSON.'
-        : (MESSAGE_BY_STATUS[fastifyStatus] ?? 'The request failed.');
-    return { body: { error: message, code: CODE_BY_STATUS[fastifyStatus] ?? 'ERROR', statusCode: fastifyStatus } };
   }
   if (isUniqueViolation(err)) {
     return { body: { error: 'This already exists.', code: 'CONFLICT', statusCode: 409 } };
   }
   return {
-    body: { error: 'Something went wrong on our side. Please try again later.', code: 'INTERNAL_ERROR', statusCode: 500 },
+    body: {
+      error: 'Something went wrong on our side. Please try again later.',
+      code: 'INTERNAL_ERROR',
+      statusCode: 500,
+    },
   };
-}
-
-/** Errors raised by Fastify itself (body parser, body limit): a 4xx statusCode and an FST_ code. */
-function fastifyErrorStatus(err: unknown): number | null {
-  if (typeof err !== 'object' || err === null) return null;
-  const e = err as { statusCode?: unknown; code?: unknown; name?: unknown };
-  const fromFastify = typeof e.code === 'string' || e.name === 'SyntaxError';
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && fromFastify) {
-    return e.statusCode;
-  }
-  return null;
 }
 
 @Catch()

@@ -30,7 +30,13 @@ export function requestMetaOf(req: RawRequest | undefined): RequestMeta {
   };
 }
 
-export const NO_REQUEST: RequestMeta = { method: null, path: null, ip: null, userAgent: null, requestId: null };
+export const NO_REQUEST: RequestMeta = {
+  method: null,
+  path: null,
+  ip: null,
+  userAgent: null,
+  requestId: null,
+};
 
 export const ReqMeta = createParamDecorator((_d: unknown, ctx: ExecutionContext): RequestMeta =>
   requestMetaOf(ctx.switchToHttp().getRequest<RawRequest>()),

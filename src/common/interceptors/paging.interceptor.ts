@@ -12,9 +12,10 @@ export class PagingInterceptor implements NestInterceptor {
     return next.handle().pipe(
       map((value: unknown) => {
         if (!(value instanceof Paged)) return value;
+        const page = value as Paged<unknown>;
         const res: unknown = context.switchToHttp().getResponse();
-        this.adapterHost.httpAdapter.setHeader(res, 'X-Total-Count', String(value.total));
-        return value.items;
+        this.adapterHost.httpAdapter.setHeader(res, 'X-Total-Count', String(page.total));
+        return page.items;
       }),
     );
   }

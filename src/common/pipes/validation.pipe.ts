@@ -6,7 +6,10 @@ function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   for (const e of errors) {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
     for (const [rule, message] of Object.entries(e.constraints ?? {})) {
-      out.push({ field, message: rule === 'whitelistValidation' ? `${field} is not an accepted field` : message });
+      out.push({
+        field,
+        message: rule === 'whitelistValidation' ? `${field} is not an accepted field` : message,
+      });
     }
     if (e.children && e.children.length > 0) out.push(...flatten(e.children, field));
   }

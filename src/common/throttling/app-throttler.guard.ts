@@ -34,7 +34,10 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
-  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     const req = context.switchToHttp().getRequest<Req>();
     const now = Date.now();
     if ((this.audited.get(detail.key) ?? 0) < now) {
@@ -42,7 +45,8 @@ export class AppThrottlerGuard extends ThrottlerGuard {
       if (this.audited.size > 10_000) this.audited.clear();
       await this.auditService.record({
         event: AuditEvent.RATE_LIMIT_HIT,
-        action: `${req.method ?? ''} ${(req as { routeOptions?: { url?: string } }).routeOptions?.url ?? ''}`.trim(),
+        action:
+          `${req.method ?? ''} ${(req as { routeOptions?: { url?: string } }).routeOptions?.url ?? ''}`.trim(),
         success: false,
         statusCode: 429,
         message: 'rate limit exceeded',

@@ -31,7 +31,12 @@ async function diffFor(db: DatabaseConfig): Promise<Diff> {
 
 async function withScratchMysql<T>(base: DatabaseConfig, fn: (db: DatabaseConfig) => Promise<T>): Promise<T> {
   const name = `${base.name}_gen_${process.pid}`;
-  const conn = await createConnection({ host: base.host, port: base.port, user: base.user, password: base.password });
+  const conn = await createConnection({
+    host: base.host,
+    port: base.port,
+    user: base.user,
+    password: base.password,
+  });
   try {
     await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
     await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   try {
     if (cmd === 'run') {
       const done = await ds.runMigrations({ transaction: 'each' });
-      console.log(done.length === 0 ? 'No pending migrations' : done.map((m) => `applied ${m.name}`).join('\n'));
+      console.log(
+        done.length === 0 ? 'No pending migrations' : done.map((m) => `applied ${m.name}`).join('\n'),
+      );
     } else if (cmd === 'revert') {
       await ds.undoLastMigration({ transaction: 'each' });
       console.log('Reverted the last migration');

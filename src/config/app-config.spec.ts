@@ -1,0 +1,83 @@
+import { ConfigError, DEFAULT_JWT_SECRET, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('has working defaults for a fresh machine', () => {
+    const sut = loadConfig({});
+    expect(sut.host).toBe('127.0.0.1');
+    expect(sut.port).toBe(5000);
+    expect(sut.db).toMatchObject({ type: 'sqlite', sqlitePath: 'data/exchange.sqlite', migrationsRun: true });
+    expect(sut.bodyLimitBytes).toBe(102400);
+    expect(sut.corsOrigins).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000']);
+    expect(sut.auth).toMatchObject({
+      accessTtlSeconds: 900,
+      freshTtlSeconds: 300,
+      refreshTtlSeconds: 86400,
+      bcryptRounds: 12,
+    });
+    expect(sut.rateLimit).toMatchObject({
+      loginLimit: 5,
+      registerLimit: 5,
+      refreshLimit: 5,
+      authTtlSeconds: 60,
+      redisUrl: null,
+    });
+  });
+
+  it('warns in development about the default JWT secret', () => {
+    const sut = loadConfig({ NODE_ENV: 'development' });
+    expect(sut.auth.jwtSecret).toBe(DEFAULT_JWT_SECRET);
+    expect(sut.warnings.join()).toContain('JWT_SECRET_KEY');
+  });
+
+  it.each([[{}], [{ JWT_SECRET_KEY: DEFAULT_JWT_SECRET }], [{ JWT_SECRET_KEY: 'short' }]])(
+    'refuses to run in production with a missing, default or weak secret (%p)',
+    (extra) => {
+      expect(() => loadConfig({ NODE_ENV: 'production', ...extra })).toThrow(ConfigError);
+      expect(() => loadConfig({ NODE_ENV: 'production', ...extra })).toThrow(/JWT_SECRET_KEY/);
+    },
+  );
+
+  it('accepts a strong secret in production', () => {
+    const sut = loadConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(40) });
+    expect(sut.warnings).toEqual([]);
+  });
+
+  it('reads a mysql DATABASE_URL', () => {
+    const sut = loadConfig({ DATABASE_URL: 'mysql://app:p%40ss@db.internal:3307/rates' });
+    expect(sut.db).toMatchObject({
+      type: 'mysql',
+      host: 'db.internal',
+      port: 3307,
+      user: 'app',
+      password: 'p@ss',
+      name: 'rates',
+    });
+  });
+
+  it('reads a sqlite DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite://data/x.sqlite' }).db).toMatchObject({
+      type: 'sqlite',
+      sqlitePath: 'data/x.sqlite',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ DB_TYPE: 'postgres' }, /DB_TYPE/],
+    [{ MIGRATIONS_RUN: 'maybe' }, /MIGRATIONS_RUN/],
+    [{ BCRYPT_ROUNDS: '3' }, /BCRYPT_ROUNDS/],
+    [{ DATABASE_URL: 'postgres://x' }, /DATABASE_URL/],
+    [{ ADMIN_USER_NAME: 'root' }, /ADMIN_PASSWORD/],
+    [{ NODE_ENV: 'staging' }, /NODE_ENV/],
+  ])('refuses bad values with a one-line reason: %p', (env, reason) => {
+    expect(() => loadConfig(env)).toThrow(reason);
+  });
+
+  it('splits CORS_ORIGINS and treats empty values as unset', () => {
+    const sut = loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example', REDIS_URL: '', PORT: '' });
+    expect(sut.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(sut.rateLimit.redisUrl).toBeNull();
+    expect(sut.port).toBe(5000);
+  });
+});
