@@ -98,7 +98,9 @@ function recording(t: TestApp): TestApp {
 
 /** Status check that shows the body when it fails. */
 function expectStatus(res: Res, status: number): void {
-  expect({ status: res.statusCode, body: res.body }).toEqual({ status, body: expect.any(String) });
+  if (res.statusCode !== status)
+    throw new Error(`expected HTTP ${status}, got ${res.statusCode}: ${res.body}`);
+  expect(res.statusCode).toBe(status);
 }
 
 function expectError(res: Res, status: number, code?: string): ErrorBody {
@@ -153,7 +155,10 @@ describe('accounts and tokens', () => {
   const refresh = (token: string): Promise<Res> => t.request('POST', '/refresh', { token });
 
   async function setStatus(userId: number, status: string): Promise<void> {
-    const res = await t.request('PUT', `/admin/users/${userId}/status`, { token: admin.access, body: { status } });
+    const res = await t.request('PUT', `/admin/users/${userId}/status`, {
+      token: admin.access,
+      body: { status },
+    });
     expectStatus(res, 200);
     expect(res.json()).toEqual({ message: expect.any(String), id: userId, status });
   }
@@ -162,7 +167,9 @@ describe('accounts and tokens', () => {
     it('201 answers exactly the public fields of the new user', async () => {
       const userName = uniqueName('reg');
       const before = Date.now();
-      const res = await t.request('POST', '/user', { body: { user_name: userName, password: 'register-pass-1' } });
+      const res = await t.request('POST', '/user', {
+        body: { user_name: userName, password: 'register-pass-1' },
+      });
       expectStatus(res, 201);
       const body = res.json<Record<string, unknown>>();
       expect(body).toEqual({
@@ -184,7 +191,13 @@ describe('accounts and tokens', () => {
         body: { user_name: userName, password: 'register-pass-1', email: 'someone@example.com' },
       });
       expectStatus(res, 201);
-      expect(Object.keys(res.json<object>()).sort()).toEqual(['created_at', 'id', 'role', 'status', 'user_name']);
+      expect(Object.keys(res.json<object>()).sort()).toEqual([
+        'created_at',
+        'id',
+        'role',
+        'status',
+        'user_name',
+      ]);
     });
 
     it('a taken name is 409 USER_NAME_TAKEN, also in another letter case', async () => {
@@ -196,12 +209,16 @@ describe('accounts and tokens', () => {
         'USER_NAME_TAKEN',
       );
       expectError(
-        await t.request('POST', '/user', { body: { user_name: userName.toLowerCase(), password: 'register-pass-2' } }),
+        await t.request('POST', '/user', {
+          body: { user_name: userName.toLowerCase(), password: 'register-pass-2' },
+        }),
         409,
         'USER_NAME_TAKEN',
       );
       expectError(
-        await t.request('POST', '/user', { body: { user_name: userName.toUpperCase(), password: 'register-pass-2' } }),
+        await t.request('POST', '/user', {
+          body: { user_name: userName.toUpperCase(), password: 'register-pass-2' },
+        }),
         409,
         'USER_NAME_TAKEN',
       );
@@ -210,7 +227,11 @@ describe('accounts and tokens', () => {
     it.each([
       ['a too short user_name', { user_name: 'ab', password: 'register-pass-1' }, 'user_name'],
       ['a too long user_name', { user_name: 'a'.repeat(31), password: 'register-pass-1' }, 'user_name'],
-      ['a user_name with a space and !', { user_name: 'bad name!', password: 'register-pass-1' }, 'user_name'],
+      [
+        'a user_name with a space and !',
+        { user_name: 'bad name!', password: 'register-pass-1' },
+        'user_name',
+      ],
       ['a user_name with a slash', { user_name: 'bad/name', password: 'register-pass-1' }, 'user_name'],
       ['a 7-character password', { user_name: 'shortpwuser', password: 'pw12345' }, 'password'],
       ['a missing password', { user_name: 'nopassuser' }, 'password'],
@@ -219,7 +240,8 @@ describe('accounts and tokens', () => {
       const res = await t.request('POST', '/user', { body });
       const err = expectError(res, 400, 'VALIDATION_FAILED');
       expect(err.details).toEqual(expect.arrayContaining([{ field, message: expect.any(String) }]));
-      for (const d of err.details ?? []) expect(d).toEqual({ field: expect.any(String), message: expect.any(String) });
+      for (const d of err.details ?? [])
+        expect(d).toEqual({ field: expect.any(String), message: expect.any(String) });
     });
 
     it.each([
@@ -235,7 +257,9 @@ describe('accounts and tokens', () => {
       expect(err.details?.map((d) => d.field)).toContain(field);
       expect(err.details?.find((d) => d.field === field)?.message).toContain(field);
       // Nothing was created: the name is still free and the account it gets is an ordinary user.
-      const again = await t.request('POST', '/user', { body: { user_name: userName, password: 'register-pass-1' } });
+      const again = await t.request('POST', '/user', {
+        body: { user_name: userName, password: 'register-pass-1' },
+      });
       expectStatus(again, 201);
       expect(again.json()).toMatchObject({ role: 'USER', status: 'ACTIVE' });
     });
@@ -245,7 +269,9 @@ describe('accounts and tokens', () => {
     it('200 answers a fresh token pair', async () => {
       const userName = uniqueName('login');
       const id = await register(t, userName, 'login-pass-123');
-      const res = await t.request('POST', '/login', { body: { user_name: userName, password: 'login-pass-123' } });
+      const res = await t.request('POST', '/login', {
+        body: { user_name: userName, password: 'login-pass-123' },
+      });
       expectStatus(res, 200);
       const pair = res.json<TokenPair>();
       expect(pair).toEqual({
@@ -271,13 +297,17 @@ describe('accounts and tokens', () => {
         body: { user_name: userName.toLowerCase(), password: 'login-pass-123' },
       });
       expectStatus(res, 200);
-      expect((await whoami(res.json<TokenPair>().access_token)).json()).toMatchObject({ user_name: userName });
+      expect((await whoami(res.json<TokenPair>().access_token)).json()).toMatchObject({
+        user_name: userName,
+      });
     });
 
     it('a wrong password and an unknown user get the same 401 INVALID_CREDENTIALS', async () => {
       const userName = uniqueName('wrongpw');
       await register(t, userName, 'login-pass-123');
-      const wrong = await t.request('POST', '/login', { body: { user_name: userName, password: 'not-the-password' } });
+      const wrong = await t.request('POST', '/login', {
+        body: { user_name: userName, password: 'not-the-password' },
+      });
       const unknown = await t.request('POST', '/login', {
         body: { user_name: uniqueName('nobody'), password: 'not-the-password' },
       });
@@ -297,7 +327,9 @@ describe('accounts and tokens', () => {
       );
       // Without the password nobody learns the account's status.
       expectError(
-        await t.request('POST', '/login', { body: { user_name: user.userName, password: 'not-the-password' } }),
+        await t.request('POST', '/login', {
+          body: { user_name: user.userName, password: 'not-the-password' },
+        }),
         401,
         'INVALID_CREDENTIALS',
       );
@@ -323,7 +355,9 @@ describe('accounts and tokens', () => {
       const userName = uniqueName('legacy');
       await register(t, userName, 'legacy-pass-1');
       expectError(
-        await t.request('POST', '/authentication', { body: { user_name: userName, password: 'not-the-password' } }),
+        await t.request('POST', '/authentication', {
+          body: { user_name: userName, password: 'not-the-password' },
+        }),
         401,
         'INVALID_CREDENTIALS',
       );
@@ -333,7 +367,9 @@ describe('accounts and tokens', () => {
   describe('GET /whoami', () => {
     it('answers the caller with user_id = id', async () => {
       const userName = uniqueName('who');
-      const reg = await t.request('POST', '/user', { body: { user_name: userName, password: 'whoami-pass-1' } });
+      const reg = await t.request('POST', '/user', {
+        body: { user_name: userName, password: 'whoami-pass-1' },
+      });
       const created = reg.json<{ id: number; created_at: string }>();
       const { access } = await login(t, userName, 'whoami-pass-1');
       const res = await whoami(access);
@@ -361,7 +397,10 @@ describe('accounts and tokens', () => {
 
     it('a token in another scheme than Bearer is 401', async () => {
       const user = await createUser(t, 'scheme');
-      expectError(await t.request('GET', '/whoami', { headers: { authorization: `Basic ${user.access}` } }), 401);
+      expectError(
+        await t.request('GET', '/whoami', { headers: { authorization: `Basic ${user.access}` } }),
+        401,
+      );
     });
   });
 
@@ -415,7 +454,11 @@ describe('accounts and tokens', () => {
     });
 
     it('HS512 with the right secret is 401 (the algorithm is pinned)', async () => {
-      const token = signClaims(t.config.auth.jwtSecret, { ...claims, iat: nowSec(), exp: nowSec() + 600 }, 'HS512');
+      const token = signClaims(
+        t.config.auth.jwtSecret,
+        { ...claims, iat: nowSec(), exp: nowSec() + 600 },
+        'HS512',
+      );
       expectError(await whoami(token), 401, 'INVALID_TOKEN');
     });
 
@@ -531,9 +574,13 @@ describe('accounts and tokens', () => {
 
     it('the reuse is visible in GET /admin/logs?event_type=TOKEN_REUSE_DETECTED', async () => {
       expect(reusedUserId).toBeGreaterThan(0);
-      const res = await t.request('GET', `/admin/logs?event_type=TOKEN_REUSE_DETECTED&target_user_id=${reusedUserId}`, {
-        token: admin.access,
-      });
+      const res = await t.request(
+        'GET',
+        `/admin/logs?event_type=TOKEN_REUSE_DETECTED&target_user_id=${reusedUserId}`,
+        {
+          token: admin.access,
+        },
+      );
       expectStatus(res, 200);
       const page = res.json<LogPage>();
       expect(page.total).toBeGreaterThanOrEqual(1);
@@ -552,7 +599,10 @@ describe('accounts and tokens', () => {
       const user = await createUser(t, 'rotjson');
       const res = await t.request('POST', '/refresh', { token: user.refresh, ...JSON_EMPTY });
       expectStatus(res, 200);
-      expect(res.json()).toMatchObject({ access_token: expect.any(String), refresh_token: expect.any(String) });
+      expect(res.json()).toMatchObject({
+        access_token: expect.any(String),
+        refresh_token: expect.any(String),
+      });
     });
   });
 
@@ -604,7 +654,10 @@ describe('accounts and tokens', () => {
       );
       const staleAdmin = (await refresh(admin.refresh)).json<TokenPair>().access_token;
       expectError(
-        await t.request('PUT', `/admin/users/${user.id}/status`, { token: staleAdmin, body: { status: 'SUSPENDED' } }),
+        await t.request('PUT', `/admin/users/${user.id}/status`, {
+          token: staleAdmin,
+          body: { status: 'SUSPENDED' },
+        }),
         403,
         'FRESH_TOKEN_REQUIRED',
       );
@@ -653,7 +706,12 @@ describe('accounts and tokens', () => {
       const fresh = res.json<{ access_token: string }>().access_token;
       expect(res.json()).toMatchObject({ access_token: expect.any(String) });
       const c = decodeJwt(fresh).payload;
-      expect(c).toMatchObject({ typ: 'access', sub: user.id, sid: decodeJwt(stale).payload.sid, fresh: true });
+      expect(c).toMatchObject({
+        typ: 'access',
+        sub: user.id,
+        sid: decodeJwt(stale).payload.sid,
+        fresh: true,
+      });
       const changed = await t.request('PUT', '/user/password', {
         token: fresh,
         body: { current_password: user.password, new_password: 'stepped-up-pass-1' },
@@ -662,7 +720,10 @@ describe('accounts and tokens', () => {
 
       // The same for an admin on an admin fresh-only route.
       const staleAdmin = (await refresh(admin.refresh)).json<TokenPair>().access_token;
-      const up = await t.request('POST', '/auth/fresh', { token: staleAdmin, body: { password: admin.password } });
+      const up = await t.request('POST', '/auth/fresh', {
+        token: staleAdmin,
+        body: { password: admin.password },
+      });
       expectStatus(up, 200);
       const target = await createUser(t, 'target');
       const set = await t.request('PUT', `/admin/users/${target.id}/status`, {
@@ -724,7 +785,9 @@ describe('accounts and tokens', () => {
       const user = await createUser(t, 'pwchange', 'old-password-1');
       const second = await login(t, user.userName, 'old-password-1');
       const legacy = (
-        await t.request('POST', '/authentication', { body: { user_name: user.userName, password: 'old-password-1' } })
+        await t.request('POST', '/authentication', {
+          body: { user_name: user.userName, password: 'old-password-1' },
+        })
       ).json<{ token: string }>().token;
 
       const res = await t.request('PUT', '/user/password', {
@@ -751,8 +814,6 @@ describe('accounts and tokens', () => {
   });
 
   describe('suspension', () => {
-    let user: TestUser;
-
     it.each(['SUSPENDED', 'BANNED'])(
       "a %s user's still-valid token gets 403 ACCOUNT_INACTIVE on the next request",
       async (status) => {
@@ -763,14 +824,20 @@ describe('accounts and tokens', () => {
         const r = await refresh(u.refresh);
         expect([401, 403]).toContain(r.statusCode);
         expect(['ACCOUNT_INACTIVE', 'TOKEN_REVOKED']).toContain(r.json<ErrorBody>().code);
-        user = u;
       },
     );
 
     it('after reactivation the old tokens stay revoked (401) and a new login works', async () => {
-      expect(user).toBeDefined();
+      const user = await createUser(t, 'reactivate');
+      const legacy = (
+        await t.request('POST', '/authentication', {
+          body: { user_name: user.userName, password: user.password },
+        })
+      ).json<{ token: string }>().token;
+      await setStatus(user.id, 'SUSPENDED');
       await setStatus(user.id, 'ACTIVE');
       expectError(await whoami(user.access), 401);
+      expectError(await whoami(legacy), 401);
       expectError(await refresh(user.refresh), 401);
       const fresh = await login(t, user.userName, user.password);
       const who = await whoami(fresh.access);
@@ -780,7 +847,10 @@ describe('accounts and tokens', () => {
 
     it('an admin cannot change their own status', async () => {
       expectError(
-        await t.request('PUT', `/admin/users/${admin.id}/status`, { token: admin.access, body: { status: 'SUSPENDED' } }),
+        await t.request('PUT', `/admin/users/${admin.id}/status`, {
+          token: admin.access,
+          body: { status: 'SUSPENDED' },
+        }),
         403,
       );
       expectStatus(await whoami(admin.access), 200);
@@ -796,10 +866,14 @@ describe('accounts and tokens', () => {
         expect(metadataOf(row).reason).toEqual(expect.any(String));
       }
       const reasons = rows.map((r) => metadataOf(r).reason);
-      expect(reasons).toEqual(expect.arrayContaining(['WRONG_PASSWORD', 'UNKNOWN_USER', 'ACCOUNT_SUSPENDED']));
+      expect(reasons).toEqual(
+        expect.arrayContaining(['WRONG_PASSWORD', 'UNKNOWN_USER', 'ACCOUNT_SUSPENDED']),
+      );
       const wrong = rows.find((r) => metadataOf(r).reason === 'WRONG_PASSWORD');
       expect(wrong).toMatchObject({ status_code: 401, http_method: 'POST', ip_address: '127.0.0.1' });
-      expect(rows.find((r) => metadataOf(r).reason === 'ACCOUNT_SUSPENDED')).toMatchObject({ status_code: 403 });
+      expect(rows.find((r) => metadataOf(r).reason === 'ACCOUNT_SUSPENDED')).toMatchObject({
+        status_code: 403,
+      });
     });
 
     it.each(['LOGIN_SUCCESS', 'USER_REGISTER', 'LOGOUT', 'TOKEN_REFRESH', 'PASSWORD_CHANGE', 'FRESH_LOGIN'])(
@@ -814,7 +888,11 @@ describe('accounts and tokens', () => {
         expect(page.limit).toBe(5);
         expect(page.logs.length).toBeGreaterThan(0);
         for (const row of page.logs) {
-          expect(row).toMatchObject({ event_type: event, success: true, created_at: expect.stringMatching(ISO_Z) });
+          expect(row).toMatchObject({
+            event_type: event,
+            success: true,
+            created_at: expect.stringMatching(ISO_Z),
+          });
           expect(row.actor_user_id).toEqual(expect.any(Number));
         }
       },
@@ -826,11 +904,13 @@ describe('accounts and tokens', () => {
       expect(passwordsSent.size).toBeGreaterThan(5);
       expect(tokensSeen.size).toBeGreaterThan(20);
       const secrets = [...passwordsSent, ...tokensSeen];
-      for (const row of rows) {
+      const leaks = rows.flatMap((row) => {
         const text = JSON.stringify(row);
-        for (const s of secrets) expect({ row: row.id, leaked: text.includes(s) }).toEqual({ row: row.id, leaked: false });
-        expect(text).not.toMatch(/\$2[aby]\$/);
-      }
+        const found = secrets.filter((s) => text.includes(s));
+        if (/\$2[aby]\$/.test(text)) found.push('bcrypt hash');
+        return found.length > 0 ? [{ row: row.id, event: row.event_type, found }] : [];
+      });
+      expect(leaks).toEqual([]);
     });
   });
 });
@@ -868,21 +948,30 @@ describe('brute-force limits (LOGIN_RATE_LIMIT=5)', () => {
     expectStatus(res, 200);
     const rows = res.json<LogPage>().logs;
     const hit = rows.find((r) => r.ip_address === '10.0.0.1');
-    expect(hit).toMatchObject({ event_type: 'RATE_LIMIT_HIT', success: false, status_code: 429, path: '/login' });
+    expect(hit).toMatchObject({
+      event_type: 'RATE_LIMIT_HIT',
+      success: false,
+      status_code: 429,
+      path: '/login',
+    });
     expect(metadataOf(hit as AuditRow)).toMatchObject({ group: 'login' });
   });
 
   it('counts per user name across different IPs', async () => {
     const userName = uniqueName('spread');
     await register(t2, userName, 'brute-pass-123', '10.9.9.2');
-    for (let i = 1; i <= 5; i += 1) expectError(await attempt(userName, 'wrong-guess-1', `10.0.1.${i}`), 401);
-    expectRateLimited(await attempt(userName, 'wrong-guess-1', '10.0.1.6'));
+    // Letter case does not make a new name: the same account is counted.
+    const spelled = (i: number): string => (i % 2 === 0 ? userName.toUpperCase() : userName.toLowerCase());
+    for (let i = 1; i <= 5; i += 1)
+      expectError(await attempt(spelled(i), 'wrong-guess-1', `10.0.1.${i}`), 401);
+    expectRateLimited(await attempt(spelled(6), 'wrong-guess-1', '10.0.1.6'));
     // Those addresses are not blocked for other names.
     expectError(await attempt(uniqueName('someone'), 'wrong-guess-1', '10.0.1.1'), 401);
   });
 
   it('counts per IP across different user names', async () => {
-    for (let i = 0; i < 5; i += 1) expectError(await attempt(uniqueName('spray'), 'wrong-guess-1', '10.0.2.1'), 401);
+    for (let i = 0; i < 5; i += 1)
+      expectError(await attempt(uniqueName('spray'), 'wrong-guess-1', '10.0.2.1'), 401);
     const sixth = uniqueName('spray');
     expectRateLimited(await attempt(sixth, 'wrong-guess-1', '10.0.2.1'));
     // The same name from another address is still answered normally.
@@ -895,10 +984,13 @@ describe('responses never carry secrets', () => {
     expect(bodies.length).toBeGreaterThan(100);
     expect(bodies.some((b) => b.includes('refresh_token'))).toBe(true);
     const storedHashes = [...tokensSeen].map(storedTokenHash);
-    for (const body of bodies) {
-      expect(body).not.toMatch(/\$2[aby]\$/);
-      expect(body).not.toMatch(/password_hash|token_hash|passwordHash|tokenHash/);
-      for (const h of storedHashes) expect(body.includes(h)).toBe(false);
-    }
+    expect(storedHashes.length).toBeGreaterThan(20);
+    const leaks = bodies.filter(
+      (body) =>
+        /\$2[aby]\$/.test(body) ||
+        /password_hash|token_hash|passwordHash|tokenHash/.test(body) ||
+        storedHashes.some((h) => body.includes(h)),
+    );
+    expect(leaks).toEqual([]);
   });
 });

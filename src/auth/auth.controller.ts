@@ -45,6 +45,7 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @RateLimit('login')
+  @Audit(AuditEvent.LOGIN_FAILURE) // refusals only; the service writes LOGIN_SUCCESS with the session
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
   async login(@Body() dto: LoginDto, @ReqMeta() meta: RequestMeta): Promise<TokenPairDto> {
     const pair = await this.auth.login(dto, meta);
@@ -61,6 +62,7 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @RateLimit('login')
+  @Audit(AuditEvent.LOGIN_FAILURE)
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
   async authentication(@Body() dto: LoginDto, @ReqMeta() meta: RequestMeta): Promise<LegacyTokenDto> {
     return { token: await this.auth.legacyAuthenticate(dto, meta) };

@@ -32,3 +32,9 @@ export class TokenReusedError extends UnauthorizedError {
     );
   }
 }
+
+export class SessionExpiredError extends UnauthorizedError {
+  constructor() {
+    super('The session has expired; log in again.', 'TOKEN_EXPIRED');
+  }
+}

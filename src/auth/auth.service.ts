@@ -14,6 +14,7 @@ import {
   AccountInactiveError,
   InvalidCredentialsError,
   InvalidTokenError,
+  SessionExpiredError,
   TokenRevokedError,
   TokenReusedError,
 } from './auth.errors';
@@ -196,10 +197,10 @@ export class AuthService {
     const found = await this.sessionsRepo.findSessionWithUser(claims.sid);
     if (!found || found.user.id !== claims.sub) throw new InvalidTokenError();
     const now = this.clock.now();
-    if (found.session.revokedAt !== null || found.session.expiresAt.getTime() <= now.getTime()) {
-      throw new TokenRevokedError();
-    }
+    // Status first: a suspended user (whose sessions were revoked with the suspension) learns why.
     if (found.user.status !== 'ACTIVE') throw new AccountInactiveError(found.user.status);
+    if (found.session.revokedAt !== null) throw new TokenRevokedError();
+    if (found.session.expiresAt.getTime() <= now.getTime()) throw new SessionExpiredError();
     const fresh =
       claims.typ === 'access' &&
       claims.fresh === true &&
@@ -251,6 +252,7 @@ export class AuthService {
       if (current.parentId) await this.sessionsRepo.markSpent(current.parentId, now, m);
       const access = await this.tokens.signAccess(p.id, p.sessionId, false, now);
       const refresh = await this.tokens.signRefresh(p.id, p.sessionId, now);
+      await this.sessionsRepo.extendSession(p.sessionId, refresh.expiresAt, m);
       await this.sessionsRepo.insertRefreshToken(
         {
           id: refresh.jti,

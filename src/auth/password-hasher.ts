@@ -1,13 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import * as bcrypt from 'bcrypt';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 /** bcrypt with the configured cost; also answers "wrong user" in the same time as "wrong password". */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
   private dummyHash: Promise<string> | null = null;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** Computed up front so even the first unknown-user login costs the same as the others. */
+  async onModuleInit(): Promise<void> {
+    this.dummyHash ??= bcrypt.hash('timing-equaliser-not-a-password', this.config.auth.bcryptRounds);
+    await this.dummyHash;
+  }
 
   hash(password: string): Promise<string> {
     return bcrypt.hash(password, this.config.auth.bcryptRounds);

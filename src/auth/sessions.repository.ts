@@ -61,6 +61,11 @@ export class SessionsRepository {
     return res.affected ?? 0;
   }
 
+  /** Rotation keeps a session alive as long as its newest refresh token. */
+  async extendSession(sessionId: string, expiresAt: Date, m?: EntityManager): Promise<void> {
+    await this.m(m).getRepository(AuthSessionEntity).update({ id: sessionId }, { expiresAt });
+  }
+
   async insertRefreshToken(row: RefreshTokenEntity, m?: EntityManager): Promise<void> {
     await this.m(m).getRepository(RefreshTokenEntity).insert(row);
   }
