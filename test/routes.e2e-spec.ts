@@ -120,7 +120,8 @@ function servedRoutes(tree: string): string[] {
   return [...out].sort();
 }
 
-const concrete = (path: string, id: number | string = 1): string => path.replace(/:id\b/g, String(id));
+/** A concrete URL for a route: every path parameter becomes `id`. */
+const concrete = (path: string, id: number | string = 1): string => path.replace(/:\w+/g, String(id));
 
 describe('routes: every route and its auth requirement', () => {
   let t: TestApp;

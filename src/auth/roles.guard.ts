@@ -7,7 +7,13 @@ import { requestMetaOf } from '../common/http/request-meta';
 import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
 import type { Principal } from './principal';
 
-type Req = Parameters<typeof requestMetaOf>[0] & { user?: Principal };
+type Req = Parameters<typeof requestMetaOf>[0] & { user?: Principal; params?: Record<string, string> };
+
+/** The user a route acts on, from its `:id` (admin user routes), for the audit row. */
+function targetOf(req: Req): number | null {
+  const id = Number(req.params?.id);
+  return Number.isInteger(id) && id > 0 && req.url?.startsWith('/admin/users/') ? id : null;
+}
 
 /** Role check (and freshness, below) read the principal the JWT guard just loaded from the database. */
 abstract class PolicyGuard implements CanActivate {
@@ -38,6 +44,7 @@ abstract class PolicyGuard implements CanActivate {
         statusCode: 403,
         message: error.message,
         actor: req.user ? { id: req.user.id, userName: req.user.userName } : null,
+        targetUserId: targetOf(req),
         metadata: { code: error.code, role: req.user?.role ?? null },
         request: requestMetaOf(req),
       });
