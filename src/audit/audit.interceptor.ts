@@ -6,10 +6,12 @@ import { AppError } from '../common/errors/app-error';
 import { toErrorBody } from '../common/filters/all-exceptions.filter';
 import { requestMetaOf } from '../common/http/request-meta';
 import type { AuditEventType } from './audit-events';
+import { targetUserIdOf } from './audit-target';
 import { AUDIT_EVENT } from './audit.decorator';
 import { AuditService } from './audit.service';
 
 interface Req {
+  url?: string;
   user?: Principal;
   params?: Record<string, string>;
   method?: string;
@@ -32,7 +34,6 @@ export class AuditInterceptor implements NestInterceptor {
       catchError((err: unknown) => {
         if (err instanceof AppError && err.audited) return throwError(() => err);
         const { body } = toErrorBody(err);
-        const target = Number(req.params?.id);
         return from(
           this.audit.record({
             event,
@@ -41,7 +42,7 @@ export class AuditInterceptor implements NestInterceptor {
             statusCode: body.statusCode,
             message: body.error,
             actor: req.user ? { id: req.user.id, userName: req.user.userName } : null,
-            targetUserId: Number.isInteger(target) && target > 0 ? target : null,
+            targetUserId: targetUserIdOf(req),
             metadata: { code: body.code, ...(body.details ? { details: body.details } : {}) },
             request: requestMetaOf(req as Parameters<typeof requestMetaOf>[0]),
           }),

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuditEvent } from '../audit/audit-events';
+import { targetUserIdOf } from '../audit/audit-target';
 import { AuditService } from '../audit/audit.service';
 import { ForbiddenError } from '../common/errors/app-error';
 import { requestMetaOf } from '../common/http/request-meta';
@@ -8,12 +9,6 @@ import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
 import type { Principal } from './principal';
 
 type Req = Parameters<typeof requestMetaOf>[0] & { user?: Principal; params?: Record<string, string> };
-
-/** The user a route acts on, from its `:id` (admin user routes), for the audit row. */
-function targetOf(req: Req): number | null {
-  const id = Number(req.params?.id);
-  return Number.isInteger(id) && id > 0 && req.url?.startsWith('/admin/users/') ? id : null;
-}
 
 /** Role check (and freshness, below) read the principal the JWT guard just loaded from the database. */
 abstract class PolicyGuard implements CanActivate {
@@ -44,7 +39,7 @@ abstract class PolicyGuard implements CanActivate {
         statusCode: 403,
         message: error.message,
         actor: req.user ? { id: req.user.id, userName: req.user.userName } : null,
-        targetUserId: targetOf(req),
+        targetUserId: targetUserIdOf(req),
         metadata: { code: error.code, role: req.user?.role ?? null },
         request: requestMetaOf(req),
       });
