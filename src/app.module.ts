@@ -3,12 +3,14 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { buildThrottlerOptions } from './common/throttling/throttler-options';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { UsersModule } from './users/users.module';
+import { WalletModule } from './wallet/wallet.module';
 
 @Module({})
 export class AppModule {
@@ -21,6 +23,8 @@ export class AppModule {
         DatabaseModule,
         ThrottlerModule.forRoot(buildThrottlerOptions(config)),
         AuditModule,
+        IdempotencyModule,
+        WalletModule,
         UsersModule,
         AuthModule,
       ],

@@ -286,7 +286,16 @@ describe('admin, preferences and audit logs', () => {
       expect(res.body).not.toMatch(/password/i);
     });
 
-    it.todo('rows carry usd_balance and lbp_balance (contract; the wallet module does not exist yet)');
+    it('rows carry usd_balance and lbp_balance', async () => {
+      const u = await register(`bal${tag()}`);
+      const adj = await t.request('POST', `/admin/users/${u.id}/wallet/adjust`, {
+        token: admin.access,
+        body: { currency: 'USD', amount: 12.34, reason: 'test credit' },
+      });
+      expect(adj.statusCode).toBe(200);
+      const res = await t.request('GET', `/admin/users?q=${u.userName}`, { token: admin.access });
+      expect(res.json()).toEqual([expect.objectContaining({ id: u.id, usd_balance: 12.34, lbp_balance: 0 })]);
+    });
 
     it('lists newest first', async () => {
       const tg = tag();
@@ -1080,7 +1089,7 @@ describe('the last admin cannot be demoted', () => {
 
   const adminIds = async (): Promise<number[]> => {
     const { rows } = await t.app.get(UsersService).list({ role: 'ADMIN' }, { limit: 200, offset: 0 });
-    return rows.map((r) => r.id);
+    return rows.map((r) => r.user.id);
   };
 
   it('with two admins, one demotes the other; the remaining one cannot be demoted (422 LAST_ADMIN)', async () => {

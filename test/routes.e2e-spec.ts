@@ -45,6 +45,11 @@ const EXPECTED: Route[] = [
   ['PUT', '/admin/users/:id/role', 'admin+fresh'],
   ['GET', '/admin/users/:id/preferences', 'admin'],
   ['PUT', '/admin/users/:id/preferences', 'admin+fresh'],
+  // wallet and ledger
+  ['GET', '/wallet', 'user'],
+  ['GET', '/wallet/ledger', 'user'],
+  ['POST', '/admin/users/:id/wallet/adjust', 'admin+fresh'],
+  ['GET', '/admin/ledger/verify', 'admin'],
 ];
 
 const byRoute = (a: Route, b: Route): number => `${a[1]} ${a[0]}`.localeCompare(`${b[1]} ${b[0]}`);

@@ -123,7 +123,8 @@ export class AuthController {
   @Get('whoami')
   @Auth()
   async whoami(@CurrentUser() user: Principal): Promise<WhoAmIResponseDto> {
-    return toWhoAmI(await this.users.getById(user.id));
+    const { user: u, balances } = await this.users.getWithBalances(user.id);
+    return toWhoAmI(u, balances);
   }
 
   /** Change the password (fresh token required); every other session is ended. */

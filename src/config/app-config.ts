@@ -35,6 +35,30 @@ export interface RateLimitConfig {
   redisUrl: string | null;
 }
 
+export interface MoneyConfig {
+  /** Booked from funding to every new user, in minor units (cents). */
+  startingBalanceUsd: bigint;
+  startingBalanceLbp: bigint;
+  /** POST /transaction per user and window. */
+  transactionLimit: number;
+  transactionTtlSeconds: number;
+}
+
+export interface RatesConfig {
+  /** Window of GET /exchangeRate (the market rate). */
+  marketWindowHours: number;
+  /** Trailing window of the outlier baseline. */
+  outlierWindowHours: number;
+  /** A sample deviating from the median by more than this percent may be an outlier... */
+  outlierPercent: number;
+  /** ...when its robust z-score |x - median| / (1.4826 MAD) is also above this. */
+  outlierMadThreshold: number;
+  /** Fewer accepted samples than this in the window: nothing is flagged. */
+  outlierMinSamples: number;
+  /** How long a computed baseline may be reused (0 = every sample recomputes it). */
+  baselineCacheSeconds: number;
+}
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
@@ -47,6 +71,8 @@ export interface AppConfig {
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
   adminBootstrap: { userName: string; password: string } | null;
+  money: MoneyConfig;
+  rates: RatesConfig;
   version: string;
   /** Warnings to print once the logger is up (e.g. the development JWT secret). */
   warnings: string[];
@@ -81,6 +107,24 @@ function bool(env: Env, key: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+}
+
+/** A non-negative amount in major units with at most 2 decimals, as minor units. */
+function money(env: Env, key: string): bigint {
+  const raw = (env[key] ?? '').trim();
+  if (raw === '') return 0n;
+  const m = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(raw);
+  if (!m) throw new ConfigError(`${key} must be a non-negative amount with at most 2 decimals, got "${raw}"`);
+  return BigInt(m[1]) * 100n + BigInt((m[2] ?? '').padEnd(2, '0'));
+}
+
+function num(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new ConfigError(`${key} must be a number between ${min} and ${max}, got "${raw}"`);
+  return n;
 }
 
 function parseDatabaseUrl(url: string): Partial<DatabaseConfig> & { type: DbType } {
@@ -195,6 +239,20 @@ export function loadConfig(env: Env): AppConfig {
       redisUrl: str(env, 'REDIS_URL', '') || null,
     },
     adminBootstrap: adminUser === '' ? null : { userName: adminUser, password: adminPassword },
+    money: {
+      startingBalanceUsd: money(env, 'STARTING_BALANCE_USD'),
+      startingBalanceLbp: money(env, 'STARTING_BALANCE_LBP'),
+      transactionLimit: int(env, 'TRANSACTION_RATE_LIMIT', 10, 1, 1_000_000),
+      transactionTtlSeconds: int(env, 'TRANSACTION_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+    },
+    rates: {
+      marketWindowHours: int(env, 'MARKET_RATE_WINDOW_HOURS', 72, 1, 24 * 366),
+      outlierWindowHours: int(env, 'OUTLIER_WINDOW_HOURS', 72, 1, 24 * 366),
+      outlierPercent: num(env, 'OUTLIER_PERCENT', 20, 0.1, 1000),
+      outlierMadThreshold: num(env, 'OUTLIER_MAD_THRESHOLD', 3.5, 0, 1000),
+      outlierMinSamples: int(env, 'OUTLIER_MIN_SAMPLES', 5, 1, 100_000),
+      baselineCacheSeconds: int(env, 'OUTLIER_BASELINE_CACHE_SECONDS', 5, 0, 3600),
+    },
     version: readVersion(),
     warnings,
   };

@@ -1,4 +1,5 @@
 import { Column, type ColumnOptions } from 'typeorm';
+import { bigintTransformer, numberTransformer } from './transformers';
 
 /**
  * Column helpers shared by every entity so both dialects get the same types.
@@ -12,3 +13,11 @@ export const DateTimeColumn = (options: ColumnOptions = {}): PropertyDecorator =
 export const CreatedAtColumn = (name = 'created_at'): PropertyDecorator => DateTimeColumn({ name });
 
 export const UpdatedAtColumn = (name = 'updated_at'): PropertyDecorator => DateTimeColumn({ name });
+
+/** Money in integer minor units. */
+export const MinorUnitsColumn = (options: ColumnOptions = {}): PropertyDecorator =>
+  Column({ type: 'bigint', transformer: bigintTransformer, ...options });
+
+/** A derived float (rates, scores). */
+export const DoubleColumn = (options: ColumnOptions = {}): PropertyDecorator =>
+  Column({ type: 'double', transformer: numberTransformer, ...options });

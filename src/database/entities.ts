@@ -1,8 +1,11 @@
 import { AuditLogEntity } from '../audit/audit-log.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
+import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
 import { UserPreferencesEntity } from '../users/user-preferences.entity';
 import { UserEntity } from '../users/user.entity';
+import { LedgerEntryEntity } from '../wallet/ledger-entry.entity';
+import { WalletEntity } from '../wallet/wallet.entity';
 
 /** Every entity, for the app, the TypeORM CLI (ormconfig.ts) and the migration generator. */
 export const ENTITIES = [
@@ -11,4 +14,7 @@ export const ENTITIES = [
   AuthSessionEntity,
   RefreshTokenEntity,
   AuditLogEntity,
+  WalletEntity,
+  LedgerEntryEntity,
+  IdempotencyKeyEntity,
 ];

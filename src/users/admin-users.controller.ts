@@ -15,8 +15,8 @@ import {
   type StatusChangedDto,
 } from './dto/admin-users.dto';
 import { type PreferencesDto, type PreferencesUpdatedDto, UpdatePreferencesDto } from './dto/preferences.dto';
-import type { UserResponseDto } from './dto/user.dto';
-import { toPreferences, toUserResponse } from './user.mapper';
+import type { UserWithBalancesDto } from './dto/user.dto';
+import { toPreferences, toUserWithBalances } from './user.mapper';
 import { UsersService } from './users.service';
 
 @ApiTags('admin')
@@ -27,9 +27,12 @@ export class AdminUsersController {
   /** All users, newest first; filters `status`, `role`, `q`; total in X-Total-Count. */
   @Get()
   @Auth({ roles: ['ADMIN'] })
-  async list(@Query() q: AdminUserQueryDto): Promise<Paged<UserResponseDto>> {
+  async list(@Query() q: AdminUserQueryDto): Promise<Paged<UserWithBalancesDto>> {
     const { rows, total } = await this.users.list({ status: q.status, role: q.role, q: q.q }, toPage(q));
-    return new Paged(rows.map(toUserResponse), total);
+    return new Paged(
+      rows.map((r) => toUserWithBalances(r.user, r.balances)),
+      total,
+    );
   }
 
   /** Suspend, ban or reactivate a user; a non-active user's sessions are revoked at once. Not on yourself. */

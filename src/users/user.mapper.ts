@@ -1,6 +1,8 @@
 import type { PreferencesDto } from './dto/preferences.dto';
 import type { UserPreferencesEntity } from './user-preferences.entity';
-import type { UserResponseDto, WhoAmIResponseDto } from './dto/user.dto';
+import { toMajor } from '../common/money';
+import type { Balances } from '../wallet/wallet.service';
+import type { UserResponseDto, UserWithBalancesDto, WhoAmIResponseDto } from './dto/user.dto';
 import type { UserEntity } from './user.entity';
 
 export function toUserResponse(u: UserEntity): UserResponseDto {
@@ -13,8 +15,12 @@ export function toUserResponse(u: UserEntity): UserResponseDto {
   };
 }
 
-export function toWhoAmI(u: UserEntity): WhoAmIResponseDto {
-  return { ...toUserResponse(u), user_id: u.id };
+export function toUserWithBalances(u: UserEntity, b: Balances): UserWithBalancesDto {
+  return { ...toUserResponse(u), usd_balance: toMajor(b.usdAvailable), lbp_balance: toMajor(b.lbpAvailable) };
+}
+
+export function toWhoAmI(u: UserEntity, b: Balances): WhoAmIResponseDto {
+  return { ...toUserWithBalances(u, b), user_id: u.id };
 }
 
 export function toPreferences(p: UserPreferencesEntity): PreferencesDto {

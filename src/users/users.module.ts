@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthCoreModule } from '../auth/auth-core.module';
+import { WalletModule } from '../wallet/wallet.module';
 import { AdminUsersController } from './admin-users.controller';
 import { PreferencesController } from './preferences.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [AuthCoreModule],
+  imports: [AuthCoreModule, WalletModule],
   controllers: [PreferencesController, AdminUsersController],
   providers: [UsersRepository, UsersService],
   exports: [UsersService],

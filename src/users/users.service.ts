@@ -13,6 +13,7 @@ import { type UserFilter, UsersRepository } from './users.repository';
 import { LastAdminError, SelfModificationError, UserNameTakenError, UserNotFoundError } from './users.errors';
 import type { UserPreferencesEntity } from './user-preferences.entity';
 import type { Role, UserEntity, UserStatus } from './user.entity';
+import { type Balances, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 
 export interface NewUser {
   userName: string;
@@ -35,6 +36,7 @@ export class UsersService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly wallets: WalletService,
   ) {}
 
   /** Inserts a user; a taken name (also under a concurrent insert) is USER_NAME_TAKEN. */
@@ -52,7 +54,11 @@ export class UsersService {
         createdAt: now,
         updatedAt: now,
       };
-      return await this.tx.within(m, (tm) => this.repo.insert(row, tm));
+      return await this.tx.within(m, async (tm) => {
+        const user = await this.repo.insert(row, tm);
+        await this.wallets.open(user.id, tm);
+        return user;
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new UserNameTakenError();
       throw err;
@@ -88,8 +94,20 @@ export class UsersService {
     return this.repo.countAdmins();
   }
 
-  list(filter: UserFilter, page: Page): Promise<{ rows: UserEntity[]; total: number }> {
-    return this.repo.search(filter, page);
+  /** A page of users with their balances. */
+  async list(
+    filter: UserFilter,
+    page: Page,
+  ): Promise<{ rows: { user: UserEntity; balances: Balances }[]; total: number }> {
+    const { rows, total } = await this.repo.search(filter, page);
+    const balances = await this.wallets.balancesOf(rows.map((u) => u.id));
+    return { rows: rows.map((user) => ({ user, balances: balances.get(user.id) ?? ZERO_BALANCES })), total };
+  }
+
+  /** One user with their balances (GET /whoami). */
+  async getWithBalances(id: number): Promise<{ user: UserEntity; balances: Balances }> {
+    const user = await this.getById(id);
+    return { user, balances: await this.wallets.balances(id) };
   }
 
   async setStatus(

@@ -13,7 +13,14 @@ export class UserResponseDto {
   created_at!: string;
 }
 
-export class WhoAmIResponseDto extends UserResponseDto {
+export class UserWithBalancesDto extends UserResponseDto {
+  /** Available USD. */
+  usd_balance!: number;
+  /** Available LBP. */
+  lbp_balance!: number;
+}
+
+export class WhoAmIResponseDto extends UserWithBalancesDto {
   /** Same as `id`, for older clients. */
   user_id!: number;
 }

@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditEvent } from '../audit/audit-events';
+import { type AuditActor, AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { BadRequestError, NotFoundError } from '../common/errors/app-error';
+import type { RequestMeta } from '../common/http/request-meta';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { CURRENCIES, type Currency, formatMinor, toMinor } from '../common/money';
+import type { Page } from '../common/pagination';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AdjustWalletDto, WalletAdjustedDto } from './dto/wallet.dto';
+import type { LedgerAccount, LedgerEntryEntity } from './ledger-entry.entity';
+import { toWalletDto } from './wallet.mapper';
+import type { WalletEntity } from './wallet.entity';
+import { InsufficientBalanceError } from './wallet.errors';
+import { balanceColumn, WalletRepository } from './wallet.repository';
+
+export interface Leg {
+  account: LedgerAccount;
+  userId?: number;
+  currency: Currency;
+  /** Signed minor units. */
+  amount: bigint;
+  /** Request field to name when this debit is short (for the 422 details). */
+  field?: string;
+}
+
+export interface Journal {
+  kind: string;
+  refType?: string | null;
+  refId?: number | null;
+  legs: Leg[];
+}
+
+export interface Balances {
+  usdAvailable: bigint;
+  lbpAvailable: bigint;
+  usdHeld: bigint;
+  lbpHeld: bigint;
+}
+
+export interface LedgerCheck {
+  ok: boolean;
+  currencies: Record<string, string>;
+  mismatches: {
+    user_id: number | null;
+    check: string;
+    currency?: string;
+    expected?: string;
+    actual?: string;
+  }[];
+}
+
+export const ZERO_BALANCES: Balances = { usdAvailable: 0n, lbpAvailable: 0n, usdHeld: 0n, lbpHeld: 0n };
+
+const isUserAccount = (a: LedgerAccount): boolean => a === 'user' || a === 'user_held';
+
+/** Balances and the double-entry ledger; every balance change goes through post(). */
+@Injectable()
+export class WalletService {
+  constructor(
+    private readonly repo: WalletRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly idempotency: IdempotencyService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Books one journal inside the caller's transaction: user balances move by conditional updates
+   * (in user-id order, so concurrent journals lock rows in the same order), then the legs are written.
+   * Throws InsufficientBalanceError when a debit is short; the caller's transaction then rolls back.
+   */
+  async post(journal: Journal, m: EntityManager): Promise<LedgerEntryEntity[]> {
+    for (const c of CURRENCIES) {
+      const sum = journal.legs.filter((l) => l.currency === c).reduce((a, l) => a + l.amount, 0n);
+      if (sum !== 0n) throw new Error(`journal ${journal.kind} does not balance in ${c}: ${sum}`);
+    }
+    const now = this.clock.now();
+    const journalId = randomUUID();
+    const after = new Map<Leg, bigint>();
+    const userLegs = journal.legs
+      .filter((l) => isUserAccount(l.account) && l.amount !== 0n)
+      .sort((a, b) => (a.userId ?? 0) - (b.userId ?? 0) || (a.amount < b.amount ? -1 : 1));
+    for (const leg of userLegs) {
+      if (leg.userId === undefined) throw new Error('user leg without a user');
+      const balance = await this.repo.applyDelta(
+        leg.userId,
+        balanceColumn(leg.currency, leg.account === 'user_held'),
+        leg.amount,
+        now,
+        m,
+      );
+      if (balance === null) throw new InsufficientBalanceError(leg.currency, leg.field);
+      after.set(leg, balance);
+    }
+    const rows = journal.legs
+      .filter((l) => l.amount !== 0n)
+      .map((l) => ({
+        journalId,
+        account: l.account,
+        userId: isUserAccount(l.account) ? (l.userId ?? null) : null,
+        currency: l.currency,
+        amount: l.amount,
+        balanceAfter: after.get(l) ?? null,
+        kind: journal.kind,
+        refType: journal.refType ?? null,
+        refId: journal.refId ?? null,
+        createdAt: now,
+      }));
+    const ids = await this.repo.insertEntries(rows, m);
+    return rows.map((r, i) => ({ ...r, id: ids[i] }));
+  }
+
+  /** A new user's wallet, with the configured starting balances booked from funding. */
+  async open(userId: number, m: EntityManager): Promise<void> {
+    await this.repo.insertWallet(userId, this.clock.now(), m);
+    const legs: Leg[] = [];
+    const { startingBalanceUsd: usd, startingBalanceLbp: lbp } = this.config.money;
+    if (usd > 0n)
+      legs.push(
+        { account: 'user', userId, currency: 'USD', amount: usd },
+        { account: 'funding', currency: 'USD', amount: -usd },
+      );
+    if (lbp > 0n)
+      legs.push(
+        { account: 'user', userId, currency: 'LBP', amount: lbp },
+        { account: 'funding', currency: 'LBP', amount: -lbp },
+      );
+    if (legs.length > 0)
+      await this.post({ kind: 'STARTING_BALANCE', refType: 'user', refId: userId, legs }, m);
+  }
+
+  async balances(userId: number, m?: EntityManager): Promise<Balances> {
+    const w = await this.repo.findWallet(userId, m);
+    return w ? toBalances(w) : ZERO_BALANCES;
+  }
+
+  async balancesOf(userIds: number[]): Promise<Map<number, Balances>> {
+    const rows = await this.repo.findWallets(userIds);
+    return new Map(rows.map((w) => [w.userId, toBalances(w)]));
+  }
+
+  ledger(userId: number, page: Page): Promise<{ rows: LedgerEntryEntity[]; total: number }> {
+    return this.repo.listUserEntries(userId, page);
+  }
+
+  /** POST /admin/users/:id/wallet/adjust, honouring an Idempotency-Key. */
+  async adjustIdempotently(
+    admin: AuditActor & { id: number },
+    userId: number,
+    dto: AdjustWalletDto,
+    meta: RequestMeta,
+    key: string | undefined,
+  ): Promise<WalletAdjustedDto> {
+    const amount = toMinor(dto.amount);
+    const result = await this.idempotency.execute(
+      { userId: admin.id, key, request: { route: 'admin-wallet-adjust', user_id: userId, ...dto } },
+      async (m) => {
+        const { balances, entryId } = await this.adjust(
+          admin,
+          userId,
+          dto.currency,
+          amount,
+          dto.reason,
+          meta,
+          m,
+        );
+        const body: WalletAdjustedDto = {
+          message: 'Wallet adjusted',
+          user_id: userId,
+          ...toWalletDto(balances),
+          ledger_entry_id: entryId,
+        };
+        return { status: 200, body };
+      },
+    );
+    return result.body;
+  }
+
+  /** Admin adjustment against funding, inside the caller's transaction; never below zero. */
+  private async adjust(
+    actor: AuditActor & { id: number },
+    userId: number,
+    currency: Currency,
+    amount: bigint,
+    reason: string,
+    meta: RequestMeta,
+    m: EntityManager,
+  ): Promise<{ balances: Balances; entryId: number }> {
+    if (amount === 0n)
+      throw new BadRequestError('amount must not be zero.', 'VALIDATION_FAILED', [
+        { field: 'amount', message: 'must not be 0' },
+      ]);
+    if (!(await this.repo.findWallet(userId, m)))
+      throw new NotFoundError('User not found.', 'USER_NOT_FOUND');
+    const entries = await this.post(
+      {
+        kind: 'ADMIN_ADJUSTMENT',
+        refType: 'user',
+        refId: userId,
+        legs: [
+          { account: 'user', userId, currency, amount, field: 'amount' },
+          { account: 'funding', currency, amount: -amount },
+        ],
+      },
+      m,
+    );
+    await this.audit.record(
+      {
+        event: AuditEvent.ADMIN_WALLET_ADJUST,
+        action: 'adjust wallet',
+        success: true,
+        statusCode: 200,
+        message: `${currency} ${formatMinor(amount)}: ${reason}`.slice(0, 500),
+        actor,
+        targetUserId: userId,
+        metadata: { currency, amount: formatMinor(amount), reason, journal_id: entries[0].journalId },
+        request: meta,
+      },
+      m,
+    );
+    return { balances: await this.balances(userId, m), entryId: entries[0].id };
+  }
+
+  /** The ledger invariants, checked live. */
+  async verify(): Promise<LedgerCheck> {
+    const sums = await this.repo.sums();
+    const wallets = await this.repo.allWallets();
+    const mismatches: LedgerCheck['mismatches'] = [];
+    const currencies: Record<string, string> = Object.fromEntries(CURRENCIES.map((c) => [c, '0.00']));
+    for (const s of sums.byCurrency) {
+      currencies[s.currency] = formatMinor(s.total);
+      if (s.total !== 0n) {
+        mismatches.push({
+          user_id: null,
+          check: 'currency_sum_zero',
+          currency: s.currency,
+          expected: '0.00',
+          actual: formatMinor(s.total),
+        });
+      }
+    }
+    const ledgerOf = new Map(
+      sums.byUserAccount.map((r) => [`${r.userId}:${r.account}:${r.currency}`, r.total]),
+    );
+    for (const w of wallets) {
+      const checks: [LedgerAccount, Currency, bigint][] = [
+        ['user', 'USD', w.usdAvailable],
+        ['user', 'LBP', w.lbpAvailable],
+        ['user_held', 'USD', w.usdHeld],
+        ['user_held', 'LBP', w.lbpHeld],
+      ];
+      for (const [account, currency, balance] of checks) {
+        const ledger = ledgerOf.get(`${w.userId}:${account}:${currency}`) ?? 0n;
+        if (balance < 0n) {
+          mismatches.push({
+            user_id: w.userId,
+            check: `${account}_non_negative`,
+            currency,
+            expected: '>= 0',
+            actual: formatMinor(balance),
+          });
+        }
+        if (ledger !== balance) {
+          mismatches.push({
+            user_id: w.userId,
+            check: `${account}_equals_ledger`,
+            currency,
+            expected: formatMinor(ledger),
+            actual: formatMinor(balance),
+          });
+        }
+      }
+    }
+    return { ok: mismatches.length === 0, currencies, mismatches };
+  }
+}
+
+function toBalances(w: WalletEntity): Balances {
+  return {
+    usdAvailable: w.usdAvailable,
+    lbpAvailable: w.lbpAvailable,
+    usdHeld: w.usdHeld,
+    lbpHeld: w.lbpHeld,
+  };
+}
