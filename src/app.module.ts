@@ -9,6 +9,8 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
+import { RatesModule } from './rates/rates.module';
+import { TransactionsModule } from './transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 import { WalletModule } from './wallet/wallet.module';
 
@@ -27,6 +29,8 @@ export class AppModule {
         WalletModule,
         UsersModule,
         AuthModule,
+        RatesModule,
+        TransactionsModule,
       ],
       controllers: [HealthController],
     };

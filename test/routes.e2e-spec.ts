@@ -50,6 +50,11 @@ const EXPECTED: Route[] = [
   ['GET', '/wallet/ledger', 'user'],
   ['POST', '/admin/users/:id/wallet/adjust', 'admin+fresh'],
   ['GET', '/admin/ledger/verify', 'admin'],
+  // transactions
+  ['POST', '/transaction', 'user'],
+  ['GET', '/transactions', 'user'],
+  ['GET', '/transaction', 'user'],
+  ['GET', '/transactions/export', 'user'],
 ];
 
 const byRoute = (a: Route, b: Route): number => `${a[1]} ${a[0]}`.localeCompare(`${b[1]} ${b[0]}`);

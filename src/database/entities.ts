@@ -2,6 +2,9 @@ import { AuditLogEntity } from '../audit/audit-log.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
+import { RateHourlyEntity } from '../rates/rate-hourly.entity';
+import { RateSampleEntity } from '../rates/rate-sample.entity';
+import { TransactionEntity } from '../transactions/transaction.entity';
 import { UserPreferencesEntity } from '../users/user-preferences.entity';
 import { UserEntity } from '../users/user.entity';
 import { LedgerEntryEntity } from '../wallet/ledger-entry.entity';
@@ -17,4 +20,7 @@ export const ENTITIES = [
   WalletEntity,
   LedgerEntryEntity,
   IdempotencyKeyEntity,
+  TransactionEntity,
+  RateSampleEntity,
+  RateHourlyEntity,
 ];

@@ -5,6 +5,8 @@
 export interface ErrorDetail {
   field: string;
   message: string;
+  /** A number behind the message, where one helps (e.g. the market baseline of RATE_OUTLIER). */
+  value?: number | null;
 }
 
 export class AppError extends Error {

@@ -2,8 +2,11 @@ import { SetMetadata } from '@nestjs/common';
 
 export const RATE_LIMIT_GROUP = 'rate-limit:group';
 
-/** Named limits: each group is counted per client IP and per user name (or user). */
-export const RATE_LIMIT_GROUPS = ['login', 'register', 'refresh'] as const;
+/**
+ * Named limits. The auth groups count per client IP and per user name (or user); the money groups
+ * count per authenticated user.
+ */
+export const RATE_LIMIT_GROUPS = ['login', 'register', 'refresh', 'transaction'] as const;
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
 
 /** Puts a route under one named limit group. */

@@ -19,29 +19,44 @@ function userTracker(req: TrackedRequest): string {
   return name ? `name:${name}` : `ip:${req.ip ?? 'unknown'}`;
 }
 
+interface GroupLimit {
+  limit: number;
+  ttlSeconds: number;
+  /** Also count per client IP (the auth routes, reachable without an account). */
+  perIp: boolean;
+}
+
 export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions {
   const rl = config.rateLimit;
-  const limits: Record<RateLimitGroup, number> = {
-    login: rl.loginLimit,
-    register: rl.registerLimit,
-    refresh: rl.refreshLimit,
+  const auth = (limit: number): GroupLimit => ({ limit, ttlSeconds: rl.authTtlSeconds, perIp: true });
+  const groups: Record<RateLimitGroup, GroupLimit> = {
+    login: auth(rl.loginLimit),
+    register: auth(rl.registerLimit),
+    refresh: auth(rl.refreshLimit),
+    transaction: {
+      limit: config.money.transactionLimit,
+      ttlSeconds: config.money.transactionTtlSeconds,
+      perIp: false,
+    },
   };
-  const throttlers: ThrottlerOptions[] = RATE_LIMIT_GROUPS.flatMap((group) => [
-    {
-      name: `${group}-ip`,
-      ttl: rl.authTtlSeconds * 1000,
-      limit: limits[group],
+  const throttlers: ThrottlerOptions[] = RATE_LIMIT_GROUPS.flatMap((group) => {
+    const g = groups[group];
+    const common = {
+      ttl: g.ttlSeconds * 1000,
+      limit: g.limit,
       skipIf: (ctx: ExecutionContext) => groupOf(ctx) !== group,
-      getTracker: (req: TrackedRequest) => `ip:${req.ip ?? 'unknown'}`,
-    },
-    {
+    };
+    const perUser: ThrottlerOptions = {
+      ...common,
       name: `${group}-user`,
-      ttl: rl.authTtlSeconds * 1000,
-      limit: limits[group],
-      skipIf: (ctx: ExecutionContext) => groupOf(ctx) !== group,
       getTracker: (req: TrackedRequest) => userTracker(req),
-    },
-  ]);
+    };
+    if (!g.perIp) return [perUser];
+    return [
+      { ...common, name: `${group}-ip`, getTracker: (req: TrackedRequest) => `ip:${req.ip ?? 'unknown'}` },
+      perUser,
+    ];
+  });
   return {
     throttlers,
     setHeaders: false,

@@ -1,0 +1,55 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { DateTimeColumn, DoubleColumn, MinorUnitsColumn } from '../database/columns';
+import type { Direction } from './rate-sample.entity';
+
+/**
+ * Hourly rollup of the accepted (non-outlier) samples of a direction, kept up to date as samples
+ * arrive and when outlier marks change, so market figures never scan the raw samples.
+ */
+@Entity({ name: 'rate_hourly' })
+export class RateHourlyEntity {
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  direction!: Direction;
+
+  @PrimaryColumn({ type: 'datetime', precision: 3, name: 'bucket_start' })
+  bucketStart!: Date;
+
+  @Column({ type: 'int', name: 'sample_count' })
+  sampleCount!: number;
+
+  /** Sum of the samples' USD volume, minor units. */
+  @MinorUnitsColumn({ name: 'volume_usd' })
+  volumeUsd!: bigint;
+
+  /** Sum of rate x USD volume (minor units), for the volume-weighted average. */
+  @DoubleColumn({ name: 'rate_volume_sum' })
+  rateVolumeSum!: number;
+
+  /** Sum of rates, for the plain average. */
+  @DoubleColumn({ name: 'rate_sum' })
+  rateSum!: number;
+
+  @DoubleColumn({ name: 'min_rate' })
+  minRate!: number;
+
+  @DoubleColumn({ name: 'max_rate' })
+  maxRate!: number;
+
+  @DoubleColumn({ name: 'open_rate' })
+  openRate!: number;
+
+  @DateTimeColumn({ name: 'open_at' })
+  openAt!: Date;
+
+  @Column({ type: 'int', name: 'open_id' })
+  openId!: number;
+
+  @DoubleColumn({ name: 'close_rate' })
+  closeRate!: number;
+
+  @DateTimeColumn({ name: 'close_at' })
+  closeAt!: Date;
+
+  @Column({ type: 'int', name: 'close_id' })
+  closeId!: number;
+}

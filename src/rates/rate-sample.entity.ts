@@ -1,0 +1,61 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CreatedAtColumn, DoubleColumn, MinorUnitsColumn } from '../database/columns';
+
+export const DIRECTIONS = ['usd_to_lbp', 'lbp_to_usd'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export const SAMPLE_SOURCES = ['transaction', 'trade', 'manual', 'feed'] as const;
+export type SampleSource = (typeof SAMPLE_SOURCES)[number];
+
+/** One observed rate (LBP per USD) with where it came from and the outlier verdict it got. */
+@Entity({ name: 'rate_samples' })
+@Index('ix_rate_samples_dir_time', ['direction', 'createdAt'])
+@Index('ix_rate_samples_user_dir_time', ['userId', 'direction', 'createdAt'])
+@Index('ix_rate_samples_outlier_time', ['isOutlier', 'createdAt'])
+export class RateSampleEntity {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  direction!: Direction;
+
+  @DoubleColumn()
+  rate!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  source!: SampleSource;
+
+  @Column({ type: 'int', name: 'user_id', nullable: true })
+  userId!: number | null;
+
+  @Index('ix_rate_samples_transaction')
+  @Column({ type: 'int', name: 'transaction_id', nullable: true })
+  transactionId!: number | null;
+
+  @Column({ type: 'int', name: 'trade_id', nullable: true })
+  tradeId!: number | null;
+
+  /** USD volume behind the sample, minor units (the weight in volume-weighted figures). */
+  @MinorUnitsColumn({ name: 'usd_volume' })
+  usdVolume!: bigint;
+
+  @Column({ type: 'boolean', name: 'is_outlier', default: false })
+  isOutlier!: boolean;
+
+  @Column({ type: 'varchar', length: 300, name: 'anomaly_reason', nullable: true })
+  anomalyReason!: string | null;
+
+  /** Robust z-score against the baseline when checked (null when there was no baseline). */
+  @DoubleColumn({ name: 'anomaly_score', nullable: true })
+  anomalyScore!: number | null;
+
+  /** The baseline median at the time of the check. */
+  @DoubleColumn({ name: 'baseline_rate', nullable: true })
+  baselineRate!: number | null;
+
+  @DoubleColumn({ name: 'deviation_percent', nullable: true })
+  deviationPercent!: number | null;
+
+  @CreatedAtColumn()
+  createdAt!: Date;
+}

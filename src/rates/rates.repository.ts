@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { toBigInt } from '../common/money';
+import { dbDate, dialectOf, hourStart } from '../database/dialect';
+import { RateHourlyEntity } from './rate-hourly.entity';
+import { type Direction, RateSampleEntity } from './rate-sample.entity';
+
+interface BaselineRows {
+  count: number;
+  median: number | null;
+  mad: number | null;
+}
+
+@Injectable()
+export class RatesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private m(m?: EntityManager): EntityManager {
+    return m ?? this.dataSource.manager;
+  }
+
+  /**
+   * Count, median and MAD of the accepted samples of a direction since `since`, in SQL (sorted by the
+   * (direction, created_at) index range; nothing but the two middle values leaves the database).
+   */
+  async baseline(direction: Direction, since: Date, m?: EntityManager): Promise<BaselineRows> {
+    const em = this.m(m);
+    const scope = () =>
+      em
+        .getRepository(RateSampleEntity)
+        .createQueryBuilder('s')
+        .where('s.direction = :direction', { direction })
+        .andWhere('s.created_at >= :since', { since })
+        .andWhere('s.is_outlier = :no', { no: false });
+    const count = await scope().getCount();
+    if (count === 0) return { count, median: null, mad: null };
+    const middle = async (orderExpr: string, params: Record<string, unknown>): Promise<number> => {
+      const offset = Math.floor((count - 1) / 2);
+      const rows = await scope()
+        .select(`${orderExpr}`, 'v')
+        .setParameters(params)
+        .orderBy(orderExpr, 'ASC')
+        .offset(offset)
+        .limit(count % 2 === 1 ? 1 : 2)
+        .getRawMany<{ v: unknown }>();
+      const vals = rows.map((r) => Number(r.v));
+      return vals.length === 2 ? (vals[0] + vals[1]) / 2 : vals[0];
+    };
+    const median = await middle('s.rate', {});
+    const mad = await middle('ABS(s.rate - :median)', { median });
+    return { count, median, mad };
+  }
+
+  async insertSample(row: Omit<RateSampleEntity, 'id'>, m: EntityManager): Promise<RateSampleEntity> {
+    const res = await m.getRepository(RateSampleEntity).insert(row);
+    return { ...row, id: Number((res.identifiers[0] as { id: number | string }).id) };
+  }
+
+  findSample(id: number, m?: EntityManager): Promise<RateSampleEntity | null> {
+    return this.m(m).getRepository(RateSampleEntity).findOne({ where: { id } });
+  }
+
+  async updateSampleMark(
+    id: number,
+    patch: Pick<RateSampleEntity, 'isOutlier' | 'anomalyReason'>,
+    m: EntityManager,
+  ): Promise<void> {
+    await m.getRepository(RateSampleEntity).update({ id }, patch);
+  }
+
+  /** Adds one accepted sample to its hour's rollup row (insert or merge, atomically). */
+  async addToHourly(s: RateSampleEntity, m: EntityManager): Promise<void> {
+    const dialect = dialectOf(m);
+    const bucket = dbDate(dialect, hourStart(s.createdAt));
+    const at = dbDate(dialect, s.createdAt);
+    const volume = s.usdVolume;
+    const rv = s.rate * Number(volume);
+    const params = [
+      s.direction,
+      bucket,
+      volume,
+      rv,
+      s.rate,
+      s.rate,
+      s.rate,
+      s.rate,
+      at,
+      s.id,
+      s.rate,
+      at,
+      s.id,
+    ];
+    const insert = `INSERT INTO rate_hourly (direction, bucket_start, sample_count, volume_usd, rate_volume_sum, rate_sum,
+      min_rate, max_rate, open_rate, open_at, open_id, close_rate, close_at, close_id)
+      VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    if (dialect === 'sqlite') {
+      // SQLite evaluates every SET expression against the old row.
+      await m.query(
+        `${insert} ON CONFLICT (direction, bucket_start) DO UPDATE SET
+          sample_count = sample_count + 1,
+          volume_usd = volume_usd + excluded.volume_usd,
+          rate_volume_sum = rate_volume_sum + excluded.rate_volume_sum,
+          rate_sum = rate_sum + excluded.rate_sum,
+          min_rate = MIN(min_rate, excluded.min_rate),
+          max_rate = MAX(max_rate, excluded.max_rate),
+          open_rate = CASE WHEN excluded.open_at < open_at OR (excluded.open_at = open_at AND excluded.open_id < open_id) THEN excluded.open_rate ELSE open_rate END,
+          open_id = CASE WHEN excluded.open_at < open_at OR (excluded.open_at = open_at AND excluded.open_id < open_id) THEN excluded.open_id ELSE open_id END,
+          open_at = CASE WHEN excluded.open_at < open_at OR (excluded.open_at = open_at AND excluded.open_id < open_id) THEN excluded.open_at ELSE open_at END,
+          close_rate = CASE WHEN excluded.close_at > close_at OR (excluded.close_at = close_at AND excluded.close_id > close_id) THEN excluded.close_rate ELSE close_rate END,
+          close_id = CASE WHEN excluded.close_at > close_at OR (excluded.close_at = close_at AND excluded.close_id > close_id) THEN excluded.close_id ELSE close_id END,
+          close_at = CASE WHEN excluded.close_at > close_at OR (excluded.close_at = close_at AND excluded.close_id > close_id) THEN excluded.close_at ELSE close_at END`,
+        params,
+      );
+      return;
+    }
+    // MySQL assigns left to right and later expressions see earlier assignments: the *_rate and *_id
+    // columns are set before the *_at column their condition reads.
+    const earlier =
+      '(VALUES(open_at) < open_at OR (VALUES(open_at) = open_at AND VALUES(open_id) < open_id))';
+    const later =
+      '(VALUES(close_at) > close_at OR (VALUES(close_at) = close_at AND VALUES(close_id) > close_id))';
+    await m.query(
+      `${insert} ON DUPLICATE KEY UPDATE
+        sample_count = sample_count + 1,
+        volume_usd = volume_usd + VALUES(volume_usd),
+        rate_volume_sum = rate_volume_sum + VALUES(rate_volume_sum),
+        rate_sum = rate_sum + VALUES(rate_sum),
+        min_rate = LEAST(min_rate, VALUES(min_rate)),
+        max_rate = GREATEST(max_rate, VALUES(max_rate)),
+        open_rate = IF(${earlier}, VALUES(open_rate), open_rate),
+        open_id = IF(${earlier}, VALUES(open_id), open_id),
+        open_at = IF(${earlier}, VALUES(open_at), open_at),
+        close_rate = IF(${later}, VALUES(close_rate), close_rate),
+        close_id = IF(${later}, VALUES(close_id), close_id),
+        close_at = IF(${later}, VALUES(close_at), close_at)`,
+      params,
+    );
+  }
+
+  /** Recomputes one hour's rollup row from the raw samples (after an outlier mark changed). */
+  async rebuildHour(direction: Direction, bucketStart: Date, m: EntityManager): Promise<void> {
+    const end = new Date(bucketStart.getTime() + 3600_000);
+    await m.getRepository(RateHourlyEntity).delete({ direction, bucketStart });
+    const samples = m
+      .getRepository(RateSampleEntity)
+      .createQueryBuilder('s')
+      .where('s.direction = :direction', { direction })
+      .andWhere('s.created_at >= :start AND s.created_at < :end', { start: bucketStart, end })
+      .andWhere('s.is_outlier = :no', { no: false });
+    const agg = await samples
+      .clone()
+      .select('COUNT(*)', 'n')
+      .addSelect('SUM(s.usd_volume)', 'vol')
+      .addSelect('SUM(s.rate * s.usd_volume)', 'rv')
+      .addSelect('SUM(s.rate)', 'rs')
+      .addSelect('MIN(s.rate)', 'lo')
+      .addSelect('MAX(s.rate)', 'hi')
+      .getRawOne<{ n: unknown; vol: unknown; rv: unknown; rs: unknown; lo: unknown; hi: unknown }>();
+    const n = Number(agg?.n ?? 0);
+    if (!agg || n === 0) return;
+    const first = await samples.clone().orderBy('s.created_at', 'ASC').addOrderBy('s.id', 'ASC').getOne();
+    const last = await samples.clone().orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').getOne();
+    if (!first || !last) return;
+    await m.getRepository(RateHourlyEntity).insert({
+      direction,
+      bucketStart,
+      sampleCount: n,
+      volumeUsd: toBigInt(agg.vol),
+      rateVolumeSum: Number(agg.rv ?? 0),
+      rateSum: Number(agg.rs ?? 0),
+      minRate: Number(agg.lo),
+      maxRate: Number(agg.hi),
+      openRate: first.rate,
+      openAt: first.createdAt,
+      openId: first.id,
+      closeRate: last.rate,
+      closeAt: last.createdAt,
+      closeId: last.id,
+    });
+  }
+}

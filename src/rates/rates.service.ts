@@ -1,0 +1,103 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { hourStart } from '../database/dialect';
+import { type Baseline, judgeRate, type Verdict } from './outlier-detector';
+import type { Direction, RateSampleEntity, SampleSource } from './rate-sample.entity';
+import { RatesRepository } from './rates.repository';
+
+export interface NewSample {
+  direction: Direction;
+  rate: number;
+  source: SampleSource;
+  usdVolume: bigint;
+  userId?: number | null;
+  transactionId?: number | null;
+  tradeId?: number | null;
+  /** Defaults to now (imports may carry their own time). */
+  createdAt?: Date;
+}
+
+/** Rate samples, the outlier guard and the hourly rollup that market figures read. */
+@Injectable()
+export class RatesService {
+  private readonly baselineCache = new Map<Direction, { at: number; value: Baseline }>();
+
+  constructor(
+    private readonly repo: RatesRepository,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** The trailing-window baseline of a direction (reused for OUTLIER_BASELINE_CACHE_SECONDS). */
+  async baseline(direction: Direction, at: Date = this.clock.now(), m?: EntityManager): Promise<Baseline> {
+    const ttl = this.config.rates.baselineCacheSeconds * 1000;
+    const cached = this.baselineCache.get(direction);
+    const now = this.clock.now().getTime();
+    if (ttl > 0 && cached && now - cached.at < ttl) return cached.value;
+    const windowHours = this.config.rates.outlierWindowHours;
+    const since = new Date(at.getTime() - windowHours * 3600_000);
+    const rows = await this.repo.baseline(direction, since, m);
+    const value: Baseline = { ...rows, windowHours };
+    if (ttl > 0) this.baselineCache.set(direction, { at: now, value });
+    return value;
+  }
+
+  /** Judges a rate against the market of its direction. */
+  async judge(direction: Direction, rate: number, at?: Date, m?: EntityManager): Promise<Verdict> {
+    const r = this.config.rates;
+    const baseline = await this.baseline(direction, at, m);
+    return judgeRate(rate, baseline, {
+      percent: r.outlierPercent,
+      madThreshold: r.outlierMadThreshold,
+      minSamples: r.outlierMinSamples,
+    });
+  }
+
+  /**
+   * Stores a sample inside the caller's transaction with its verdict (judged here unless given) and,
+   * when it is accepted, adds it to the hourly rollup in the same transaction.
+   */
+  async record(input: NewSample, m: EntityManager, verdict?: Verdict): Promise<RateSampleEntity> {
+    const createdAt = input.createdAt ?? this.clock.now();
+    const v = verdict ?? (await this.judge(input.direction, input.rate, createdAt, m));
+    const sample = await this.repo.insertSample(
+      {
+        direction: input.direction,
+        rate: input.rate,
+        source: input.source,
+        userId: input.userId ?? null,
+        transactionId: input.transactionId ?? null,
+        tradeId: input.tradeId ?? null,
+        usdVolume: input.usdVolume,
+        isOutlier: v.isOutlier,
+        anomalyReason: v.reason,
+        anomalyScore: v.score,
+        baselineRate: v.baseline.median,
+        deviationPercent: v.deviationPercent,
+        createdAt,
+      },
+      m,
+    );
+    if (!sample.isOutlier) await this.repo.addToHourly(sample, m);
+    return sample;
+  }
+
+  findSample(id: number, m?: EntityManager): Promise<RateSampleEntity | null> {
+    return this.repo.findSample(id, m);
+  }
+
+  /** Admin override of a sample's outlier mark; the sample's hour is rebuilt in the same transaction. */
+  async setOutlier(
+    sample: RateSampleEntity,
+    isOutlier: boolean,
+    reason: string | null,
+    m: EntityManager,
+  ): Promise<RateSampleEntity> {
+    await this.repo.updateSampleMark(sample.id, { isOutlier, anomalyReason: reason }, m);
+    await this.repo.rebuildHour(sample.direction, hourStart(sample.createdAt), m);
+    this.baselineCache.delete(sample.direction);
+    return { ...sample, isOutlier, anomalyReason: reason };
+  }
+}

@@ -1,0 +1,65 @@
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsNumber, IsOptional, IsPositive, Matches, Max } from 'class-validator';
+import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { MAX_AMOUNT_MAJOR } from '../../common/money';
+import { PageQueryDto } from '../../common/pagination';
+import { DIRECTIONS, type Direction } from '../../rates/rate-sample.entity';
+
+const amount = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 };
+
+export class CreateTransactionDto {
+  /** USD amount, > 0, at most 2 decimals, at most 1e12. */
+  @IsNumber(amount)
+  @IsPositive()
+  @Max(MAX_AMOUNT_MAJOR)
+  usd_amount!: number;
+
+  /** LBP amount, > 0, at most 2 decimals, at most 1e12. */
+  @IsNumber(amount)
+  @IsPositive()
+  @Max(MAX_AMOUNT_MAJOR)
+  lbp_amount!: number;
+
+  /** true: you sell `usd_amount` USD and receive `lbp_amount` LBP; false: the reverse. */
+  @IsBoolean()
+  usd_to_lbp!: boolean;
+}
+
+export class TransactionDto {
+  id!: number;
+  usd_amount!: number;
+  lbp_amount!: number;
+  usd_to_lbp!: boolean;
+  /** LBP per USD. */
+  rate!: number;
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+}
+
+export class TransactionCreatedDto extends TransactionDto {
+  /** "Transaction added successfully" */
+  message!: string;
+  /** Your available USD after the transaction. */
+  usd_balance!: number;
+  lbp_balance!: number;
+}
+
+/** Filters of the list and the export. */
+export class TransactionFilterDto {
+  /** From (YYYY-MM-DD or ISO-8601). */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
+  from?: string;
+
+  /** To; a bare date includes that whole UTC day. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
+  to?: string;
+
+  @ApiProperty({ enum: DIRECTIONS, required: false })
+  @IsOptional()
+  @IsIn(DIRECTIONS)
+  direction?: Direction;
+}
+
+export class TransactionQueryDto extends IntersectionType(TransactionFilterDto, PageQueryDto) {}

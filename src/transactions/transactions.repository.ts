@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import type { Page } from '../common/pagination';
+import type { Direction } from '../rates/rate-sample.entity';
+import { TransactionEntity } from './transaction.entity';
+
+export interface TransactionFilter {
+  userId: number;
+  from?: Date;
+  to?: Date;
+  direction?: Direction;
+}
+
+@Injectable()
+export class TransactionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(row: Omit<TransactionEntity, 'id'>, m: EntityManager): Promise<TransactionEntity> {
+    const res = await m.getRepository(TransactionEntity).insert(row);
+    return { ...row, id: Number((res.identifiers[0] as { id: number | string }).id) };
+  }
+
+  private filtered(f: TransactionFilter): SelectQueryBuilder<TransactionEntity> {
+    const qb = this.dataSource
+      .getRepository(TransactionEntity)
+      .createQueryBuilder('t')
+      .where('t.user_id = :userId', { userId: f.userId });
+    if (f.from) qb.andWhere('t.created_at >= :from', { from: f.from });
+    if (f.to) qb.andWhere('t.created_at <= :to', { to: f.to });
+    if (f.direction) qb.andWhere('t.usd_to_lbp = :dir', { dir: f.direction === 'usd_to_lbp' ? 1 : 0 });
+    return qb;
+  }
+
+  async list(f: TransactionFilter, page: Page): Promise<{ rows: TransactionEntity[]; total: number }> {
+    const [rows, total] = await this.filtered(f)
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .take(page.limit)
+      .skip(page.offset)
+      .getManyAndCount();
+    return { rows, total };
+  }
+
+  /** One keyset page (by id, descending) for streaming exports: memory stays bounded. */
+  chunkBefore(f: TransactionFilter, beforeId: number | null, size: number): Promise<TransactionEntity[]> {
+    const qb = this.filtered(f);
+    if (beforeId !== null) qb.andWhere('t.id < :beforeId', { beforeId });
+    return qb.orderBy('t.id', 'DESC').take(size).getMany();
+  }
+}

@@ -1,0 +1,163 @@
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditEvent } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
+import { Clock } from '../common/clock';
+import { parseRange } from '../common/dates';
+import type { RequestMeta } from '../common/http/request-meta';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { formatMinor, impliedRate, toMajor, toMinor } from '../common/money';
+import type { Page } from '../common/pagination';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { Direction } from '../rates/rate-sample.entity';
+import { RatesService } from '../rates/rates.service';
+import { type Leg, WalletService } from '../wallet/wallet.service';
+import type {
+  CreateTransactionDto,
+  TransactionCreatedDto,
+  TransactionFilterDto,
+} from './dto/transaction.dto';
+import type { TransactionEntity } from './transaction.entity';
+import { roundRate, toTransactionDto } from './transaction.mapper';
+import { RateOutlierError } from './transactions.errors';
+import { type TransactionFilter, TransactionsRepository } from './transactions.repository';
+
+const CSV_HEADER = 'id,usd_amount,lbp_amount,usd_to_lbp,direction,rate,created_at\n';
+const EXPORT_CHUNK = 1000;
+
+@Injectable()
+export class TransactionsService {
+  constructor(
+    private readonly repo: TransactionsRepository,
+    private readonly wallets: WalletService,
+    private readonly rates: RatesService,
+    private readonly idempotency: IdempotencyService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * One exchange against the house, all in one transaction: the outlier guard, the transaction row,
+   * the balance moves (conditional, so concurrent requests can never overdraw), the ledger legs, the
+   * rate sample with its rollup, and the audit row. Honours an Idempotency-Key.
+   */
+  async create(
+    p: Principal,
+    dto: CreateTransactionDto,
+    meta: RequestMeta,
+    key?: string,
+  ): Promise<TransactionCreatedDto> {
+    const usd = toMinor(dto.usd_amount);
+    const lbp = toMinor(dto.lbp_amount);
+    const rate = impliedRate(usd, lbp);
+    const direction: Direction = dto.usd_to_lbp ? 'usd_to_lbp' : 'lbp_to_usd';
+    const result = await this.idempotency.execute(
+      { userId: p.id, key, request: { route: 'transaction', ...dto } },
+      async (m) => {
+        const now = this.clock.now();
+        const verdict = await this.rates.judge(direction, rate, now, m);
+        if (verdict.isOutlier) throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
+        const tx = await this.repo.insert(
+          { userId: p.id, usdAmount: usd, lbpAmount: lbp, usdToLbp: dto.usd_to_lbp, rate, createdAt: now },
+          m,
+        );
+        const sold: Leg[] = dto.usd_to_lbp
+          ? [
+              { account: 'user', userId: p.id, currency: 'USD', amount: -usd, field: 'usd_amount' },
+              { account: 'house', currency: 'USD', amount: usd },
+              { account: 'user', userId: p.id, currency: 'LBP', amount: lbp },
+              { account: 'house', currency: 'LBP', amount: -lbp },
+            ]
+          : [
+              { account: 'user', userId: p.id, currency: 'LBP', amount: -lbp, field: 'lbp_amount' },
+              { account: 'house', currency: 'LBP', amount: lbp },
+              { account: 'user', userId: p.id, currency: 'USD', amount: usd },
+              { account: 'house', currency: 'USD', amount: -usd },
+            ];
+        await this.wallets.post({ kind: 'TRANSACTION', refType: 'transaction', refId: tx.id, legs: sold }, m);
+        const sample = await this.rates.record(
+          {
+            direction,
+            rate,
+            source: 'transaction',
+            usdVolume: usd,
+            userId: p.id,
+            transactionId: tx.id,
+            createdAt: now,
+          },
+          m,
+          verdict,
+        );
+        await this.audit.record(
+          {
+            event: AuditEvent.TRANSACTION_CREATE,
+            action: 'create transaction',
+            success: true,
+            statusCode: 201,
+            actor: { id: p.id, userName: p.userName },
+            targetUserId: p.id,
+            metadata: {
+              transaction_id: tx.id,
+              direction,
+              usd_amount: formatMinor(usd),
+              lbp_amount: formatMinor(lbp),
+              rate: roundRate(rate),
+              sample_id: sample.id,
+              idempotency_key: key ?? null,
+            },
+            request: meta,
+          },
+          m,
+        );
+        const b = await this.wallets.balances(p.id, m);
+        const body: TransactionCreatedDto = {
+          message: 'Transaction added successfully',
+          ...toTransactionDto(tx),
+          usd_balance: toMajor(b.usdAvailable),
+          lbp_balance: toMajor(b.lbpAvailable),
+        };
+        return { status: 201, body };
+      },
+    );
+    return result.body;
+  }
+
+  list(
+    userId: number,
+    q: TransactionFilterDto,
+    page: Page,
+  ): Promise<{ rows: TransactionEntity[]; total: number }> {
+    return this.repo.list(this.filter(userId, q), page);
+  }
+
+  /** CSV of the user's transactions, produced chunk by chunk (keyset pages), never all in memory. */
+  exportCsv(userId: number, q: TransactionFilterDto): { filename: string; stream: Readable } {
+    const filter = this.filter(userId, q);
+    const repo = this.repo;
+    async function* rows(): AsyncGenerator<string> {
+      yield CSV_HEADER;
+      let before: number | null = null;
+      for (;;) {
+        const chunk = await repo.chunkBefore(filter, before, EXPORT_CHUNK);
+        if (chunk.length === 0) return;
+        yield chunk.map(csvLine).join('');
+        before = chunk[chunk.length - 1].id;
+        if (chunk.length < EXPORT_CHUNK) return;
+      }
+    }
+    const stamp = this.clock.now().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+    return { filename: `transactions_user${userId}_${stamp}.csv`, stream: Readable.from(rows()) };
+  }
+
+  private filter(userId: number, q: TransactionFilterDto): TransactionFilter {
+    const { from, to } = parseRange(q.from, q.to);
+    return { userId, from, to, direction: q.direction };
+  }
+}
+
+function csvLine(t: TransactionEntity): string {
+  const direction = t.usdToLbp ? 'usd_to_lbp' : 'lbp_to_usd';
+  return `${t.id},${formatMinor(t.usdAmount)},${formatMinor(t.lbpAmount)},${t.usdToLbp},${direction},${roundRate(t.rate)},${t.createdAt.toISOString()}\n`;
+}
