@@ -1,0 +1,45 @@
+import { SeedRefusedError, seedDemo } from '../src/scripts/seed-demo';
+import { WalletService } from '../src/wallet/wallet.service';
+import { login } from './factories/users';
+import { startTestApp, type TestApp } from './test-app';
+
+jest.setTimeout(120_000);
+
+describe('npm run seed:demo', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ OUTLIER_BASELINE_CACHE_SECONDS: '0' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('loads days of drifting samples with flagged planted outliers, users with balances and transactions', async () => {
+    const end = new Date('2026-11-01T00:00:00.000Z');
+    const s = await seedDemo(t.app, { days: 4, end });
+    expect(s.samples).toBe(4 * 24 * 2);
+    expect(s.outliers).toBeGreaterThanOrEqual(3);
+    expect(s.transactions).toBeGreaterThan(5);
+    const admin = await login(t, 'demo_admin', 'demo-password-1');
+    const alice = await login(t, 'demo_alice', 'demo-password-1');
+    const txs = await t.request('GET', '/transactions?limit=200', { token: alice.access });
+    expect(txs.statusCode).toBe(200);
+    for (const x of txs.json()) {
+      expect(new Date(x.created_at).getTime()).toBeLessThan(end.getTime());
+      expect(x.rate).toBeGreaterThan(80_000);
+      expect(x.rate).toBeLessThan(100_000);
+    }
+    expect((await t.app.get(WalletService).verify()).ok).toBe(true);
+    const users = await t.request('GET', '/admin/users', { token: admin.access });
+    expect(users.json().map((u: { user_name: string }) => u.user_name)).toEqual(
+      expect.arrayContaining(['demo_admin', 'demo_alice', 'demo_elie']),
+    );
+  });
+
+  it('refuses a database that already has users unless forced', async () => {
+    await expect(seedDemo(t.app, { days: 1 })).rejects.toBeInstanceOf(SeedRefusedError);
+    const s = await seedDemo(t.app, { days: 1, force: true, end: new Date('2026-11-02T00:00:00.000Z') });
+    expect(s.samples).toBe(48);
+  });
+});
