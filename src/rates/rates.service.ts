@@ -3,8 +3,9 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { hourStart } from '../database/dialect';
+import { TransactionRunner } from '../database/transaction-runner';
 import { type Baseline, judgeRate, type Verdict } from './outlier-detector';
-import type { Direction, RateSampleEntity, SampleSource } from './rate-sample.entity';
+import { type Direction, DIRECTIONS, type RateSampleEntity, type SampleSource } from './rate-sample.entity';
 import { RatesRepository } from './rates.repository';
 
 export interface NewSample {
@@ -27,6 +28,7 @@ export class RatesService {
   constructor(
     private readonly repo: RatesRepository,
     private readonly clock: Clock,
+    private readonly tx: TransactionRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -82,6 +84,22 @@ export class RatesService {
     );
     if (!sample.isOutlier) await this.repo.addToHourly(sample, m);
     return sample;
+  }
+
+  /**
+   * Rebuilds the hourly rollup of [from, to) from the raw samples, hour by hour (after bulk loads that
+   * bypassed record(), e.g. the benchmark's seed). Each hour is its own small transaction.
+   */
+  async rebuildRollup(from: Date, to: Date): Promise<number> {
+    let hours = 0;
+    for (let h = hourStart(from).getTime(); h < to.getTime(); h += 3600_000) {
+      for (const direction of DIRECTIONS) {
+        await this.tx.run((m) => this.repo.rebuildHour(direction, new Date(h), m));
+      }
+      hours += 1;
+    }
+    this.baselineCache.clear();
+    return hours;
   }
 
   findSample(id: number, m?: EntityManager): Promise<RateSampleEntity | null> {

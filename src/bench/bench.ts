@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { createConnection, createPool } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import { createApp } from '../app.factory';
+import { type AppConfig, loadConfigFromProcess } from '../config/app-config';
+import { dbDate, dialectOf } from '../database/dialect';
+import { TransactionRunner } from '../database/transaction-runner';
+import { RateSampleEntity } from '../rates/rate-sample.entity';
+import { RatesService } from '../rates/rates.service';
+import { UsersService } from '../users/users.service';
+import { WalletService } from '../wallet/wallet.service';
+import { PasswordHasher } from '../auth/password-hasher';
+
+/**
+ * `npm run bench`: seeds BENCH_SAMPLES (default 1,000,000) rate samples over 90 days into a fresh
+ * benchmark database of the configured dialect, then measures in the same run:
+ *  - analytics and history latency (p50/p99) against the raw SQL aggregate over the raw table;
+ *  - POST /transaction committed/s at 16 concurrent clients against a raw driver transaction doing
+ *    the same balance update and ledger insert.
+ * Prints a table of ratios and writes docs/BENCHMARKS.md. Not a test: numbers, not assertions.
+ */
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1_000_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 60);
+const CLIENTS = 16;
+const DAYS = 90;
+
+interface Latency {
+  p50: number;
+  p99: number;
+  n: number;
+}
+
+function percentiles(ms: number[]): Latency {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { p50: at(0.5), p99: at(0.99), n: s.length };
+}
+
+async function time(n: number, fn: (i: number) => Promise<unknown>): Promise<Latency> {
+  for (let i = 0; i < Math.min(5, n); i++) await fn(i); // warm-up
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    ms.push(performance.now() - t0);
+  }
+  return percentiles(ms);
+}
+
+async function throughput(
+  seconds: number,
+  clients: number,
+  op: (client: number) => Promise<boolean>,
+): Promise<{ perSecond: number; errors: number }> {
+  const until = performance.now() + seconds * 1000;
+  let ok = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (performance.now() < until) {
+        if (await op(c)) ok += 1;
+        else errors += 1;
+      }
+    }),
+  );
+  return { perSecond: ok / seconds, errors };
+}
+
+async function benchConfig(base: AppConfig): Promise<AppConfig> {
+  const db = { ...base.db, migrationsRun: true, logging: false };
+  if (db.type === 'sqlite') {
+    const file = join('data', 'bench.sqlite');
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    db.sqlitePath = file;
+  } else {
+    db.name = `${base.db.name}_bench`;
+    const c = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+    await c.query(`DROP DATABASE IF EXISTS \`${db.name}\``);
+    await c.query(`CREATE DATABASE \`${db.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await c.end();
+  }
+  return {
+    ...base,
+    nodeEnv: 'production',
+    logLevel: 'silent',
+    db,
+    auth: { ...base.auth, bcryptRounds: 4, jwtSecret: 'bench-secret-0123456789-0123456789-abcdef' },
+    money: { ...base.money, transactionLimit: 1_000_000_000 },
+    rateLimit: { ...base.rateLimit, loginLimit: 1_000_000, redisUrl: null },
+    adminBootstrap: null,
+    warnings: [],
+  };
+}
+
+async function main(): Promise<void> {
+  const config = await benchConfig(loadConfigFromProcess());
+  const app = await createApp(config);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.getHttpServer().address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const ds = app.get(DataSource);
+  const dialect = dialectOf(ds);
+  const log = (s: string) => console.log(`[bench] ${s}`);
+
+  // --- seed samples (bulk, then the rollup rebuilt from them) -------------------------------------
+  const end = new Date(Math.floor(Date.now() / 3600_000) * 3600_000);
+  const start = new Date(end.getTime() - DAYS * 24 * 3600_000);
+  const span = end.getTime() - start.getTime();
+  let t0 = performance.now();
+  const batch = 1500;
+  for (let i = 0; i < SAMPLES; i += batch) {
+    const rows: Partial<RateSampleEntity>[] = [];
+    for (let j = i; j < Math.min(SAMPLES, i + batch); j++) {
+      const at = new Date(start.getTime() + Math.floor((j / SAMPLES) * span));
+      const drift = 88_000 + 3_000 * (j / SAMPLES) + 400 * Math.sin(j / 5000);
+      const outlier = j % 997 === 0;
+      rows.push({
+        direction: j % 2 === 0 ? 'usd_to_lbp' : 'lbp_to_usd',
+        rate: Math.round(drift * (1 + (Math.random() - 0.5) * 0.01) * (outlier ? 3 : 1)),
+        source: 'feed',
+        userId: null,
+        transactionId: null,
+        tradeId: null,
+        usdVolume: BigInt(5_000 + Math.floor(Math.random() * 100_000)),
+        isOutlier: outlier,
+        anomalyReason: outlier ? 'bench planted' : null,
+        anomalyScore: null,
+        baselineRate: null,
+        deviationPercent: null,
+        createdAt: at,
+      });
+    }
+    await ds.createQueryBuilder().insert().into(RateSampleEntity).values(rows).execute();
+  }
+  log(`seeded ${SAMPLES} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  t0 = performance.now();
+  await app.get(RatesService).rebuildRollup(start, end);
+  log(`rollup rebuilt in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // --- users with money, logged in -----------------------------------------------------------------
+  const users = app.get(UsersService);
+  const wallets = app.get(WalletService);
+  const tx = app.get(TransactionRunner);
+  const hash = await app.get(PasswordHasher).hash('bench-password-1');
+  const tokens: string[] = [];
+  const ids: number[] = [];
+  for (let c = 0; c < CLIENTS; c++) {
+    const u = await users.create({ userName: `bench_${c}_${Date.now() % 100000}`, passwordHash: hash });
+    ids.push(u.id);
+    await tx.run((m) =>
+      wallets.post(
+        {
+          kind: 'BENCH_FUNDING',
+          legs: [
+            { account: 'user', userId: u.id, currency: 'USD', amount: 10n ** 13n },
+            { account: 'funding', currency: 'USD', amount: -(10n ** 13n) },
+            { account: 'user', userId: u.id, currency: 'LBP', amount: 10n ** 15n },
+            { account: 'funding', currency: 'LBP', amount: -(10n ** 15n) },
+          ],
+        },
+        m,
+      ),
+    );
+    const res = await fetch(`${base}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_name: u.userName, password: 'bench-password-1' }),
+    });
+    tokens.push(((await res.json()) as { access_token: string }).access_token);
+  }
+  const get = async (path: string, token: string): Promise<void> => {
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+    await res.arrayBuffer();
+  };
+
+  // --- analytics and history vs the raw aggregate --------------------------------------------------
+  const from = start.toISOString();
+  const to = end.toISOString();
+  const p = [dbDate(dialect, start), dbDate(dialect, end)];
+  const rawAnalytics = `SELECT COUNT(*) AS n, MIN(rate) AS lo, MAX(rate) AS hi, AVG(rate) AS avg,
+    SUM(rate * usd_volume) / SUM(usd_volume) AS vwap FROM rate_samples
+    WHERE direction = 'usd_to_lbp' AND is_outlier = 0 AND created_at >= ? AND created_at <= ?`;
+  const dayExpr =
+    dialect === 'sqlite' ? "strftime('%Y-%m-%d', created_at)" : "DATE_FORMAT(created_at, '%Y-%m-%d')";
+  const rawHistory = `SELECT ${dayExpr} AS t, COUNT(*) AS n, MIN(rate) AS lo, MAX(rate) AS hi,
+    SUM(rate * usd_volume) / SUM(usd_volume) AS vwap, SUM(usd_volume) AS vol FROM rate_samples
+    WHERE direction = 'usd_to_lbp' AND is_outlier = 0 AND created_at >= ? AND created_at <= ? GROUP BY t ORDER BY t`;
+  const ours = await time(ITERATIONS, () =>
+    get(`/analytics/exchange-rate?direction=usd_to_lbp&from=${from}&to=${to}`, tokens[0]),
+  );
+  const raw = await time(ITERATIONS, () => ds.query(rawAnalytics, p));
+  const oursH = await time(ITERATIONS, () =>
+    get(`/history/exchange-rate?direction=usd_to_lbp&bucket=day&from=${from}&to=${to}`, tokens[0]),
+  );
+  const rawH = await time(ITERATIONS, () => ds.query(rawHistory, p));
+  log(`analytics p50 ${ours.p50.toFixed(2)} ms vs raw ${raw.p50.toFixed(2)} ms`);
+  log(`history p50 ${oursH.p50.toFixed(2)} ms vs raw ${rawH.p50.toFixed(2)} ms`);
+
+  // --- POST /transaction vs a raw driver transaction ------------------------------------------------
+  const postTx = async (c: number): Promise<boolean> => {
+    const res = await fetch(`${base}/transaction`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[c]}` },
+      body: JSON.stringify({ usd_amount: 10, lbp_amount: 895000, usd_to_lbp: true }),
+    });
+    await res.arrayBuffer();
+    return res.status === 201;
+  };
+  const oursTx = await throughput(SECONDS, CLIENTS, postTx);
+  log(`POST /transaction ${oursTx.perSecond.toFixed(1)} committed/s (${oursTx.errors} errors)`);
+  const versionRows: { v: string }[] = await ds.query(
+    dialect === 'mysql' ? 'SELECT VERSION() AS v' : 'SELECT sqlite_version() AS v',
+  );
+  const server = versionRows[0]?.v ?? '?';
+  await app.close();
+
+  let rawTx: { perSecond: number; errors: number };
+  const ledgerSql = `INSERT INTO ledger_entries (journal_id, account, user_id, currency, amount, balance_after, kind, ref_type, ref_id, created_at)
+    VALUES (?, 'user', ?, 'USD', -1000, NULL, 'BENCH', NULL, NULL, ?)`;
+  if (dialect === 'mysql') {
+    const pool = createPool({
+      host: config.db.host,
+      port: config.db.port,
+      user: config.db.user,
+      password: config.db.password,
+      database: config.db.name,
+      connectionLimit: CLIENTS,
+      timezone: 'Z',
+    });
+    rawTx = await throughput(SECONDS, CLIENTS, async (c) => {
+      const conn = await pool.getConnection();
+      try {
+        await conn.beginTransaction();
+        const [r] = await conn.query(
+          'UPDATE wallets SET usd_available = usd_available - 1000 WHERE user_id = ? AND usd_available >= 1000',
+          [ids[c]],
+        );
+        if ((r as { affectedRows: number }).affectedRows !== 1) throw new Error('short');
+        await conn.query(ledgerSql, [randomUUID(), ids[c], new Date()]);
+        await conn.commit();
+        return true;
+      } catch {
+        await conn.rollback();
+        return false;
+      } finally {
+        conn.release();
+      }
+    });
+    await pool.end();
+  } else {
+    const db = new Database(config.db.sqlitePath);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 10000');
+    db.pragma('synchronous = NORMAL');
+    const update = db.prepare(
+      'UPDATE wallets SET usd_available = usd_available - 1000 WHERE user_id = ? AND usd_available >= 1000',
+    );
+    const insert = db.prepare(ledgerSql);
+    const one = db.transaction((c: number) => {
+      if (update.run(ids[c]).changes !== 1) throw new Error('short');
+      insert.run(randomUUID(), ids[c], dbDate('sqlite', new Date()));
+    });
+    rawTx = await throughput(SECONDS, CLIENTS, async (c) => {
+      await Promise.resolve();
+      one(c);
+      return true;
+    });
+    db.close();
+  }
+  log(`raw transaction ${rawTx.perSecond.toFixed(1)} committed/s`);
+
+  // --- report --------------------------------------------------------------------------------------
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
+  const rows = [
+    [
+      'analytics p50 latency (ours / raw SQL aggregate)',
+      `${ours.p50.toFixed(2)} ms`,
+      `${raw.p50.toFixed(2)} ms`,
+      ratio(ours.p50, raw.p50),
+      '<= 3.0 (lower is better)',
+    ],
+    [
+      'analytics p99 latency',
+      `${ours.p99.toFixed(2)} ms`,
+      `${raw.p99.toFixed(2)} ms`,
+      ratio(ours.p99, raw.p99),
+      '',
+    ],
+    [
+      'history (day buckets) p50 latency',
+      `${oursH.p50.toFixed(2)} ms`,
+      `${rawH.p50.toFixed(2)} ms`,
+      ratio(oursH.p50, rawH.p50),
+      '<= 3.0 (lower is better)',
+    ],
+    [
+      'history p99 latency',
+      `${oursH.p99.toFixed(2)} ms`,
+      `${rawH.p99.toFixed(2)} ms`,
+      ratio(oursH.p99, rawH.p99),
+      '',
+    ],
+    [
+      'POST /transaction committed/s, 16 clients (ours / raw)',
+      oursTx.perSecond.toFixed(1),
+      rawTx.perSecond.toFixed(1),
+      ratio(oursTx.perSecond, rawTx.perSecond),
+      '>= 0.4 (higher is better)',
+    ],
+  ] as const;
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'SQLite'} ${server}`;
+  const table = [
+    '| measure | ours | baseline | ratio | goal |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      ([name, a, b, r, goal]) =>
+        `| ${name} | ${a} | ${b} | ${Number.isNaN(r) ? 'n/a' : r.toFixed(2)} | ${goal} |`,
+    ),
+  ].join('\n');
+  console.log(`\n${table}\n`);
+  const doc = `# Benchmarks
+
+Produced by \`npm run bench\` (${new Date().toISOString()}), all figures measured in one run on one machine:
+${machine}; database ${dialect} with ${SAMPLES.toLocaleString('en-US')} rate samples over ${DAYS} days;
+${ITERATIONS} timed requests per latency figure (after 5 warm-ups), ${SECONDS} s per throughput figure,
+${CLIENTS} concurrent clients over HTTP on loopback. Latency of "ours" includes HTTP, JWT and the
+per-request session check; the raw baseline is the bare SQL statement through the same driver.
+The raw transaction does the conditional balance update and one ledger insert; ours also validates,
+checks the outlier baseline, writes the transaction row, four ledger legs, the rate sample and its
+hourly rollup, and the audit row.
+
+${table}
+
+Re-run: \`npm run bench\` (SQLite) or \`DB_TYPE=mysql npm run bench\` (MariaDB/MySQL; uses database
+\`<DB_NAME>_bench\`). \`BENCH_SAMPLES\`, \`BENCH_SECONDS\` and \`BENCH_ITERATIONS\` scale it.
+`;
+  const docs = join(__dirname, '..', '..', '..', 'docs');
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(join(docs, `BENCHMARKS${dialect === 'mysql' ? '' : '-sqlite'}.md`), doc);
+  log(`wrote docs/BENCHMARKS${dialect === 'mysql' ? '' : '-sqlite'}.md`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});
