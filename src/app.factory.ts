@@ -6,7 +6,7 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { BadRequestError } from './common/errors/app-error';
+import { AppError, BadRequestError } from './common/errors/app-error';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument } from './openapi';
@@ -23,10 +23,13 @@ const NEST_LEVELS: Record<string, LogLevel[] | false> = {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** The one route whose bodies may exceed BODY_LIMIT_BYTES (up to IMPORT_BODY_LIMIT_BYTES). */
+const IMPORT_ROUTE = '/admin/rates/import';
+
 /** The one place that builds the app: main.ts, the e2e tests and the benchmarks all call it. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: config.bodyLimitBytes,
+    bodyLimit: Math.max(config.bodyLimitBytes, config.importBodyLimitBytes),
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
@@ -55,18 +58,39 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   const fastify = app.getHttpAdapter().getInstance();
 
+  // Bulk imports may be larger than ordinary bodies; every other route keeps BODY_LIMIT_BYTES.
+  const limitFor = (url: string | undefined): number =>
+    (url ?? '').split('?')[0] === IMPORT_ROUTE ? config.importBodyLimitBytes : config.bodyLimitBytes;
+  const tooLarge = () => new AppError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  const parserLimit = Math.max(config.bodyLimitBytes, config.importBodyLimitBytes);
+
   // Browser clients send Content-Type: application/json on body-less POSTs: an empty body is no body.
   const defaultJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    return defaultJson(req, text, (err, parsed) =>
-      err
-        ? done(new BadRequestError('The request body is not valid JSON.', 'INVALID_JSON'), undefined)
-        : done(null, parsed),
-    );
-  });
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: parserLimit },
+    (req, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (Buffer.byteLength(text) > limitFor(req.url)) return done(tooLarge(), undefined);
+      if (text.trim() === '') return done(null, undefined);
+      return defaultJson(req, text, (err, parsed) =>
+        err
+          ? done(new BadRequestError('The request body is not valid JSON.', 'INVALID_JSON'), undefined)
+          : done(null, parsed),
+      );
+    },
+  );
+  // CSV uploads (the rate import) arrive as text.
+  fastify.addContentTypeParser(
+    'text/csv',
+    { parseAs: 'string', bodyLimit: parserLimit },
+    (req, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (Buffer.byteLength(text) > limitFor(req.url)) return done(tooLarge(), undefined);
+      return done(null, text);
+    },
+  );
 
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -64,6 +64,8 @@ export interface AppConfig {
   host: string;
   port: number;
   bodyLimitBytes: number;
+  /** Body limit of the bulk rate import (JSON or CSV). */
+  importBodyLimitBytes: number;
   corsOrigins: string[];
   logLevel: string;
   trustProxy: boolean;
@@ -220,6 +222,7 @@ export function loadConfig(env: Env): AppConfig {
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 5000, 0, 65535),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 50 * 1024 * 1024),
+    importBodyLimitBytes: int(env, 'IMPORT_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     corsOrigins,
     logLevel: str(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
     trustProxy: bool(env, 'TRUST_PROXY', false),
