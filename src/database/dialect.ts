@@ -44,3 +44,14 @@ export function dayStart(d: Date): Date {
   t.setUTCHours(0, 0, 0, 0);
   return t;
 }
+
+/**
+ * An integer SQL expression read back as exact text: better-sqlite3 returns integers beyond 2^53 as
+ * lossy numbers, mysql2 returns BIGINT/DECIMAL sums as strings already.
+ */
+export function exactInt(dialect: Dialect, expr: string): string {
+  return dialect === 'sqlite' ? `CAST(${expr} AS TEXT)` : expr;
+}
+
+/** The largest integer both drivers hand back exactly without a cast (2^53 - 1). */
+export const MAX_SAFE_DB_INT = 9_007_199_254_740_991n;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { toBigInt } from '../common/money';
-import { dbDate, dialectOf, hourStart } from '../database/dialect';
+import { dbDate, dialectOf, exactInt, hourStart } from '../database/dialect';
 import { RateHourlyEntity } from './rate-hourly.entity';
 import { type Direction, RateSampleEntity } from './rate-sample.entity';
 
@@ -151,7 +151,7 @@ export class RatesRepository {
     const agg = await samples
       .clone()
       .select('COUNT(*)', 'n')
-      .addSelect('SUM(s.usd_volume)', 'vol')
+      .addSelect(exactInt(dialectOf(m), 'SUM(s.usd_volume)'), 'vol')
       .addSelect('SUM(s.rate * s.usd_volume)', 'rv')
       .addSelect('SUM(s.rate)', 'rs')
       .addSelect('MIN(s.rate)', 'lo')

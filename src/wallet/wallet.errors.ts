@@ -10,3 +10,12 @@ export class InsufficientBalanceError extends BusinessRuleError {
     );
   }
 }
+
+export class BalanceLimitError extends BusinessRuleError {
+  constructor(currency: Currency) {
+    super(
+      'BALANCE_LIMIT',
+      `This would take the ${currency} balance beyond the largest amount the service holds.`,
+    );
+  }
+}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import type { Currency } from '../common/money';
+import { dialectOf, exactInt, MAX_SAFE_DB_INT } from '../database/dialect';
 import { toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
 import { LedgerEntryEntity } from './ledger-entry.entity';
@@ -59,7 +60,8 @@ export class WalletRepository {
 
   /**
    * Adds `delta` to one balance. A debit is conditional (`balance >= amount`), so concurrent debits
-   * can never overdraw; returns the new balance, or null when the balance was short.
+   * can never overdraw; returns the new balance, or null when the balance was short (or a credit
+   * would pass 2^53 - 1 minor units, far beyond any real balance).
    */
   async applyDelta(
     userId: number,
@@ -75,11 +77,13 @@ export class WalletRepository {
       .where('user_id = :userId', { userId })
       .setParameter('delta', delta);
     if (delta < 0n) qb.andWhere(`${column} >= :needed`, { needed: -delta });
+    // Keep balances where every driver reads them exactly (and SQLite's INTEGER cannot overflow).
+    if (delta > 0n) qb.andWhere(`${column} <= :ceiling`, { ceiling: MAX_SAFE_DB_INT - delta });
     const res = await qb.execute();
     if ((res.affected ?? 0) === 0) return null;
     const row = await m
       .createQueryBuilder()
-      .select(column, 'v')
+      .select(exactInt(dialectOf(m), column), 'v')
       .from(WalletEntity, 'w')
       .where('w.user_id = :userId', { userId })
       .getRawOne<{ v: unknown }>();
@@ -106,10 +110,11 @@ export class WalletRepository {
 
   async sums(): Promise<LedgerSums> {
     const m = this.m();
+    const dialect = dialectOf(m);
     const byCurrency = await m
       .createQueryBuilder()
       .select('e.currency', 'currency')
-      .addSelect('SUM(e.amount)', 'total')
+      .addSelect(exactInt(dialect, 'SUM(e.amount)'), 'total')
       .from(LedgerEntryEntity, 'e')
       .groupBy('e.currency')
       .getRawMany<{ currency: string; total: unknown }>();
@@ -118,7 +123,7 @@ export class WalletRepository {
       .select('e.user_id', 'userId')
       .addSelect('e.account', 'account')
       .addSelect('e.currency', 'currency')
-      .addSelect('SUM(e.amount)', 'total')
+      .addSelect(exactInt(dialect, 'SUM(e.amount)'), 'total')
       .from(LedgerEntryEntity, 'e')
       .where('e.user_id IS NOT NULL')
       .groupBy('e.user_id')

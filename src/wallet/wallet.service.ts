@@ -14,7 +14,7 @@ import type { AdjustWalletDto, WalletAdjustedDto } from './dto/wallet.dto';
 import type { LedgerAccount, LedgerEntryEntity } from './ledger-entry.entity';
 import { toWalletDto } from './wallet.mapper';
 import type { WalletEntity } from './wallet.entity';
-import { InsufficientBalanceError } from './wallet.errors';
+import { BalanceLimitError, InsufficientBalanceError } from './wallet.errors';
 import { balanceColumn, WalletRepository } from './wallet.repository';
 
 export interface Leg {
@@ -93,7 +93,11 @@ export class WalletService {
         now,
         m,
       );
-      if (balance === null) throw new InsufficientBalanceError(leg.currency, leg.field);
+      if (balance === null) {
+        throw leg.amount < 0n
+          ? new InsufficientBalanceError(leg.currency, leg.field)
+          : new BalanceLimitError(leg.currency);
+      }
       after.set(leg, balance);
     }
     const rows = journal.legs
