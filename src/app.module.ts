@@ -9,7 +9,10 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
+import { AdminRatesModule } from './rates/admin-rates.module';
+import { MarketModule } from './rates/market.module';
 import { RatesModule } from './rates/rates.module';
+import { ReportsModule } from './reports/reports.module';
 import { TransactionsModule } from './transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 import { WalletModule } from './wallet/wallet.module';
@@ -30,7 +33,10 @@ export class AppModule {
         UsersModule,
         AuthModule,
         RatesModule,
+        AdminRatesModule,
+        MarketModule,
         TransactionsModule,
+        ReportsModule,
       ],
       controllers: [HealthController],
     };

@@ -55,6 +55,19 @@ const EXPECTED: Route[] = [
   ['GET', '/transactions', 'user'],
   ['GET', '/transaction', 'user'],
   ['GET', '/transactions/export', 'user'],
+  // market rate, analytics, history
+  ['GET', '/exchangeRate', 'public'],
+  ['GET', '/analytics/exchange-rate', 'user'],
+  ['GET', '/history/exchange-rate', 'user'],
+  // reports
+  ['GET', '/reports/summary', 'user'],
+  ['GET', '/admin/stats/transactions', 'admin'],
+  ['GET', '/admin/reports/summary', 'admin'],
+  // admin: rate samples and data quality
+  ['POST', '/admin/rates', 'admin'],
+  ['POST', '/admin/rates/import', 'admin'],
+  ['PATCH', '/admin/rates/:id', 'admin+fresh'],
+  ['GET', '/admin/data-quality', 'admin'],
 ];
 
 const byRoute = (a: Route, b: Route): number => `${a[1]} ${a[0]}`.localeCompare(`${b[1]} ${b[0]}`);

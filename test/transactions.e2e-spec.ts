@@ -96,6 +96,8 @@ describe('POST /transaction and the transaction lists', () => {
     [{ usd_amount: 0, lbp_amount: 1, usd_to_lbp: true }, 'usd_amount'],
     [{ usd_amount: -5, lbp_amount: 1, usd_to_lbp: true }, 'usd_amount'],
     [{ usd_amount: 1.001, lbp_amount: 1, usd_to_lbp: true }, 'usd_amount'],
+    [{ usd_amount: 1e-7, lbp_amount: 1, usd_to_lbp: true }, 'usd_amount'],
+    [{ usd_amount: 1, lbp_amount: 1e21, usd_to_lbp: true }, 'lbp_amount'],
     [{ usd_amount: 1, lbp_amount: 1e12 + 1, usd_to_lbp: true }, 'lbp_amount'],
     [{ usd_amount: '1', lbp_amount: 1, usd_to_lbp: true }, 'usd_amount'],
     [{ usd_amount: 1, lbp_amount: 1, usd_to_lbp: 'yes' }, 'usd_to_lbp'],

@@ -21,10 +21,10 @@ export class RatesRepository {
   }
 
   /**
-   * Count, median and MAD of the accepted samples of a direction since `since`, in SQL (sorted by the
+   * Count, median and MAD of the accepted samples of a direction in [since, until], in SQL (sorted by the
    * (direction, created_at) index range; nothing but the two middle values leaves the database).
    */
-  async baseline(direction: Direction, since: Date, m?: EntityManager): Promise<BaselineRows> {
+  async baseline(direction: Direction, since: Date, until: Date, m?: EntityManager): Promise<BaselineRows> {
     const em = this.m(m);
     const scope = () =>
       em
@@ -32,6 +32,7 @@ export class RatesRepository {
         .createQueryBuilder('s')
         .where('s.direction = :direction', { direction })
         .andWhere('s.created_at >= :since', { since })
+        .andWhere('s.created_at <= :until', { until })
         .andWhere('s.is_outlier = :no', { no: false });
     const count = await scope().getCount();
     if (count === 0) return { count, median: null, mad: null };
@@ -53,7 +54,8 @@ export class RatesRepository {
   }
 
   async insertSample(row: Omit<RateSampleEntity, 'id'>, m: EntityManager): Promise<RateSampleEntity> {
-    const res = await m.getRepository(RateSampleEntity).insert(row);
+    // insert() writes generated values back into the object it gets: give it a copy.
+    const res = await m.getRepository(RateSampleEntity).insert({ ...row });
     return { ...row, id: Number((res.identifiers[0] as { id: number | string }).id) };
   }
 

@@ -32,17 +32,22 @@ export class RatesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** The trailing-window baseline of a direction (reused for OUTLIER_BASELINE_CACHE_SECONDS). */
+  /**
+   * The trailing-window baseline of a direction at `at`: the accepted samples of the window before it.
+   * The live baseline (at = now) may be reused for OUTLIER_BASELINE_CACHE_SECONDS; a past `at`
+   * (imports with their own times) is always computed.
+   */
   async baseline(direction: Direction, at: Date = this.clock.now(), m?: EntityManager): Promise<Baseline> {
     const ttl = this.config.rates.baselineCacheSeconds * 1000;
-    const cached = this.baselineCache.get(direction);
     const now = this.clock.now().getTime();
-    if (ttl > 0 && cached && now - cached.at < ttl) return cached.value;
+    const live = ttl > 0 && Math.abs(now - at.getTime()) < ttl;
+    const cached = this.baselineCache.get(direction);
+    if (live && cached && now - cached.at < ttl) return cached.value;
     const windowHours = this.config.rates.outlierWindowHours;
     const since = new Date(at.getTime() - windowHours * 3600_000);
-    const rows = await this.repo.baseline(direction, since, m);
+    const rows = await this.repo.baseline(direction, since, at, m);
     const value: Baseline = { ...rows, windowHours };
-    if (ttl > 0) this.baselineCache.set(direction, { at: now, value });
+    if (live) this.baselineCache.set(direction, { at: now, value });
     return value;
   }
 

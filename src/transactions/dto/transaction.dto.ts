@@ -2,20 +2,21 @@ import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsNumber, IsOptional, IsPositive, Matches, Max } from 'class-validator';
 import { DATE_PARAM_PATTERN } from '../../common/dates';
 import { MAX_AMOUNT_MAJOR } from '../../common/money';
+import { IsTwoDecimalNumber } from '../../common/money-validators';
 import { PageQueryDto } from '../../common/pagination';
 import { DIRECTIONS, type Direction } from '../../rates/rate-sample.entity';
 
-const amount = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 };
-
 export class CreateTransactionDto {
   /** USD amount, > 0, at most 2 decimals, at most 1e12. */
-  @IsNumber(amount)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsTwoDecimalNumber()
   @IsPositive()
   @Max(MAX_AMOUNT_MAJOR)
   usd_amount!: number;
 
   /** LBP amount, > 0, at most 2 decimals, at most 1e12. */
-  @IsNumber(amount)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsTwoDecimalNumber()
   @IsPositive()
   @Max(MAX_AMOUNT_MAJOR)
   lbp_amount!: number;

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNumber, IsString, Length, Max, Min, NotEquals } from 'class-validator';
 import { CURRENCIES, type Currency, MAX_AMOUNT_MAJOR } from '../../common/money';
+import { IsTwoDecimalNumber } from '../../common/money-validators';
 
 export class WalletDto {
   /** Available USD (what can be spent). */
@@ -35,7 +36,8 @@ export class AdjustWalletDto {
   currency!: Currency;
 
   /** Signed amount in major units (at most 2 decimals); a debit never takes the balance below zero. */
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsTwoDecimalNumber()
   @Min(-MAX_AMOUNT_MAJOR)
   @Max(MAX_AMOUNT_MAJOR)
   @NotEquals(0)

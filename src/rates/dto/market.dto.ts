@@ -1,0 +1,132 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { BUCKETS, type Bucket } from '../../users/user-preferences.entity';
+import { DIRECTIONS, type Direction } from '../rate-sample.entity';
+
+export const SCOPES = ['market', 'mine'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Query of the analytics route; `from` and `to` come together or not at all. */
+export class AnalyticsQueryDto {
+  @ApiProperty({ enum: DIRECTIONS })
+  @IsIn(DIRECTIONS)
+  direction!: Direction;
+
+  /** Start (YYYY-MM-DD = start of that UTC day, or ISO-8601). Omitted with `to`: the last `default_range_hours` of your preferences. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
+  from?: string;
+
+  /** End, inclusive (a bare date includes that whole UTC day). At most 366 days after `from`. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
+  to?: string;
+
+  /** `market`: everyone's accepted samples (default); `mine`: only your own (outliers excluded too). */
+  @ApiProperty({ enum: SCOPES, required: false, default: 'market' })
+  @IsOptional()
+  @IsIn(SCOPES)
+  scope?: Scope;
+}
+
+export class HistoryQueryDto extends AnalyticsQueryDto {
+  /** Bucket size (UTC hours or days); default from your preferences. */
+  @ApiProperty({ enum: BUCKETS, required: false })
+  @IsOptional()
+  @IsIn(BUCKETS)
+  bucket?: Bucket;
+}
+
+export class ExchangeRateSamplesDto {
+  /** Accepted samples in the window. */
+  usd_to_lbp!: number;
+  lbp_to_usd!: number;
+}
+
+/** The market rate: USD-volume-weighted average of each direction's accepted samples in the window. */
+export class ExchangeRateDto {
+  /** LBP per USD for people selling USD; null without data. */
+  @ApiProperty({ type: Number, nullable: true, example: 89500 })
+  usd_to_lbp!: number | null;
+
+  /** LBP per USD for people buying USD; null without data. */
+  @ApiProperty({ type: Number, nullable: true, example: 89700 })
+  lbp_to_usd!: number | null;
+
+  /** The trailing window the rates cover (MARKET_RATE_WINDOW_HOURS). */
+  window_hours!: number;
+
+  samples!: ExchangeRateSamplesDto;
+
+  /** Time of the newest sample used, or null. */
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  updated_at!: string | null;
+}
+
+export class AnalyticsDto {
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+
+  /** Inclusive end. */
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+
+  @ApiProperty({ enum: DIRECTIONS })
+  direction!: Direction;
+
+  @ApiProperty({ enum: SCOPES })
+  scope!: Scope;
+
+  /** Number of accepted samples in the range. */
+  total_transactions!: number;
+  min_rate!: number;
+  max_rate!: number;
+  /** Plain mean of the rates. */
+  avg_rate!: number;
+  /** USD-volume-weighted average rate. */
+  vwap!: number;
+  /** Rate of the first sample (by time, then id). */
+  first_rate!: number;
+  /** Rate of the last sample (by time, then id). */
+  last_rate!: number;
+  /** (last_rate - first_rate) / first_rate x 100. */
+  percentage_change!: number;
+}
+
+export class HistoryPointDto {
+  /** Bucket start, UTC (before `from` when the range starts inside a bucket). */
+  @ApiProperty({ format: 'date-time' })
+  t!: string;
+  /** USD-volume-weighted average rate of the bucket. */
+  rate!: number;
+  /** Accepted samples in the bucket. */
+  count!: number;
+  open!: number;
+  high!: number;
+  low!: number;
+  close!: number;
+  /** USD volume, major units. */
+  volume_usd!: number;
+}
+
+export class HistoryDto {
+  @ApiProperty({ enum: BUCKETS })
+  bucket!: Bucket;
+
+  @ApiProperty({ enum: DIRECTIONS })
+  direction!: Direction;
+
+  @ApiProperty({ enum: SCOPES })
+  scope!: Scope;
+
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+
+  /** Buckets that have samples, oldest first. */
+  @ApiProperty({ type: [HistoryPointDto] })
+  points!: HistoryPointDto[];
+}

@@ -1,0 +1,249 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { parseRange } from '../common/dates';
+import { NotFoundError, ValidationFailedError } from '../common/errors/app-error';
+import { toMajor } from '../common/money';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { hourStart } from '../database/dialect';
+import type { Bucket, UserPreferencesEntity } from '../users/user-preferences.entity';
+import { UsersService } from '../users/users.service';
+import type {
+  AnalyticsDto,
+  AnalyticsQueryDto,
+  ExchangeRateDto,
+  HistoryDto,
+  HistoryPointDto,
+  HistoryQueryDto,
+  Scope,
+} from './dto/market.dto';
+import { MarketRepository, type RatePartial, type Span } from './market.repository';
+import { DIRECTIONS, type Direction } from './rate-sample.entity';
+
+const HOUR_MS = 3_600_000;
+export const MAX_RANGE_DAYS = 366;
+
+export class NoRateDataError extends NotFoundError {
+  constructor() {
+    super('There are no rate samples in this range.', 'NO_DATA');
+  }
+}
+
+/** An inclusive [from, to] range as asked, with its half-open span for queries. */
+interface Range {
+  from: Date;
+  to: Date;
+  span: Span;
+}
+
+/** Which source covers which part of a span: the rollup for whole hours, raw samples for the edges. */
+export interface SpanPlan {
+  source: 'raw' | 'rollup';
+  span: Span;
+}
+
+/**
+ * Whole hours inside [start, end) come from the hourly rollup; the partial hours at either edge
+ * come from the raw samples. Pieces are disjoint and in time order.
+ */
+export function planSpan(span: Span): SpanPlan[] {
+  const { start, end } = span;
+  const floor = hourStart(start);
+  const firstWhole = floor.getTime() === start.getTime() ? floor : new Date(floor.getTime() + HOUR_MS);
+  const wholeEnd = hourStart(end);
+  if (firstWhole.getTime() >= wholeEnd.getTime()) return [{ source: 'raw', span }];
+  const plan: SpanPlan[] = [];
+  if (start < firstWhole) plan.push({ source: 'raw', span: { start, end: firstWhole } });
+  plan.push({ source: 'rollup', span: { start: firstWhole, end: wholeEnd } });
+  if (wholeEnd < end) plan.push({ source: 'raw', span: { start: wholeEnd, end } });
+  return plan;
+}
+
+function before(aAt: Date, aId: number, bAt: Date, bId: number): boolean {
+  return aAt.getTime() < bAt.getTime() || (aAt.getTime() === bAt.getTime() && aId < bId);
+}
+
+/** Merges two aggregates of the same bucket (open/close by sample time, then id). */
+export function mergeTwo(a: RatePartial, b: RatePartial): RatePartial {
+  const openFromA = before(a.openAt, a.openId, b.openAt, b.openId);
+  const closeFromA = before(b.closeAt, b.closeId, a.closeAt, a.closeId);
+  const o = openFromA ? a : b;
+  const c = closeFromA ? a : b;
+  return {
+    bucket: a.bucket,
+    count: a.count + b.count,
+    volume: a.volume + b.volume,
+    rateVolume: a.rateVolume + b.rateVolume,
+    rateSum: a.rateSum + b.rateSum,
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+    open: o.open,
+    openAt: o.openAt,
+    openId: o.openId,
+    close: c.close,
+    closeAt: c.closeAt,
+    closeId: c.closeId,
+  };
+}
+
+/** Merges partial aggregates by bucket (null = one total), oldest bucket first. */
+export function mergeByBucket(parts: RatePartial[]): RatePartial[] {
+  const byKey = new Map<number, RatePartial>();
+  for (const p of parts) {
+    const key = p.bucket ? p.bucket.getTime() : 0;
+    const seen = byKey.get(key);
+    byKey.set(key, seen ? mergeTwo(seen, p) : p);
+  }
+  return [...byKey.entries()].sort((x, y) => x[0] - y[0]).map(([, p]) => p);
+}
+
+/** Rates are shown with at most 6 decimals. */
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/** Volume-weighted average; with no volume at all (e.g. zero-volume manual samples), the plain mean. */
+export function vwapOf(p: RatePartial): number {
+  return p.volume > 0n ? p.rateVolume / Number(p.volume) : p.rateSum / p.count;
+}
+
+function toPoint(p: RatePartial): HistoryPointDto {
+  return {
+    t: (p.bucket ?? new Date(0)).toISOString(),
+    rate: round6(vwapOf(p)),
+    count: p.count,
+    open: round6(p.open),
+    high: round6(p.max),
+    low: round6(p.min),
+    close: round6(p.close),
+    volume_usd: toMajor(p.volume),
+  };
+}
+
+/** The market rate, analytics and chart history, all aggregated in SQL (the rollup where it can). */
+@Injectable()
+export class MarketService {
+  constructor(
+    private readonly repo: MarketRepository,
+    private readonly users: UsersService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** GET /exchangeRate: per direction, the weighted average of the last MARKET_RATE_WINDOW_HOURS. */
+  async exchangeRate(): Promise<ExchangeRateDto> {
+    const now = this.clock.now();
+    const hours = this.config.rates.marketWindowHours;
+    const span: Span = { start: new Date(now.getTime() - hours * HOUR_MS), end: new Date(now.getTime() + 1) };
+    const [sell, buy] = await Promise.all(
+      DIRECTIONS.map((d) => this.aggregate(0, 'market', d, span, null).then((ps) => ps[0] ?? null)),
+    );
+    const newest = [sell, buy]
+      .filter((p): p is RatePartial => p !== null)
+      .reduce<Date | null>((acc, p) => (acc === null || p.closeAt > acc ? p.closeAt : acc), null);
+    return {
+      usd_to_lbp: sell ? round6(vwapOf(sell)) : null,
+      lbp_to_usd: buy ? round6(vwapOf(buy)) : null,
+      window_hours: hours,
+      samples: { usd_to_lbp: sell?.count ?? 0, lbp_to_usd: buy?.count ?? 0 },
+      updated_at: newest ? newest.toISOString() : null,
+    };
+  }
+
+  /** GET /analytics/exchange-rate; 404 NO_DATA without samples. */
+  async analytics(userId: number, q: AnalyticsQueryDto): Promise<AnalyticsDto> {
+    const scope = q.scope ?? 'market';
+    const range = await this.range(userId, q.from, q.to);
+    const [total] = await this.aggregate(userId, scope, q.direction, range.span, null);
+    if (!total) throw new NoRateDataError();
+    return {
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      direction: q.direction,
+      scope,
+      total_transactions: total.count,
+      min_rate: round6(total.min),
+      max_rate: round6(total.max),
+      avg_rate: round6(total.rateSum / total.count),
+      vwap: round6(vwapOf(total)),
+      first_rate: round6(total.open),
+      last_rate: round6(total.close),
+      percentage_change: round6(((total.close - total.open) / total.open) * 100),
+    };
+  }
+
+  /** GET /history/exchange-rate: only buckets that have samples, oldest first. */
+  async history(userId: number, q: HistoryQueryDto): Promise<HistoryDto> {
+    const scope = q.scope ?? 'market';
+    let prefs: UserPreferencesEntity | null = null;
+    const preferences = async (): Promise<UserPreferencesEntity> =>
+      (prefs ??= await this.users.getPreferences(userId));
+    const range = await this.range(userId, q.from, q.to, preferences);
+    const bucket: Bucket = q.bucket ?? (await preferences()).defaultBucket;
+    const parts = await this.aggregate(userId, scope, q.direction, range.span, bucket);
+    return {
+      bucket,
+      direction: q.direction,
+      scope,
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      points: parts.map(toPoint),
+    };
+  }
+
+  /**
+   * The explicit range (both or neither; at most 366 days), or the last `default_range_hours` of the
+   * user's preferences up to now.
+   */
+  private async range(
+    userId: number,
+    from: string | undefined,
+    to: string | undefined,
+    preferences: () => Promise<UserPreferencesEntity> = () => this.users.getPreferences(userId),
+  ): Promise<Range> {
+    if ((from === undefined) !== (to === undefined)) {
+      const missing = from === undefined ? 'from' : 'to';
+      throw new ValidationFailedError(
+        [{ field: missing, message: 'from and to must be given together' }],
+        'Give both from and to, or neither.',
+      );
+    }
+    const parsed = parseRange(from, to);
+    if (parsed.from && parsed.to) {
+      const span = { start: parsed.from, end: new Date(parsed.to.getTime() + 1) };
+      if (span.end.getTime() - span.start.getTime() > MAX_RANGE_DAYS * 24 * HOUR_MS) {
+        throw new ValidationFailedError(
+          [{ field: 'to', message: `at most ${MAX_RANGE_DAYS} days after from` }],
+          `The range may cover at most ${MAX_RANGE_DAYS} days.`,
+        );
+      }
+      return { from: parsed.from, to: parsed.to, span };
+    }
+    const hours = (await preferences()).defaultRangeHours;
+    const now = this.clock.now();
+    const start = new Date(now.getTime() - hours * HOUR_MS);
+    return { from: start, to: now, span: { start, end: new Date(now.getTime() + 1) } };
+  }
+
+  /**
+   * Accepted samples of a direction in a span, aggregated per bucket (or in total when `bucket` is
+   * null). `market` reads the hourly rollup for whole hours and the raw samples only at the edges;
+   * `mine` aggregates the user's raw samples.
+   */
+  private async aggregate(
+    userId: number,
+    scope: Scope,
+    direction: Direction,
+    span: Span,
+    bucket: Bucket | null,
+  ): Promise<RatePartial[]> {
+    if (scope === 'mine') return this.repo.userSamples(userId, direction, span, bucket);
+    const parts = await Promise.all(
+      planSpan(span).map((piece) =>
+        piece.source === 'rollup'
+          ? this.repo.hourlyRollup(direction, piece.span, bucket)
+          : this.repo.marketSamples(direction, piece.span, bucket),
+      ),
+    );
+    return mergeByBucket(parts.flat());
+  }
+}

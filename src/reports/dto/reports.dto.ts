@@ -1,0 +1,157 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { BUCKETS, type Bucket } from '../../users/user-preferences.entity';
+
+/** `from`/`to` of GET /reports/summary; both optional (all time). */
+export class ReportRangeQueryDto {
+  /** From (YYYY-MM-DD = start of that UTC day, or ISO-8601), inclusive; omitted = no lower bound. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
+  from?: string;
+
+  /** To (YYYY-MM-DD = the whole UTC day, or ISO-8601), inclusive; omitted = no upper bound. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
+  to?: string;
+}
+
+/** GET /admin/reports/summary: always a bounded range of at most 366 days. */
+export class AdminReportQueryDto {
+  /** From (YYYY-MM-DD = start of that UTC day, or ISO-8601), inclusive; omitted = 30 days before `to`. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
+  from?: string;
+
+  /** To (YYYY-MM-DD = the whole UTC day, or ISO-8601), inclusive; omitted = now. */
+  @IsOptional()
+  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
+  to?: string;
+
+  /** UTC hour or day buckets. */
+  @ApiProperty({ enum: BUCKETS, required: false, default: 'day' })
+  @IsOptional()
+  @IsIn(BUCKETS)
+  bucket?: Bucket;
+}
+
+/** One direction's figures. Rate figures are LBP per USD and null when there is no transaction. */
+export class DirectionReportDto {
+  count!: number;
+  /** USD exchanged, major units (summed exactly). */
+  usd_volume!: number;
+  /** LBP exchanged, major units (summed exactly). */
+  lbp_volume!: number;
+  /** Plain average of the transactions' rates. */
+  avg_rate!: number | null;
+  /** USD-volume-weighted average rate (= lbp_volume / usd_volume). */
+  vwap!: number | null;
+  min_rate!: number | null;
+  max_rate!: number | null;
+}
+
+export class DirectionsReportDto {
+  /** Transactions selling USD for LBP. */
+  usd_to_lbp!: DirectionReportDto;
+  /** Transactions buying USD with LBP. */
+  lbp_to_usd!: DirectionReportDto;
+}
+
+export class BusiestDayDto {
+  /** UTC day, YYYY-MM-DD. */
+  @ApiProperty({ format: 'date', example: '2026-01-31' })
+  date!: string;
+  /** Transactions (both directions) on that day. */
+  count!: number;
+}
+
+/** Current balances (not limited to the range). */
+export class ReportBalancesDto {
+  usd_balance!: number;
+  lbp_balance!: number;
+  /** Escrowed in open offers. */
+  usd_held!: number;
+  lbp_held!: number;
+}
+
+export class UserReportDto {
+  /** Start of the range, or null when unbounded. */
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  from!: string | null;
+  /** End of the range, or null when unbounded. */
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  to!: string | null;
+  user_id!: number;
+  directions!: DirectionsReportDto;
+  total_transactions!: number;
+  /** The UTC day with the most transactions in the range (the earliest on a tie); null without any. */
+  busiest_day!: BusiestDayDto | null;
+  balances!: ReportBalancesDto;
+  /** When the report was computed (the moment the balances are from). */
+  @ApiProperty({ format: 'date-time' })
+  generated_at!: string;
+}
+
+export class TransactionStatsDto {
+  total_transactions_all_time!: number;
+  /** Transactions in [window_start, window_end]. */
+  total_transactions_last_72h!: number;
+  /** Count of usd_to_lbp transactions in the window. */
+  usd_to_lbp_last_72h!: number;
+  /** Count of lbp_to_usd transactions in the window. */
+  lbp_to_usd_last_72h!: number;
+  /** now − 72 h. */
+  @ApiProperty({ format: 'date-time' })
+  window_start!: string;
+  /** now. */
+  @ApiProperty({ format: 'date-time' })
+  window_end!: string;
+}
+
+export class BucketTransactionsDto {
+  count!: number;
+  usd_volume!: number;
+  lbp_volume!: number;
+  /** Plain average rate of the bucket's transactions (both directions); null when count is 0. */
+  avg_rate!: number | null;
+}
+
+export class ReportBucketDto {
+  /** Bucket start (UTC hour or day). The first and last buckets may extend past the range. */
+  @ApiProperty({ format: 'date-time' })
+  t!: string;
+  transactions!: BucketTransactionsDto;
+  /** Accounts registered in the bucket. */
+  new_users!: number;
+  /** Rate samples created in the bucket that are marked as outliers. */
+  outliers_flagged!: number;
+}
+
+export class ReportTotalsDto {
+  transactions!: number;
+  usd_volume!: number;
+  lbp_volume!: number;
+  new_users!: number;
+  outliers_flagged!: number;
+}
+
+/** Sum of every wallet's held (escrowed) balance right now. */
+export class EscrowDto {
+  usd_held!: number;
+  lbp_held!: number;
+}
+
+export class PlatformReportDto {
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+  @ApiProperty({ enum: BUCKETS })
+  bucket!: Bucket;
+  /** Buckets with any activity, oldest first. */
+  buckets!: ReportBucketDto[];
+  totals!: ReportTotalsDto;
+  escrow!: EscrowDto;
+  @ApiProperty({ format: 'date-time' })
+  generated_at!: string;
+}

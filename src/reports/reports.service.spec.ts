@@ -1,0 +1,199 @@
+import { AppError } from '../common/errors/app-error';
+import type { Balances, WalletService } from '../wallet/wallet.service';
+import type { AdminReportQueryDto } from './dto/reports.dto';
+import type { ReportsRepository } from './reports.repository';
+import { ReportsService } from './reports.service';
+
+const d = (iso: string): Date => new Date(iso);
+const NOW = d('2025-03-20T12:00:00.000Z');
+const BALANCES: Balances = { usdAvailable: 1n, lbpAvailable: 2n, usdHeld: 3n, lbpHeld: 4n };
+
+function setup() {
+  const repo = {
+    userDirectionTotals: jest.fn().mockResolvedValue([]),
+    userBusiestDay: jest.fn().mockResolvedValue(null),
+    countTransactions: jest.fn().mockResolvedValue(7),
+    countTransactionsByDirection: jest.fn().mockResolvedValue({ usdToLbp: 2, lbpToUsd: 3 }),
+    transactionBuckets: jest.fn().mockResolvedValue([]),
+    newUserBuckets: jest.fn().mockResolvedValue([]),
+    outlierBuckets: jest.fn().mockResolvedValue([]),
+    heldTotals: jest.fn().mockResolvedValue({ usdHeld: 10n, lbpHeld: 20n }),
+  };
+  const wallets = { balances: jest.fn().mockResolvedValue(BALANCES) };
+  const clock = { now: () => NOW };
+  const sut = new ReportsService(
+    repo as unknown as ReportsRepository,
+    wallets as unknown as WalletService,
+    clock,
+  );
+  return { sut, repo, wallets };
+}
+
+describe('ReportsService', () => {
+  describe('platformSummary range', () => {
+    const rangeOf = async (q: AdminReportQueryDto) => {
+      const { sut, repo } = setup();
+      const r = await sut.platformSummary(q);
+      expect(repo.transactionBuckets).toHaveBeenCalledWith({ from: d(r.from), to: d(r.to) }, r.bucket);
+      return { from: r.from, to: r.to, bucket: r.bucket };
+    };
+
+    it('defaults to the last 30 days up to now, in day buckets', async () => {
+      expect(await rangeOf({})).toEqual({
+        from: '2025-02-18T12:00:00.000Z',
+        to: '2025-03-20T12:00:00.000Z',
+        bucket: 'day',
+      });
+    });
+
+    it('fills a missing end: to = now, from = to - 30 days', async () => {
+      expect(await rangeOf({ from: '2025-03-01', bucket: 'hour' })).toEqual({
+        from: '2025-03-01T00:00:00.000Z',
+        to: '2025-03-20T12:00:00.000Z',
+        bucket: 'hour',
+      });
+      expect(await rangeOf({ to: '2025-01-31' })).toMatchObject({
+        from: '2025-01-01T23:59:59.999Z',
+        to: '2025-01-31T23:59:59.999Z',
+      });
+    });
+
+    it.each([
+      [{ from: '2025-03-21' }, 'from'],
+      [{ from: '2025-03-02', to: '2025-03-01' }, 'from'],
+      [{ from: '2024-01-01', to: '2025-01-01' }, 'to'],
+    ])('refuses %p with 400 naming %s', async (q, field) => {
+      const { sut, repo } = setup();
+      const err = await sut.platformSummary(q).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppError);
+      expect(err).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', details: [{ field }] });
+      expect(repo.transactionBuckets).not.toHaveBeenCalled();
+    });
+
+    it('accepts 366 whole days', async () => {
+      expect(await rangeOf({ from: '2024-01-01', to: '2024-12-31' })).toMatchObject({
+        to: '2024-12-31T23:59:59.999Z',
+      });
+    });
+  });
+
+  it('merges the three bucket lists, oldest first, and sums the totals exactly', async () => {
+    const { sut, repo } = setup();
+    repo.transactionBuckets.mockResolvedValue([
+      {
+        start: d('2025-03-02T00:00:00.000Z'),
+        count: 2,
+        usdVolume: 30n,
+        lbpVolume: 2_687_000n,
+        avgRate: 89550,
+      },
+      {
+        start: d('2025-03-04T00:00:00.000Z'),
+        count: 1,
+        usdVolume: 9_007_199_254_740_993n,
+        lbpVolume: 1n,
+        avgRate: 1 / 3,
+      },
+    ]);
+    repo.newUserBuckets.mockResolvedValue([{ start: d('2025-03-03T00:00:00.000Z'), count: 4 }]);
+    repo.outlierBuckets.mockResolvedValue([{ start: d('2025-03-02T00:00:00.000Z'), count: 1 }]);
+    const r = await sut.platformSummary({ from: '2025-03-01', to: '2025-03-05' });
+    expect(r.buckets).toEqual([
+      {
+        t: '2025-03-02T00:00:00.000Z',
+        transactions: { count: 2, usd_volume: 0.3, lbp_volume: 26870, avg_rate: 89550 },
+        new_users: 0,
+        outliers_flagged: 1,
+      },
+      {
+        t: '2025-03-03T00:00:00.000Z',
+        transactions: { count: 0, usd_volume: 0, lbp_volume: 0, avg_rate: null },
+        new_users: 4,
+        outliers_flagged: 0,
+      },
+      {
+        t: '2025-03-04T00:00:00.000Z',
+        transactions: {
+          count: 1,
+          usd_volume: Number('90071992547409.93'),
+          lbp_volume: 0.01,
+          avg_rate: 0.333333,
+        },
+        new_users: 0,
+        outliers_flagged: 0,
+      },
+    ]);
+    expect(r.totals).toEqual({
+      transactions: 3,
+      usd_volume: Number('90071992547410.23'),
+      lbp_volume: 26870.01,
+      new_users: 4,
+      outliers_flagged: 1,
+    });
+    expect(r.escrow).toEqual({ usd_held: 0.1, lbp_held: 0.2 });
+  });
+
+  it('user summary: null rate figures without transactions, vwap rounded from the exact sums', async () => {
+    const { sut, repo, wallets } = setup();
+    repo.userDirectionTotals.mockResolvedValue([
+      {
+        usdToLbp: false,
+        count: 3,
+        usdVolume: 300n,
+        lbpVolume: 26_850_001n,
+        avgRate: 89500,
+        minRate: 1,
+        maxRate: 2,
+      },
+    ]);
+    repo.userBusiestDay.mockResolvedValue({ start: d('2025-03-02T00:00:00.000Z'), count: 3 });
+    const r = await sut.userSummary(9, {});
+    expect(wallets.balances).toHaveBeenCalledWith(9);
+    expect(r).toEqual({
+      from: null,
+      to: null,
+      user_id: 9,
+      directions: {
+        usd_to_lbp: {
+          count: 0,
+          usd_volume: 0,
+          lbp_volume: 0,
+          avg_rate: null,
+          vwap: null,
+          min_rate: null,
+          max_rate: null,
+        },
+        // 26,850,001 / 300 = 89500.003333... -> 89500.003333
+        lbp_to_usd: {
+          count: 3,
+          usd_volume: 3,
+          lbp_volume: 268500.01,
+          avg_rate: 89500,
+          vwap: 89500.003333,
+          min_rate: 1,
+          max_rate: 2,
+        },
+      },
+      total_transactions: 3,
+      busiest_day: { date: '2025-03-02', count: 3 },
+      balances: { usd_balance: 0.01, lbp_balance: 0.02, usd_held: 0.03, lbp_held: 0.04 },
+      generated_at: NOW.toISOString(),
+    });
+  });
+
+  it('transaction stats: the 72 h window ends at the clock', async () => {
+    const { sut, repo } = setup();
+    expect(await sut.transactionStats()).toEqual({
+      total_transactions_all_time: 7,
+      total_transactions_last_72h: 5,
+      usd_to_lbp_last_72h: 2,
+      lbp_to_usd_last_72h: 3,
+      window_start: '2025-03-17T12:00:00.000Z',
+      window_end: '2025-03-20T12:00:00.000Z',
+    });
+    expect(repo.countTransactionsByDirection).toHaveBeenCalledWith({
+      from: d('2025-03-17T12:00:00.000Z'),
+      to: NOW,
+    });
+  });
+});
