@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         createdAt: at,
       });
     }
-    await ds.createQueryBuilder().insert().into(RateSampleEntity).values(rows).execute();
+    await ds.createQueryBuilder().insert().into(RateSampleEntity).values(rows).updateEntity(false).execute();
   }
   log(`seeded ${SAMPLES} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   t0 = performance.now();

@@ -77,19 +77,6 @@ export class TransactionsService {
               { account: 'house', currency: 'USD', amount: -usd },
             ];
         await this.wallets.post({ kind: 'TRANSACTION', refType: 'transaction', refId: tx.id, legs: sold }, m);
-        const sample = await this.rates.record(
-          {
-            direction,
-            rate,
-            source: 'transaction',
-            usdVolume: usd,
-            userId: p.id,
-            transactionId: tx.id,
-            createdAt: now,
-          },
-          m,
-          verdict,
-        );
         await this.audit.record(
           {
             event: AuditEvent.TRANSACTION_CREATE,
@@ -104,7 +91,6 @@ export class TransactionsService {
               usd_amount: formatMinor(usd),
               lbp_amount: formatMinor(lbp),
               rate: roundRate(rate),
-              sample_id: sample.id,
               idempotency_key: key ?? null,
             },
             request: meta,
@@ -118,6 +104,21 @@ export class TransactionsService {
           usd_balance: toMajor(b.usdAvailable),
           lbp_balance: toMajor(b.lbpAvailable),
         };
+        // Last: the sample's hourly rollup row is shared by every transaction of the hour, so its
+        // lock is taken as late as possible and held only until the commit.
+        await this.rates.record(
+          {
+            direction,
+            rate,
+            source: 'transaction',
+            usdVolume: usd,
+            userId: p.id,
+            transactionId: tx.id,
+            createdAt: now,
+          },
+          m,
+          verdict,
+        );
         return { status: 201, body };
       },
     );
