@@ -338,6 +338,15 @@ hourly rollup, and the audit row.
 
 ${table}
 
+Reading the figures: market analytics and history read the hourly rollup (a few hundred rows for
+90 days) plus the two cut edge hours, so they stay flat as the raw table grows, while the raw
+aggregate scans every sample of the range. \`POST /transaction\` ${ratio(oursTx.perSecond, rawTx.perSecond) >= 0.4 ? 'meets' : 'does not meet'} the 0.4 goal in this run:
+it is one HTTP request through Nest, passport and the throttler, a session lookup, and about fifteen
+SQL statements through TypeORM, against three bare statements; both sides run in this one Node
+process with the load generator, so the figure is most likely bound by CPU per request rather than by
+database locks (moving the update of the per-hour rollup row, the only row all transactions share, to
+just before commit did not change it).
+
 Re-run: \`npm run bench\` (SQLite) or \`DB_TYPE=mysql npm run bench\` (MariaDB/MySQL; uses database
 \`<DB_NAME>_bench\`). \`BENCH_SAMPLES\`, \`BENCH_SECONDS\` and \`BENCH_ITERATIONS\` scale it.
 `;

@@ -1,19 +1,10 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
-import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IntersectionType } from '@nestjs/swagger';
+import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { PageQueryDto } from '../../common/pagination';
 
-export class LogQueryDto extends PageQueryDto {
-  /** From this time (YYYY-MM-DD or ISO-8601). */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
-  from?: string;
-
-  /** Up to this time; a bare date includes that whole UTC day. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
-  to?: string;
-
+export class LogQueryDto extends IntersectionType(DateRangeQueryDto, PageQueryDto) {
   @IsOptional()
   @IsString()
   @MaxLength(64)

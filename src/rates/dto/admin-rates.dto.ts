@@ -11,7 +11,7 @@ import {
   Matches,
   Max,
 } from 'class-validator';
-import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { MAX_AMOUNT_MAJOR } from '../../common/money';
 import { IsTwoDecimalNumber } from '../../common/money-validators';
 import { PageQueryDto } from '../../common/pagination';
@@ -64,17 +64,8 @@ export class OverrideSampleDto {
   reason!: string;
 }
 
-export class DataQualityFilterDto {
-  /** From (YYYY-MM-DD or ISO-8601); omitted = no lower bound. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
-  from?: string;
-
-  /** To; a bare date includes that whole UTC day; omitted = no upper bound. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
-  to?: string;
-
+/** Filters of the data-quality report; omitted bounds = unbounded. */
+export class DataQualityFilterDto extends DateRangeQueryDto {
   @ApiProperty({ enum: DIRECTIONS, required: false })
   @IsOptional()
   @IsIn(DIRECTIONS)

@@ -1,27 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
-import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { IsIn, IsOptional } from 'class-validator';
+import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { BUCKETS, type Bucket } from '../../users/user-preferences.entity';
 import { DIRECTIONS, type Direction } from '../rate-sample.entity';
 
 export const SCOPES = ['market', 'mine'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Query of the analytics route; `from` and `to` come together or not at all. */
-export class AnalyticsQueryDto {
+/**
+ * Query of the analytics route; `from` and `to` come together or not at all (omitted: the last
+ * `default_range_hours` of your preferences; at most 366 days).
+ */
+export class AnalyticsQueryDto extends DateRangeQueryDto {
   @ApiProperty({ enum: DIRECTIONS })
   @IsIn(DIRECTIONS)
   direction!: Direction;
-
-  /** Start (YYYY-MM-DD = start of that UTC day, or ISO-8601). Omitted with `to`: the last `default_range_hours` of your preferences. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
-  from?: string;
-
-  /** End, inclusive (a bare date includes that whole UTC day). At most 366 days after `from`. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
-  to?: string;
 
   /** `market`: everyone's accepted samples (default); `mine`: only your own (outliers excluded too). */
   @ApiProperty({ enum: SCOPES, required: false, default: 'market' })

@@ -1,33 +1,16 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
-import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { IsIn, IsOptional } from 'class-validator';
+import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { BUCKETS, type Bucket } from '../../users/user-preferences.entity';
 
-/** `from`/`to` of GET /reports/summary; both optional (all time). */
-export class ReportRangeQueryDto {
-  /** From (YYYY-MM-DD = start of that UTC day, or ISO-8601), inclusive; omitted = no lower bound. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
-  from?: string;
+/** `from`/`to` of GET /reports/summary; both optional (omitted = no bound: all time). */
+export class ReportRangeQueryDto extends DateRangeQueryDto {}
 
-  /** To (YYYY-MM-DD = the whole UTC day, or ISO-8601), inclusive; omitted = no upper bound. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
-  to?: string;
-}
-
-/** GET /admin/reports/summary: always a bounded range of at most 366 days. */
-export class AdminReportQueryDto {
-  /** From (YYYY-MM-DD = start of that UTC day, or ISO-8601), inclusive; omitted = 30 days before `to`. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
-  from?: string;
-
-  /** To (YYYY-MM-DD = the whole UTC day, or ISO-8601), inclusive; omitted = now. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
-  to?: string;
-
+/**
+ * GET /admin/reports/summary: always a bounded range of at most 366 days (omitted `to` = now,
+ * omitted `from` = 30 days before `to`).
+ */
+export class AdminReportQueryDto extends DateRangeQueryDto {
   /** UTC hour or day buckets. */
   @ApiProperty({ enum: BUCKETS, required: false, default: 'day' })
   @IsOptional()

@@ -1,6 +1,6 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsNumber, IsOptional, IsPositive, Matches, Max } from 'class-validator';
-import { DATE_PARAM_PATTERN } from '../../common/dates';
+import { IsBoolean, IsIn, IsNumber, IsOptional, IsPositive, Max } from 'class-validator';
+import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { MAX_AMOUNT_MAJOR } from '../../common/money';
 import { IsTwoDecimalNumber } from '../../common/money-validators';
 import { PageQueryDto } from '../../common/pagination';
@@ -46,17 +46,7 @@ export class TransactionCreatedDto extends TransactionDto {
 }
 
 /** Filters of the list and the export. */
-export class TransactionFilterDto {
-  /** From (YYYY-MM-DD or ISO-8601). */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
-  from?: string;
-
-  /** To; a bare date includes that whole UTC day. */
-  @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
-  to?: string;
-
+export class TransactionFilterDto extends DateRangeQueryDto {
   @ApiProperty({ enum: DIRECTIONS, required: false })
   @IsOptional()
   @IsIn(DIRECTIONS)
