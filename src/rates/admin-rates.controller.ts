@@ -13,7 +13,8 @@ import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
 import { IdParam } from '../common/pipes/id-param';
-import { AdminRatesService, CSV_COLUMNS, importFormatOf } from './admin-rates.service';
+import { AdminRatesService } from './admin-rates.service';
+import { CSV_COLUMNS, importFormatOf } from './sample-import';
 import {
   CreateRateSampleDto,
   type DataQualityDto,

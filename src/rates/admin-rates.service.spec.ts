@@ -5,14 +5,8 @@ import { AppError } from '../common/errors/app-error';
 import { NO_REQUEST } from '../common/http/request-meta';
 import type { AppConfig } from '../config/app-config';
 import type { TransactionRunner } from '../database/transaction-runner';
-import {
-  AdminRatesService,
-  checkRow,
-  csvRows,
-  importFormatOf,
-  jsonRows,
-  parseCsv,
-} from './admin-rates.service';
+import { AdminRatesService } from './admin-rates.service';
+import { checkRow, csvRows, importFormatOf, jsonRows, parseCsv } from './sample-import';
 import type { DataQualityRepository } from './data-quality.repository';
 import type { RateSampleEntity } from './rate-sample.entity';
 import type { NewSample, RatesService } from './rates.service';
