@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -16,9 +17,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly auth: AuthService,
   ) {
+    const secretKey = createSecretKey(Buffer.from(config.auth.jwtSecret, 'utf8'));
     super({
       jwtFromRequest: extractBearer,
-      secretOrKey: config.auth.jwtSecret,
+      // A ready KeyObject: jsonwebtoken otherwise re-derives one from the string on every request,
+      // first trying (and failing) to read it as a public key.
+      secretOrKeyProvider: (_req: unknown, _raw: unknown, done: (err: null, key: Buffer) => void) =>
+        done(null, secretKey as unknown as Buffer),
       algorithms: [JWT_ALGORITHM],
       ignoreExpiration: false,
       passReqToCallback: true,

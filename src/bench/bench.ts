@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -98,12 +99,62 @@ async function benchConfig(base: AppConfig): Promise<AppConfig> {
   };
 }
 
+/** The built API (dist/src/main.js) on a free port against the bench database. */
+async function startServer(config: AppConfig): Promise<{ base: string; stop: () => Promise<void> }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const db = config.db;
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'silent',
+    JWT_SECRET_KEY: config.auth.jwtSecret,
+    BCRYPT_ROUNDS: String(config.auth.bcryptRounds),
+    LOGIN_RATE_LIMIT: '100000',
+    TRANSACTION_RATE_LIMIT: '1000000',
+    MIGRATIONS_RUN: 'false',
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    ADMIN_USER_NAME: '',
+    ADMIN_PASSWORD: '',
+    DB_TYPE: db.type,
+    SQLITE_PATH: db.sqlitePath,
+    DB_HOST: db.host,
+    DB_PORT: String(db.port),
+    DB_USER: db.user,
+    DB_PASSWORD: db.password,
+    DB_NAME: db.name,
+  };
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'main.js')], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
+    const up = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 async function main(): Promise<void> {
   const config = await benchConfig(loadConfigFromProcess());
+  // This process seeds and runs the baselines; the API under test runs in its own process (the
+  // built server, as `npm start` runs it), so the load generator does not share its core.
   const app = await createApp(config);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.getHttpServer().address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const ds = app.get(DataSource);
   const dialect = dialectOf(ds);
   const log = (s: string) => console.log(`[bench] ${s}`);
@@ -148,6 +199,8 @@ async function main(): Promise<void> {
   const wallets = app.get(WalletService);
   const tx = app.get(TransactionRunner);
   const hash = await app.get(PasswordHasher).hash('bench-password-1');
+  const server = await startServer(config);
+  const base = server.base;
   const tokens: string[] = [];
   const ids: number[] = [];
   for (let c = 0; c < CLIENTS; c++) {
@@ -218,7 +271,8 @@ async function main(): Promise<void> {
   const versionRows: { v: string }[] = await ds.query(
     dialect === 'mysql' ? 'SELECT VERSION() AS v' : 'SELECT sqlite_version() AS v',
   );
-  const server = versionRows[0]?.v ?? '?';
+  const dbVersion = versionRows[0]?.v ?? '?';
+  await server.stop();
   await app.close();
 
   let rawTx: { perSecond: number; errors: number };
@@ -315,7 +369,7 @@ async function main(): Promise<void> {
       '>= 0.4 (higher is better)',
     ],
   ] as const;
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'SQLite'} ${server}`;
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'SQLite'} ${dbVersion}`;
   const table = [
     '| measure | ours | baseline | ratio | goal |',
     '|---|---|---|---|---|',
@@ -330,7 +384,7 @@ async function main(): Promise<void> {
 Produced by \`npm run bench\` (${new Date().toISOString()}), all figures measured in one run on one machine:
 ${machine}; database ${dialect} with ${SAMPLES.toLocaleString('en-US')} rate samples over ${DAYS} days;
 ${ITERATIONS} timed requests per latency figure (after 5 warm-ups), ${SECONDS} s per throughput figure,
-${CLIENTS} concurrent clients over HTTP on loopback. Latency of "ours" includes HTTP, JWT and the
+${CLIENTS} concurrent clients over HTTP on loopback to the API running in its own process. Latency of "ours" includes HTTP, JWT and the
 per-request session check; the raw baseline is the bare SQL statement through the same driver.
 The raw transaction does the conditional balance update and one ledger insert; ours also validates,
 checks the outlier baseline, writes the transaction row, four ledger legs, the rate sample and its
@@ -342,8 +396,8 @@ Reading the figures: market analytics and history read the hourly rollup (a few 
 90 days) plus the two cut edge hours, so they stay flat as the raw table grows, while the raw
 aggregate scans every sample of the range. \`POST /transaction\` ${ratio(oursTx.perSecond, rawTx.perSecond) >= 0.4 ? 'meets' : 'does not meet'} the 0.4 goal in this run:
 it is one HTTP request through Nest, passport and the throttler, a session lookup, and about fifteen
-SQL statements through TypeORM, against three bare statements; both sides run in this one Node
-process with the load generator, so the figure is most likely bound by CPU per request rather than by
+SQL statements through TypeORM, against three bare statements run by the benchmark process itself,
+so the figure is most likely bound by CPU per request in the API process rather than by
 database locks (moving the update of the per-hour rollup row, the only row all transactions share, to
 just before commit did not change it).
 

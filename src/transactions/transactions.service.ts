@@ -12,7 +12,7 @@ import type { Page } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Direction } from '../rates/rate-sample.entity';
 import { RatesService } from '../rates/rates.service';
-import { type Leg, WalletService } from '../wallet/wallet.service';
+import { type Leg, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 import type {
   CreateTransactionDto,
   TransactionCreatedDto,
@@ -76,7 +76,10 @@ export class TransactionsService {
               { account: 'user', userId: p.id, currency: 'USD', amount: usd },
               { account: 'house', currency: 'USD', amount: -usd },
             ];
-        await this.wallets.post({ kind: 'TRANSACTION', refType: 'transaction', refId: tx.id, legs: sold }, m);
+        const posted = await this.wallets.post(
+          { kind: 'TRANSACTION', refType: 'transaction', refId: tx.id, legs: sold },
+          m,
+        );
         await this.audit.record(
           {
             event: AuditEvent.TRANSACTION_CREATE,
@@ -97,7 +100,7 @@ export class TransactionsService {
           },
           m,
         );
-        const b = await this.wallets.balances(p.id, m);
+        const b = posted.balances.get(p.id) ?? ZERO_BALANCES;
         const body: TransactionCreatedDto = {
           message: 'Transaction added successfully',
           ...toTransactionDto(tx),

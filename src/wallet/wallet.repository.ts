@@ -10,12 +10,16 @@ import { WalletEntity } from './wallet.entity';
 
 export type BalanceColumn = 'usd_available' | 'lbp_available' | 'usd_held' | 'lbp_held';
 
-const COLUMN_PROPERTY: Record<BalanceColumn, keyof WalletEntity> = {
+const COLUMN_PROPERTY: Record<BalanceColumn, 'usdAvailable' | 'lbpAvailable' | 'usdHeld' | 'lbpHeld'> = {
   usd_available: 'usdAvailable',
   lbp_available: 'lbpAvailable',
   usd_held: 'usdHeld',
   lbp_held: 'lbpHeld',
 };
+
+export function balanceOf(w: WalletEntity, column: BalanceColumn): bigint {
+  return w[COLUMN_PROPERTY[column]];
+}
 
 export function balanceColumn(currency: Currency, held: boolean): BalanceColumn {
   return `${currency === 'USD' ? 'usd' : 'lbp'}_${held ? 'held' : 'available'}`;
@@ -51,6 +55,16 @@ export class WalletRepository {
     return this.m(m).getRepository(WalletEntity).findOne({ where: { userId } });
   }
 
+  /**
+   * The wallet as last committed, whatever the transaction's snapshot (a locking read on MySQL, where
+   * a plain read inside REPEATABLE READ may show an older version).
+   */
+  findWalletLatest(userId: number, m: EntityManager): Promise<WalletEntity | null> {
+    const qb = m.getRepository(WalletEntity).createQueryBuilder('w').where('w.user_id = :userId', { userId });
+    if (dialectOf(m) === 'mysql') qb.setLock('pessimistic_read');
+    return qb.getOne();
+  }
+
   findWallets(userIds: number[]): Promise<WalletEntity[]> {
     if (userIds.length === 0) return Promise.resolve([]);
     return this.m()
@@ -59,45 +73,62 @@ export class WalletRepository {
   }
 
   /**
-   * Adds `delta` to one balance. A debit is conditional (`balance >= amount`), so concurrent debits
-   * can never overdraw; returns the new balance, or null when the balance was short (or a credit
-   * would pass 2^53 - 1 minor units, far beyond any real balance).
+   * Adds deltas to a user's balances in one statement. Debits are conditional (`balance >= amount`),
+   * so concurrent debits can never overdraw, and credits may not pass 2^53 - 1 minor units (far beyond
+   * any real balance, and where every driver still reads integers exactly). Returns the wallet after
+   * the update, or null when a condition failed (nothing changed).
    */
-  async applyDelta(
+  async applyDeltas(
     userId: number,
-    column: BalanceColumn,
-    delta: bigint,
+    deltas: Map<BalanceColumn, bigint>,
     now: Date,
     m: EntityManager,
-  ): Promise<bigint | null> {
-    const qb = m
-      .createQueryBuilder()
-      .update(WalletEntity)
-      .set({ [COLUMN_PROPERTY[column]]: () => `${column} + :delta`, updatedAt: now })
-      .where('user_id = :userId', { userId })
-      .setParameter('delta', delta);
-    if (delta < 0n) qb.andWhere(`${column} >= :needed`, { needed: -delta });
-    // Keep balances where every driver reads them exactly (and SQLite's INTEGER cannot overflow).
-    if (delta > 0n) qb.andWhere(`${column} <= :ceiling`, { ceiling: MAX_SAFE_DB_INT - delta });
-    const res = await qb.execute();
+  ): Promise<WalletEntity | null> {
+    const set: Record<string, unknown> = { updatedAt: now };
+    const qb = m.createQueryBuilder().update(WalletEntity).where('user_id = :userId', { userId });
+    let n = 0;
+    for (const [column, delta] of deltas) {
+      const i = ++n; // the SET expressions are evaluated later: each keeps its own number
+      set[COLUMN_PROPERTY[column]] = () => `${column} + :d${i}`;
+      qb.setParameter(`d${i}`, delta);
+      if (delta < 0n) qb.andWhere(`${column} >= :n${i}`, { [`n${i}`]: -delta });
+      if (delta > 0n) qb.andWhere(`${column} <= :c${i}`, { [`c${i}`]: MAX_SAFE_DB_INT - delta });
+    }
+    const res = await qb.set(set).execute();
     if ((res.affected ?? 0) === 0) return null;
+    const dialect = dialectOf(m);
     const row = await m
       .createQueryBuilder()
-      .select(exactInt(dialectOf(m), column), 'v')
+      .select(exactInt(dialect, 'usd_available'), 'usd_available')
+      .addSelect(exactInt(dialect, 'lbp_available'), 'lbp_available')
+      .addSelect(exactInt(dialect, 'usd_held'), 'usd_held')
+      .addSelect(exactInt(dialect, 'lbp_held'), 'lbp_held')
       .from(WalletEntity, 'w')
       .where('w.user_id = :userId', { userId })
-      .getRawOne<{ v: unknown }>();
-    return toBigInt(row?.v);
+      .getRawOne<Record<BalanceColumn, unknown>>();
+    if (!row) return null;
+    return {
+      userId,
+      usdAvailable: toBigInt(row.usd_available),
+      lbpAvailable: toBigInt(row.lbp_available),
+      usdHeld: toBigInt(row.usd_held),
+      lbpHeld: toBigInt(row.lbp_held),
+      updatedAt: now,
+    };
   }
 
-  async insertEntries(rows: Omit<LedgerEntryEntity, 'id'>[], m: EntityManager): Promise<number[]> {
-    const ids: number[] = [];
-    // One by one: both dialects then report each generated id reliably.
-    for (const row of rows) {
-      const res = await m.getRepository(LedgerEntryEntity).insert(row);
-      ids.push(Number((res.identifiers[0] as { id: number | string }).id));
-    }
-    return ids;
+  /** All legs of a journal in one statement. */
+  async insertEntries(rows: Omit<LedgerEntryEntity, 'id'>[], m: EntityManager): Promise<void> {
+    await m.createQueryBuilder().insert().into(LedgerEntryEntity).values(rows).updateEntity(false).execute();
+  }
+
+  /** The id of a user's leg in a journal (the admin adjustment reports it). */
+  async findUserEntryId(journalId: string, userId: number, m: EntityManager): Promise<number> {
+    const row = await m
+      .getRepository(LedgerEntryEntity)
+      .findOne({ where: { journalId, userId }, select: { id: true } });
+    if (!row) throw new Error(`journal ${journalId} has no leg of user ${userId}`);
+    return row.id;
   }
 
   /** A user's own legs (available and held), newest first. */

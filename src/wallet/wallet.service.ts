@@ -15,7 +15,7 @@ import type { LedgerAccount, LedgerEntryEntity } from './ledger-entry.entity';
 import { toWalletDto } from './wallet.mapper';
 import type { WalletEntity } from './wallet.entity';
 import { BalanceLimitError, InsufficientBalanceError } from './wallet.errors';
-import { balanceColumn, WalletRepository } from './wallet.repository';
+import { balanceColumn, type BalanceColumn, balanceOf, WalletRepository } from './wallet.repository';
 
 export interface Leg {
   account: LedgerAccount;
@@ -32,6 +32,12 @@ export interface Journal {
   refType?: string | null;
   refId?: number | null;
   legs: Leg[];
+}
+
+export interface PostedJournal {
+  journalId: string;
+  /** Each touched user's balances after the journal. */
+  balances: Map<number, Balances>;
 }
 
 export interface Balances {
@@ -69,40 +75,49 @@ export class WalletService {
   ) {}
 
   /**
-   * Books one journal inside the caller's transaction: user balances move by conditional updates
-   * (in user-id order, so concurrent journals lock rows in the same order), then the legs are written.
-   * Throws InsufficientBalanceError when a debit is short; the caller's transaction then rolls back.
+   * Books one journal inside the caller's transaction: each user's balances move in one conditional
+   * update (users in id order, so concurrent journals lock rows in the same order), then all legs are
+   * written in one insert. Throws InsufficientBalanceError when a debit is short (BalanceLimitError
+   * when a credit would overflow); the caller's transaction then rolls back.
    */
-  async post(journal: Journal, m: EntityManager): Promise<LedgerEntryEntity[]> {
+  async post(journal: Journal, m: EntityManager): Promise<PostedJournal> {
     for (const c of CURRENCIES) {
       const sum = journal.legs.filter((l) => l.currency === c).reduce((a, l) => a + l.amount, 0n);
       if (sum !== 0n) throw new Error(`journal ${journal.kind} does not balance in ${c}: ${sum}`);
     }
+    const legs = journal.legs.filter((l) => l.amount !== 0n);
     const now = this.clock.now();
     const journalId = randomUUID();
+    const balances = new Map<number, Balances>();
     const after = new Map<Leg, bigint>();
-    const userLegs = journal.legs
-      .filter((l) => isUserAccount(l.account) && l.amount !== 0n)
-      .sort((a, b) => (a.userId ?? 0) - (b.userId ?? 0) || (a.amount < b.amount ? -1 : 1));
-    for (const leg of userLegs) {
+    const byUser = new Map<number, Leg[]>();
+    for (const leg of legs) {
+      if (!isUserAccount(leg.account)) continue;
       if (leg.userId === undefined) throw new Error('user leg without a user');
-      const balance = await this.repo.applyDelta(
-        leg.userId,
-        balanceColumn(leg.currency, leg.account === 'user_held'),
-        leg.amount,
-        now,
-        m,
-      );
-      if (balance === null) {
-        throw leg.amount < 0n
-          ? new InsufficientBalanceError(leg.currency, leg.field)
-          : new BalanceLimitError(leg.currency);
-      }
-      after.set(leg, balance);
+      byUser.set(leg.userId, [...(byUser.get(leg.userId) ?? []), leg]);
     }
-    const rows = journal.legs
-      .filter((l) => l.amount !== 0n)
-      .map((l) => ({
+    for (const userId of [...byUser.keys()].sort((a, b) => a - b)) {
+      const userLegs = byUser.get(userId) ?? [];
+      const deltas = new Map<BalanceColumn, bigint>();
+      for (const leg of userLegs) {
+        const col = balanceColumn(leg.currency, leg.account === 'user_held');
+        deltas.set(col, (deltas.get(col) ?? 0n) + leg.amount);
+      }
+      const wallet = await this.repo.applyDeltas(userId, deltas, now, m);
+      if (wallet === null) throw await this.refusal(userId, userLegs, deltas, m);
+      balances.set(userId, toBalances(wallet));
+      // balance_after of each leg: replay the user's legs in order up to the final balances
+      const running = new Map<BalanceColumn, bigint>();
+      for (const [col, delta] of deltas) running.set(col, balanceOf(wallet, col) - delta);
+      for (const leg of userLegs) {
+        const col = balanceColumn(leg.currency, leg.account === 'user_held');
+        const value = (running.get(col) ?? 0n) + leg.amount;
+        running.set(col, value);
+        after.set(leg, value);
+      }
+    }
+    await this.repo.insertEntries(
+      legs.map((l) => ({
         journalId,
         account: l.account,
         userId: isUserAccount(l.account) ? (l.userId ?? null) : null,
@@ -113,9 +128,31 @@ export class WalletService {
         refType: journal.refType ?? null,
         refId: journal.refId ?? null,
         createdAt: now,
-      }));
-    const ids = await this.repo.insertEntries(rows, m);
-    return rows.map((r, i) => ({ ...r, id: ids[i] }));
+      })),
+      m,
+    );
+    return { journalId, balances };
+  }
+
+  /** Why a user's conditional update matched nothing: the first short debit, else an overflowing credit. */
+  private async refusal(
+    userId: number,
+    legs: Leg[],
+    deltas: Map<BalanceColumn, bigint>,
+    m: EntityManager,
+  ): Promise<Error> {
+    const wallet = await this.repo.findWalletLatest(userId, m);
+    if (!wallet) return new NotFoundError('User not found.', 'USER_NOT_FOUND');
+    for (const leg of legs) {
+      const col = balanceColumn(leg.currency, leg.account === 'user_held');
+      const delta = deltas.get(col) ?? 0n;
+      if (delta < 0n && balanceOf(wallet, col) < -delta)
+        return new InsufficientBalanceError(leg.currency, leg.field);
+    }
+    const over = legs.find(
+      (l) => (deltas.get(balanceColumn(l.currency, l.account === 'user_held')) ?? 0n) > 0n,
+    );
+    return new BalanceLimitError(over?.currency ?? legs[0].currency);
   }
 
   /** A new user's wallet, with the configured starting balances booked from funding. */
@@ -200,7 +237,7 @@ export class WalletService {
       ]);
     if (!(await this.repo.findWallet(userId, m)))
       throw new NotFoundError('User not found.', 'USER_NOT_FOUND');
-    const entries = await this.post(
+    const posted = await this.post(
       {
         kind: 'ADMIN_ADJUSTMENT',
         refType: 'user',
@@ -221,12 +258,13 @@ export class WalletService {
         message: `${currency} ${formatMinor(amount)}: ${reason}`.slice(0, 500),
         actor,
         targetUserId: userId,
-        metadata: { currency, amount: formatMinor(amount), reason, journal_id: entries[0].journalId },
+        metadata: { currency, amount: formatMinor(amount), reason, journal_id: posted.journalId },
         request: meta,
       },
       m,
     );
-    return { balances: await this.balances(userId, m), entryId: entries[0].id };
+    const entryId = await this.repo.findUserEntryId(posted.journalId, userId, m);
+    return { balances: posted.balances.get(userId) ?? ZERO_BALANCES, entryId };
   }
 
   /** The ledger invariants, checked live. */
