@@ -395,7 +395,7 @@ ${table}
 Reading the figures: market analytics and history read the hourly rollup (a few hundred rows for
 90 days) plus the two cut edge hours, so they stay flat as the raw table grows, while the raw
 aggregate scans every sample of the range. \`POST /transaction\` ${ratio(oursTx.perSecond, rawTx.perSecond) >= 0.4 ? 'meets' : 'does not meet'} the 0.4 goal in this run:
-it is one HTTP request through Nest, passport and the throttler, a session lookup, and about fifteen
+it is one HTTP request through Nest, passport and the throttler, a session lookup, and about ten
 SQL statements through TypeORM, against three bare statements run by the benchmark process itself,
 so the figure is most likely bound by CPU per request in the API process rather than by
 database locks (moving the update of the per-hour rollup row, the only row all transactions share, to
