@@ -10,9 +10,11 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { AdminRatesModule } from './rates/admin-rates.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { MarketModule } from './rates/market.module';
 import { RatesModule } from './rates/rates.module';
 import { ReportsModule } from './reports/reports.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 import { TransactionsModule } from './transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 import { WalletModule } from './wallet/wallet.module';
@@ -29,6 +31,7 @@ export class AppModule {
         ThrottlerModule.forRoot(buildThrottlerOptions(config)),
         AuditModule,
         IdempotencyModule,
+        NotificationsModule,
         WalletModule,
         UsersModule,
         AuthModule,
@@ -37,6 +40,7 @@ export class AppModule {
         MarketModule,
         TransactionsModule,
         ReportsModule,
+        SchedulerModule,
       ],
       controllers: [HealthController],
     };

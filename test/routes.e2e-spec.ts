@@ -68,6 +68,12 @@ const EXPECTED: Route[] = [
   ['POST', '/admin/rates/import', 'admin'],
   ['PATCH', '/admin/rates/:id', 'admin+fresh'],
   ['GET', '/admin/data-quality', 'admin'],
+  // notifications
+  ['GET', '/notifications', 'user'],
+  ['GET', '/notifications/unread-count', 'user'],
+  ['PATCH', '/notifications/read-all', 'user'],
+  ['PATCH', '/notifications/:id/read', 'user'],
+  ['DELETE', '/notifications/:id', 'user'],
 ];
 
 const byRoute = (a: Route, b: Route): number => `${a[1]} ${a[0]}`.localeCompare(`${b[1]} ${b[0]}`);

@@ -59,6 +59,15 @@ export interface RatesConfig {
   baselineCacheSeconds: number;
 }
 
+export interface SchedulerConfig {
+  /** Run the scheduled sweeps in this instance (false in tests, which call the jobs directly). */
+  enabled: boolean;
+  /** How long a sweep's lease lasts; a crashed holder is replaced after it. */
+  leaseSeconds: number;
+  /** Cron expressions (UTC) of the jobs. */
+  cron: { idempotencyPurge: string };
+}
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
@@ -75,6 +84,7 @@ export interface AppConfig {
   adminBootstrap: { userName: string; password: string } | null;
   money: MoneyConfig;
   rates: RatesConfig;
+  scheduler: SchedulerConfig;
   version: string;
   /** Warnings to print once the logger is up (e.g. the development JWT secret). */
   warnings: string[];
@@ -127,6 +137,16 @@ function num(env: Env, key: string, fallback: number, min: number, max: number):
   if (!Number.isFinite(n) || n < min || n > max)
     throw new ConfigError(`${key} must be a number between ${min} and ${max}, got "${raw}"`);
   return n;
+}
+
+/** A 5- or 6-field cron expression (checked again by the scheduler when it registers the job). */
+function cron(env: Env, key: string, fallback: string): string {
+  const v = str(env, key, fallback).trim();
+  const fields = v.split(/\s+/);
+  if (fields.length < 5 || fields.length > 6 || !fields.every((f) => /^[\d*/,\-A-Za-z?LW#]+$/.test(f))) {
+    throw new ConfigError(`${key} must be a cron expression like "0 * * * *", got "${v}"`);
+  }
+  return v;
 }
 
 function parseDatabaseUrl(url: string): Partial<DatabaseConfig> & { type: DbType } {
@@ -255,6 +275,11 @@ export function loadConfig(env: Env): AppConfig {
       outlierMadThreshold: num(env, 'OUTLIER_MAD_THRESHOLD', 3.5, 0, 1000),
       outlierMinSamples: int(env, 'OUTLIER_MIN_SAMPLES', 5, 1, 100_000),
       baselineCacheSeconds: int(env, 'OUTLIER_BASELINE_CACHE_SECONDS', 5, 0, 3600),
+    },
+    scheduler: {
+      enabled: bool(env, 'SCHEDULER_ENABLED', nodeEnv !== 'test'),
+      leaseSeconds: int(env, 'SCHEDULER_LEASE_SECONDS', 300, 5, 24 * 3600),
+      cron: { idempotencyPurge: cron(env, 'CRON_IDEMPOTENCY_PURGE', '17 * * * *') },
     },
     version: readVersion(),
     warnings,

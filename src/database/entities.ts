@@ -2,9 +2,11 @@ import { AuditLogEntity } from '../audit/audit-log.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
+import { NotificationEntity } from '../notifications/notification.entity';
 import { RateHourlyEntity } from '../rates/rate-hourly.entity';
 import { RateSampleEntity } from '../rates/rate-sample.entity';
 import { TransactionEntity } from '../transactions/transaction.entity';
+import { LeaseEntity } from '../scheduler/lease.entity';
 import { UserPreferencesEntity } from '../users/user-preferences.entity';
 import { UserEntity } from '../users/user.entity';
 import { LedgerEntryEntity } from '../wallet/ledger-entry.entity';
@@ -23,4 +25,6 @@ export const ENTITIES = [
   TransactionEntity,
   RateSampleEntity,
   RateHourlyEntity,
+  NotificationEntity,
+  LeaseEntity,
 ];

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { isUniqueViolation } from '../common/errors/db-errors';
+import type { Page } from '../common/pagination';
+import { NotificationEntity } from './notification.entity';
+
+@Injectable()
+export class NotificationsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private repo(m?: EntityManager) {
+    return (m ?? this.dataSource.manager).getRepository(NotificationEntity);
+  }
+
+  /** Inserts unless the same (user, event, object, occasion) exists; true when this call stored it. */
+  async insertOnce(row: Omit<NotificationEntity, 'id'>, m: EntityManager): Promise<boolean> {
+    try {
+      // A plain insert, so the unique key decides on both dialects (a failed statement leaves the
+      // surrounding transaction usable on MySQL and SQLite).
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(NotificationEntity)
+        .values(row)
+        .updateEntity(false)
+        .execute();
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async list(
+    userId: number,
+    unreadOnly: boolean,
+    page: Page,
+  ): Promise<{ rows: NotificationEntity[]; total: number }> {
+    const [rows, total] = await this.repo().findAndCount({
+      where: unreadOnly ? { userId, isRead: false } : { userId },
+      order: { id: 'DESC' },
+      take: page.limit,
+      skip: page.offset,
+    });
+    return { rows, total };
+  }
+
+  countUnread(userId: number): Promise<number> {
+    return this.repo().count({ where: { userId, isRead: false } });
+  }
+
+  findOwn(userId: number, id: number, m?: EntityManager): Promise<NotificationEntity | null> {
+    return this.repo(m).findOne({ where: { id, userId } });
+  }
+
+  async markRead(userId: number, id: number | null, m: EntityManager): Promise<number> {
+    const res = await this.repo(m).update(id === null ? { userId, isRead: false } : { userId, id }, {
+      isRead: true,
+    });
+    return res.affected ?? 0;
+  }
+
+  async delete(userId: number, id: number, m: EntityManager): Promise<number> {
+    const res = await this.repo(m).delete({ userId, id });
+    return res.affected ?? 0;
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { NotFoundError } from '../common/errors/app-error';
+import type { Page } from '../common/pagination';
+import { TransactionRunner } from '../database/transaction-runner';
+import type { NotificationEntity } from './notification.entity';
+import { NotificationsRepository } from './notifications.repository';
+
+export interface NewNotification {
+  userId: number;
+  eventType: string;
+  title: string;
+  message: string;
+  refType?: string;
+  refId?: number;
+  /** Which occurrence: events that can happen again for the same object name it (e.g. a day). */
+  occasion?: string;
+}
+
+export class NotificationNotFoundError extends NotFoundError {
+  constructor() {
+    super('Notification not found.', 'NOTIFICATION_NOT_FOUND');
+  }
+}
+
+/** The inbox every feature writes to; notify() joins the caller's transaction. */
+@Injectable()
+export class NotificationsService {
+  constructor(
+    private readonly repo: NotificationsRepository,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Stores a notification inside the caller's transaction (or its own), at most once per
+   * (user, event, object, occasion); returns whether this call stored it.
+   */
+  notify(n: NewNotification, m?: EntityManager): Promise<boolean> {
+    const row = {
+      userId: n.userId,
+      eventType: n.eventType,
+      title: n.title.slice(0, 120),
+      message: n.message.slice(0, 500),
+      refType: n.refType ?? '',
+      refId: n.refId ?? 0,
+      occasion: (n.occasion ?? '').slice(0, 64),
+      isRead: false,
+      createdAt: this.clock.now(),
+    };
+    return this.tx.within(m, (tm) => this.repo.insertOnce(row, tm));
+  }
+
+  list(
+    userId: number,
+    unreadOnly: boolean,
+    page: Page,
+  ): Promise<{ rows: NotificationEntity[]; total: number }> {
+    return this.repo.list(userId, unreadOnly, page);
+  }
+
+  unreadCount(userId: number): Promise<number> {
+    return this.repo.countUnread(userId);
+  }
+
+  /** Marks one of the user's notifications read; another user's id is 404, like a missing one. */
+  markRead(userId: number, id: number): Promise<NotificationEntity> {
+    return this.tx.run(async (m) => {
+      const found = await this.repo.findOwn(userId, id, m);
+      if (!found) throw new NotificationNotFoundError();
+      if (!found.isRead) await this.repo.markRead(userId, id, m);
+      return { ...found, isRead: true };
+    });
+  }
+
+  markAllRead(userId: number): Promise<number> {
+    return this.tx.run((m) => this.repo.markRead(userId, null, m));
+  }
+
+  async delete(userId: number, id: number): Promise<void> {
+    const deleted = await this.tx.run((m) => this.repo.delete(userId, id, m));
+    if (deleted === 0) throw new NotificationNotFoundError();
+  }
+}

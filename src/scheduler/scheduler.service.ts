@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { LeaseService } from './lease.service';
+
+export interface JobDefinition {
+  name: string;
+  cron: string;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * The scheduled jobs: thin calls into feature services, each under its lease. Registered only when
+ * SCHEDULER_ENABLED; tests call runJob() directly with an injectable clock.
+ */
+@Injectable()
+export class SchedulerService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SchedulerService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: SchedulerRegistry,
+    private readonly leases: LeaseService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  jobs(): JobDefinition[] {
+    const cron = this.config.scheduler.cron;
+    return [
+      { name: 'idempotency-purge', cron: cron.idempotencyPurge, run: () => this.idempotency.purgeExpired() },
+    ];
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.scheduler.enabled) return;
+    for (const job of this.jobs()) {
+      const cronJob = CronJob.from({
+        cronTime: job.cron,
+        timeZone: 'UTC',
+        onTick: () => void this.runJob(job.name),
+      });
+      this.registry.addCronJob(job.name, cronJob);
+      cronJob.start();
+      this.logger.log(`job ${job.name} scheduled (${job.cron} UTC)`);
+    }
+  }
+
+  /** Runs one job now if this instance gets its lease; returns whether it ran. */
+  async runJob(name: string, holder?: string): Promise<boolean> {
+    const job = this.jobs().find((j) => j.name === name);
+    if (!job) throw new Error(`unknown job ${name}`);
+    return this.leases.runExclusive(
+      name,
+      async () => {
+        await job.run();
+      },
+      holder,
+    );
+  }
+}

@@ -1,0 +1,91 @@
+import { DataSource } from 'typeorm';
+import { Clock } from '../src/common/clock';
+import { IdempotencyKeyEntity } from '../src/common/idempotency/idempotency-key.entity';
+import { LeaseService } from '../src/scheduler/lease.service';
+import { SchedulerService } from '../src/scheduler/scheduler.service';
+import { startTestApp, type TestApp } from './test-app';
+
+jest.setTimeout(60_000);
+
+describe('scheduler leases', () => {
+  let t: TestApp;
+  let leases: LeaseService;
+
+  beforeAll(async () => {
+    t = await startTestApp({ SCHEDULER_LEASE_SECONDS: '60' });
+    leases = t.app.get(LeaseService);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('of 10 instances claiming one job at the same moment exactly one holds the lease', async () => {
+    const holders = Array.from({ length: 10 }, (_, i) => `instance-${i}`);
+    const won = await Promise.all(holders.map((h) => leases.tryAcquire('race-job', h)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const winner = holders[won.indexOf(true)];
+    expect((await leases.find('race-job'))?.holder).toBe(winner);
+    // the holder may renew; the others still cannot take it
+    expect(await leases.tryAcquire('race-job', winner)).toBe(true);
+    expect(await leases.tryAcquire('race-job', holders.find((h) => h !== winner) ?? '')).toBe(false);
+  });
+
+  it('a lease whose holder died is taken over once it expires, not before', async () => {
+    const clock = t.app.get(Clock);
+    const start = new Date('2026-11-25T12:00:00.000Z');
+    jest.spyOn(clock, 'now').mockReturnValue(start);
+    expect(await leases.tryAcquire('crash-job', 'dead-instance')).toBe(true);
+    jest.spyOn(clock, 'now').mockReturnValue(new Date(start.getTime() + 59_000));
+    expect(await leases.tryAcquire('crash-job', 'survivor')).toBe(false);
+    jest.spyOn(clock, 'now').mockReturnValue(new Date(start.getTime() + 60_000));
+    expect(await leases.tryAcquire('crash-job', 'survivor')).toBe(true);
+    expect((await leases.find('crash-job'))?.holder).toBe('survivor');
+  });
+
+  it('a job runs only under its lease and releases it afterwards; the purge job drops expired idempotency keys', async () => {
+    const sched = t.app.get(SchedulerService);
+    const ds = t.app.get(DataSource);
+    const now = t.app.get(Clock).now();
+    await ds.getRepository(IdempotencyKeyEntity).insert([
+      {
+        userId: 1,
+        idemKey: 'old',
+        requestHash: 'h',
+        state: 'DONE',
+        responseStatus: 201,
+        responseBody: '{}',
+        createdAt: new Date(now.getTime() - 2 * 86_400_000),
+        expiresAt: new Date(now.getTime() - 86_400_000),
+      },
+      {
+        userId: 1,
+        idemKey: 'fresh',
+        requestHash: 'h',
+        state: 'DONE',
+        responseStatus: 201,
+        responseBody: '{}',
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 86_400_000),
+      },
+    ]);
+    expect(await leases.tryAcquire('idempotency-purge', 'other-instance')).toBe(true);
+    expect(await sched.runJob('idempotency-purge', 'me')).toBe(false);
+    expect(await ds.getRepository(IdempotencyKeyEntity).count()).toBe(2);
+    await leases.release('idempotency-purge', 'other-instance');
+    expect(await sched.runJob('idempotency-purge', 'me')).toBe(true);
+    expect((await ds.getRepository(IdempotencyKeyEntity).find()).map((k) => k.idemKey)).toEqual(['fresh']);
+    // released after the run: the next instance can take it at once
+    expect(await leases.tryAcquire('idempotency-purge', 'next')).toBe(true);
+  });
+
+  it('no cron job is registered while SCHEDULER_ENABLED is false (tests)', () => {
+    expect(t.config.scheduler.enabled).toBe(false);
+    expect(
+      t.app
+        .get(SchedulerService)
+        .jobs()
+        .map((j) => j.name),
+    ).toContain('idempotency-purge');
+  });
+});
