@@ -4,6 +4,7 @@ import cors from '@fastify/cors';
 import { type LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppError, BadRequestError } from './common/errors/app-error';
@@ -30,7 +31,20 @@ const IMPORT_ROUTE = '/admin/rates/import';
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: Math.max(config.bodyLimitBytes, config.importBodyLimitBytes),
-    trustProxy: config.trustProxy,
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
+    // Errors Fastify raises before routing (a malformed URL, ...) answer in the contract's shape too.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const status =
+        typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500
+          ? err.statusCode
+          : 400;
+      void reply
+        .status(status)
+        .send({ error: 'The request is not valid.', code: 'BAD_REQUEST', statusCode: status });
+    },
     requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const incoming = req.headers['x-request-id'];
@@ -81,6 +95,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       );
     },
   );
+  // Refuse an announced oversized body before reading it (only the import route may send megabytes).
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    done(length > limitFor(req.url) ? tooLarge() : undefined);
+  });
   // CSV uploads (the rate import) arrive as text.
   fastify.addContentTypeParser(
     'text/csv',

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
@@ -18,6 +19,7 @@ import { SchedulerModule } from './scheduler/scheduler.module';
 import { TransactionsModule } from './transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 import { WalletModule } from './wallet/wallet.module';
+import { WatchlistModule } from './watchlist/watchlist.module';
 
 @Module({})
 export class AppModule {
@@ -32,6 +34,8 @@ export class AppModule {
         AuditModule,
         IdempotencyModule,
         NotificationsModule,
+        AlertsModule,
+        WatchlistModule,
         WalletModule,
         UsersModule,
         AuthModule,

@@ -74,6 +74,17 @@ const EXPECTED: Route[] = [
   ['PATCH', '/notifications/read-all', 'user'],
   ['PATCH', '/notifications/:id/read', 'user'],
   ['DELETE', '/notifications/:id', 'user'],
+  // alerts
+  ['POST', '/alerts', 'user'],
+  ['GET', '/alerts', 'user'],
+  ['GET', '/alerts/triggered', 'user'],
+  ['DELETE', '/alerts/:id', 'user'],
+  ['GET', '/admin/users/:id/alerts', 'admin'],
+  ['DELETE', '/admin/alerts/:id', 'admin+fresh'],
+  // watchlist
+  ['POST', '/watchlist', 'user'],
+  ['GET', '/watchlist', 'user'],
+  ['DELETE', '/watchlist/:id', 'user'],
 ];
 
 const byRoute = (a: Route, b: Route): number => `${a[1]} ${a[0]}`.localeCompare(`${b[1]} ${b[0]}`);

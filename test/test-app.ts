@@ -73,10 +73,19 @@ async function mysqlAdmin<T>(
  * Boots the real app (same factory as main.ts) on a fresh database migrated by the real migrations:
  * an in-memory SQLite, or a new MySQL database that is dropped on close.
  */
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  options: { sameDatabaseAs?: TestApp; sqliteFile?: string } = {},
+): Promise<TestApp> {
   const env = { ...baseEnv(), ...overrides };
   let dropDb: string | null = null;
-  if (E2E_DB === 'mysql') {
+  if (options.sameDatabaseAs) {
+    // a second instance on the first one's database (which it leaves to the first to drop)
+    const db = options.sameDatabaseAs.config.db;
+    Object.assign(env, { DB_TYPE: db.type, DB_NAME: db.name, SQLITE_PATH: db.sqlitePath });
+  } else if (E2E_DB === 'sqlite' && options.sqliteFile) {
+    Object.assign(env, { DB_TYPE: 'sqlite', SQLITE_PATH: options.sqliteFile });
+  } else if (E2E_DB === 'mysql') {
     const name = `e2e_${process.pid}_${++counter}_${Date.now() % 100000}`;
     await mysqlAdmin((c) =>
       c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),

@@ -11,7 +11,8 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = SECRET_KEY.test(k) ? '[REDACTED]' : scrubSecrets(v, depth + 1);
+      // ids (a token's jti, a session id) name secrets without being one
+      out[k] = SECRET_KEY.test(k) && !/_id$/i.test(k) ? '[REDACTED]' : scrubSecrets(v, depth + 1);
     }
     return out;
   }

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { UsersService } from '../users/users.service';
 import { PasswordHasher } from './password-hasher';
+import { SessionsService } from './sessions.service';
 
 export type CreateAdminOutcome = 'created' | 'promoted';
 
@@ -19,6 +20,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
+    private readonly sessions: SessionsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,6 +48,8 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       let id: number;
       if (existing) {
         await this.users.promoteToAdmin(existing.id, hash, m);
+        // a new password: whatever sessions the account had end here
+        await this.sessions.revokeAllForUser(existing.id, 'ADMIN_CREATE', m);
         outcome = 'promoted';
         id = existing.id;
       } else {

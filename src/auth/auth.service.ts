@@ -31,6 +31,8 @@ export interface TokenPair {
   expiresIn: number;
 }
 
+const USER_NAME = /^[A-Za-z0-9_.-]{3,30}$/;
+
 const actorOf = (p: { id: number; userName: string }) => ({ id: p.id, userName: p.userName });
 
 @Injectable()
@@ -72,7 +74,9 @@ export class AuthService {
 
   /** Checks the password (same work for an unknown name) and the account status. */
   private async checkCredentials(dto: LoginDto, meta: RequestMeta, action: string): Promise<UserEntity> {
-    const user = await this.users.findByUserName(dto.user_name);
+    // Only names that could have been registered are looked up: MySQL's collations would otherwise
+    // match 'alice ' or 'alicé' to alice, and each spelling would get its own rate-limit counter.
+    const user = USER_NAME.test(dto.user_name) ? await this.users.findByUserName(dto.user_name) : null;
     const ok = await this.hasher.verify(dto.password, user?.passwordHash ?? null);
     if (!user || !ok) {
       return this.refuse(new InvalidCredentialsError(), {

@@ -1,6 +1,15 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import * as bcrypt from 'bcrypt';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+
+/**
+ * bcrypt reads at most 72 bytes, and a 128-character password may hold 512: every byte must count,
+ * so bcrypt gets the password's SHA-256 (base64, 44 bytes) instead.
+ */
+function prehash(password: string): string {
+  return createHash('sha256').update(password, 'utf8').digest('base64');
+}
 
 /** bcrypt with the configured cost; also answers "wrong user" in the same time as "wrong password". */
 @Injectable()
@@ -16,7 +25,7 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.config.auth.bcryptRounds);
+    return bcrypt.hash(prehash(password), this.config.auth.bcryptRounds);
   }
 
   /** Compares against `hash`, or against a dummy hash of the same cost when there is no user. */
@@ -26,6 +35,6 @@ export class PasswordHasher implements OnModuleInit {
       await bcrypt.compare(password, await this.dummyHash);
       return false;
     }
-    return bcrypt.compare(password, hash);
+    return bcrypt.compare(prehash(password), hash);
   }
 }

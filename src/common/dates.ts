@@ -25,6 +25,11 @@ export function parseDateParam(value: string, field: string, endOfDay = false): 
       { field, message: 'not a real date' },
     ]);
   }
+  if (d.getUTCFullYear() < 1000 || d.getUTCFullYear() > 9999) {
+    throw new BadRequestError(`${field} must be between the years 1000 and 9999.`, 'VALIDATION_FAILED', [
+      { field, message: 'year out of range' },
+    ]);
+  }
   if (endOfDay && DATE_ONLY.test(value)) return new Date(d.getTime() + 86_400_000 - 1);
   return d;
 }

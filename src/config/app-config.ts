@@ -65,7 +65,7 @@ export interface SchedulerConfig {
   /** How long a sweep's lease lasts; a crashed holder is replaced after it. */
   leaseSeconds: number;
   /** Cron expressions (UTC) of the jobs. */
-  cron: { idempotencyPurge: string };
+  cron: { idempotencyPurge: string; alertsSweep: string; watchlistSweep: string };
 }
 
 export interface AppConfig {
@@ -77,7 +77,8 @@ export interface AppConfig {
   importBodyLimitBytes: number;
   corsOrigins: string[];
   logLevel: string;
-  trustProxy: boolean;
+  /** false, a hop count, or the proxies' addresses/CIDRs (never blanket trust: X-Forwarded-For is forgeable). */
+  trustProxy: boolean | number | string[];
   db: DatabaseConfig;
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
@@ -147,6 +148,31 @@ function cron(env: Env, key: string, fallback: string): string {
     throw new ConfigError(`${key} must be a cron expression like "0 * * * *", got "${v}"`);
   }
   return v;
+}
+
+/**
+ * TRUST_PROXY: false (default), a number of proxy hops, or a comma-separated list of proxy addresses
+ * or CIDRs. `true` is refused: it would take any client's X-Forwarded-For as its address.
+ */
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = str(env, 'TRUST_PROXY', 'false').trim();
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  if (/^(true|yes|on)$/i.test(raw)) {
+    throw new ConfigError(
+      'TRUST_PROXY=true would trust forged X-Forwarded-For headers: give the hop count (e.g. 1) or the proxy addresses',
+    );
+  }
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (list.length === 0 || !list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s))) {
+    throw new ConfigError(
+      `TRUST_PROXY must be false, a hop count or a list of proxy addresses/CIDRs, got "${raw}"`,
+    );
+  }
+  return list;
 }
 
 function parseDatabaseUrl(url: string): Partial<DatabaseConfig> & { type: DbType } {
@@ -245,7 +271,7 @@ export function loadConfig(env: Env): AppConfig {
     importBodyLimitBytes: int(env, 'IMPORT_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     corsOrigins,
     logLevel: str(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     db,
     auth: {
       jwtSecret: jwtSecret === '' ? DEFAULT_JWT_SECRET : jwtSecret,
@@ -279,7 +305,11 @@ export function loadConfig(env: Env): AppConfig {
     scheduler: {
       enabled: bool(env, 'SCHEDULER_ENABLED', nodeEnv !== 'test'),
       leaseSeconds: int(env, 'SCHEDULER_LEASE_SECONDS', 300, 5, 24 * 3600),
-      cron: { idempotencyPurge: cron(env, 'CRON_IDEMPOTENCY_PURGE', '17 * * * *') },
+      cron: {
+        idempotencyPurge: cron(env, 'CRON_IDEMPOTENCY_PURGE', '17 * * * *'),
+        alertsSweep: cron(env, 'CRON_ALERTS_SWEEP', '* * * * *'),
+        watchlistSweep: cron(env, 'CRON_WATCHLIST_SWEEP', '*/5 * * * *'),
+      },
     },
     version: readVersion(),
     warnings,

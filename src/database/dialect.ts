@@ -53,5 +53,8 @@ export function exactInt(dialect: Dialect, expr: string): string {
   return dialect === 'sqlite' ? `CAST(${expr} AS TEXT)` : expr;
 }
 
-/** The largest integer both drivers hand back exactly without a cast (2^53 - 1). */
-export const MAX_SAFE_DB_INT = 9_007_199_254_740_991n;
+/**
+ * The largest balance, in minor units: 7e15 (70 trillion major units). Above 2^46 major units a JSON
+ * number can no longer carry every cent exactly, and SQLite reads integers exactly only up to 2^53.
+ */
+export const MAX_BALANCE_MINOR = 7_000_000_000_000_000n;

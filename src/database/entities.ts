@@ -1,3 +1,4 @@
+import { AlertEntity } from '../alerts/alert.entity';
 import { AuditLogEntity } from '../audit/audit-log.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
@@ -11,6 +12,7 @@ import { UserPreferencesEntity } from '../users/user-preferences.entity';
 import { UserEntity } from '../users/user.entity';
 import { LedgerEntryEntity } from '../wallet/ledger-entry.entity';
 import { WalletEntity } from '../wallet/wallet.entity';
+import { WatchlistItemEntity } from '../watchlist/watchlist-item.entity';
 
 /** Every entity, for the app, the TypeORM CLI (ormconfig.ts) and the migration generator. */
 export const ENTITIES = [
@@ -27,4 +29,6 @@ export const ENTITIES = [
   RateHourlyEntity,
   NotificationEntity,
   LeaseEntity,
+  AlertEntity,
+  WatchlistItemEntity,
 ];

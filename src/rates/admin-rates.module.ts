@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '../alerts/alerts.module';
 import { AdminRatesController } from './admin-rates.controller';
 import { AdminRatesService } from './admin-rates.service';
 import { DataQualityRepository } from './data-quality.repository';
@@ -6,7 +7,7 @@ import { RatesModule } from './rates.module';
 
 /** Admin side of rate samples: manual samples, imports, outlier overrides, data quality. */
 @Module({
-  imports: [RatesModule],
+  imports: [RatesModule, AlertsModule],
   controllers: [AdminRatesController],
   providers: [AdminRatesService, DataQualityRepository],
 })

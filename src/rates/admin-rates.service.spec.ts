@@ -1,3 +1,4 @@
+import type { AlertsService } from '../alerts/alerts.service';
 import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { Clock } from '../common/clock';
@@ -203,7 +204,10 @@ describe('AdminRatesService.importSamples', () => {
     } as unknown as AuditService;
     const clock: Clock = { now: () => NOW };
     const config = { rates: { outlierPercent: 20 } } as AppConfig;
-    sut = new AdminRatesService(rates, {} as DataQualityRepository, tx, audit, clock, config);
+    const alerts = {
+      evaluateAfterCommit: jest.fn().mockResolvedValue(undefined),
+    } as unknown as AlertsService;
+    sut = new AdminRatesService(rates, {} as DataQualityRepository, tx, audit, clock, config, alerts);
   });
 
   const actor = { id: 1, userName: 'admin' };
@@ -223,7 +227,7 @@ describe('AdminRatesService.importSamples', () => {
     expect(res).toEqual({
       imported: 4,
       flagged: 1,
-      rejected: [{ row: 2, errors: [{ field: 'rate', message: 'rate must be a positive number' }] }],
+      rejected: [{ row: 2, errors: [{ field: 'rate', message: 'rate must not be less than 0.0001' }] }],
       samples: [3, 1, 4, 2],
     });
     expect(audited).toHaveLength(1);
@@ -240,7 +244,7 @@ describe('AdminRatesService.importSamples', () => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).details).toEqual([
       { field: 'direction', message: expect.stringMatching(/^row 1: /), value: 1 },
-      { field: 'rate', message: 'row 2: rate must be a positive number', value: 2 },
+      { field: 'rate', message: 'row 2: rate must not be less than 0.0001', value: 2 },
     ]);
     expect(recorded).toEqual([]);
     expect(audited).toEqual([]);

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AlertsService } from '../alerts/alerts.service';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
@@ -42,6 +43,7 @@ export class AdminRatesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly alerts: AlertsService,
   ) {}
 
   /** One manual sample: judged and stored (outliers too, marked) with its audit row, in one transaction. */
@@ -49,7 +51,7 @@ export class AdminRatesService {
     const checked = toCheckedSample(dto, this.clock.now());
     if ('errors' in checked) throw new ValidationFailedError(checked.errors);
     const s = checked.sample;
-    return this.tx.run(async (m) => {
+    const created = await this.tx.run(async (m) => {
       const sample = await this.rates.record({ ...s, source: 'manual' }, m);
       await this.audit.record(
         {
@@ -74,6 +76,8 @@ export class AdminRatesService {
       );
       return toSampleDto(sample);
     });
+    await this.alerts.evaluateAfterCommit(s.direction);
+    return created;
   }
 
   /**
@@ -114,7 +118,7 @@ export class AdminRatesService {
     const ordered = [...valid].sort(
       (a, b) => a.sample.createdAt.getTime() - b.sample.createdAt.getTime() || a.row - b.row,
     );
-    return this.tx.run(async (m) => {
+    const result = await this.tx.run(async (m) => {
       const stored = new Map<number, RateSampleEntity>();
       for (const v of ordered) stored.set(v.row, await this.rates.record({ ...v.sample, source: 'feed' }, m));
       const samples = valid.flatMap((v) => {
@@ -147,6 +151,8 @@ export class AdminRatesService {
       );
       return { imported: samples.length, flagged, rejected, samples: samples.map((s) => s.id) };
     });
+    for (const d of new Set(valid.map((v) => v.sample.direction))) await this.alerts.evaluateAfterCommit(d);
+    return result;
   }
 
   /** Sets or clears a sample's outlier mark; its hour of the rollup is rebuilt in the same transaction. */

@@ -150,6 +150,9 @@ export class RatesRepository {
       .where('s.direction = :direction', { direction })
       .andWhere('s.created_at >= :start AND s.created_at < :end', { start: bucketStart, end })
       .andWhere('s.is_outlier = :no', { no: false });
+    // Locking reads on MySQL: they see the latest committed samples, not this transaction's older
+    // snapshot, so a sample another request committed meanwhile is not dropped from the rebuilt hour.
+    if (dialectOf(m) === 'mysql') samples.setLock('pessimistic_read');
     const agg = await samples
       .clone()
       .select('COUNT(*)', 'n')

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AlertsModule } from '../alerts/alerts.module';
+import { WatchlistModule } from '../watchlist/watchlist.module';
 import { LeaseRepository } from './lease.repository';
 import { LeaseService } from './lease.service';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot()],
+  imports: [ScheduleModule.forRoot(), AlertsModule, WatchlistModule],
   providers: [LeaseRepository, LeaseService, SchedulerService],
   exports: [LeaseService, SchedulerService],
 })

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
+import { AlertsService } from '../alerts/alerts.service';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { WatchlistService } from '../watchlist/watchlist.service';
 import { LeaseService } from './lease.service';
 
 export interface JobDefinition {
@@ -24,11 +26,15 @@ export class SchedulerService implements OnApplicationBootstrap {
     private readonly registry: SchedulerRegistry,
     private readonly leases: LeaseService,
     private readonly idempotency: IdempotencyService,
+    private readonly alerts: AlertsService,
+    private readonly watchlist: WatchlistService,
   ) {}
 
   jobs(): JobDefinition[] {
     const cron = this.config.scheduler.cron;
     return [
+      { name: 'alerts-sweep', cron: cron.alertsSweep, run: () => this.alerts.sweep() },
+      { name: 'watchlist-sweep', cron: cron.watchlistSweep, run: () => this.watchlist.sweep() },
       { name: 'idempotency-purge', cron: cron.idempotencyPurge, run: () => this.idempotency.purgeExpired() },
     ];
   }

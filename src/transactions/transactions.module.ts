@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '../alerts/alerts.module';
 import { RatesModule } from '../rates/rates.module';
 import { WalletModule } from '../wallet/wallet.module';
 import { TransactionsController } from './transactions.controller';
@@ -6,7 +7,7 @@ import { TransactionsRepository } from './transactions.repository';
 import { TransactionsService } from './transactions.service';
 
 @Module({
-  imports: [WalletModule, RatesModule],
+  imports: [WalletModule, RatesModule, AlertsModule],
   controllers: [TransactionsController],
   providers: [TransactionsRepository, TransactionsService],
   exports: [TransactionsService],

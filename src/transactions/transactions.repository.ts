@@ -42,10 +42,22 @@ export class TransactionsRepository {
     return { rows, total };
   }
 
-  /** One keyset page (by id, descending) for streaming exports: memory stays bounded. */
-  chunkBefore(f: TransactionFilter, beforeId: number | null, size: number): Promise<TransactionEntity[]> {
+  /**
+   * One keyset page, newest first, after the cursor (the last row of the previous page): ordered by
+   * (created_at, id) so it walks the (user_id, created_at) index without sorting. Memory stays bounded.
+   */
+  chunkAfter(
+    f: TransactionFilter,
+    cursor: { createdAt: Date; id: number } | null,
+    size: number,
+  ): Promise<TransactionEntity[]> {
     const qb = this.filtered(f);
-    if (beforeId !== null) qb.andWhere('t.id < :beforeId', { beforeId });
-    return qb.orderBy('t.id', 'DESC').take(size).getMany();
+    if (cursor) {
+      qb.andWhere('(t.created_at < :cAt OR (t.created_at = :cAt AND t.id < :cId))', {
+        cAt: cursor.createdAt,
+        cId: cursor.id,
+      });
+    }
+    return qb.orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').take(size).getMany();
   }
 }

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
+import { AlertsService } from '../alerts/alerts.service';
 import { AuditEvent } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
@@ -36,6 +37,7 @@ export class TransactionsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly alerts: AlertsService,
   ) {}
 
   /**
@@ -125,6 +127,8 @@ export class TransactionsService {
         return { status: 201, body };
       },
     );
+    // After the commit: alerts see the new market rate; a failed evaluation is logged, never thrown.
+    await this.alerts.evaluateAfterCommit(direction);
     return result.body;
   }
 
@@ -142,12 +146,13 @@ export class TransactionsService {
     const repo = this.repo;
     async function* rows(): AsyncGenerator<string> {
       yield CSV_HEADER;
-      let before: number | null = null;
+      let cursor: { createdAt: Date; id: number } | null = null;
       for (;;) {
-        const chunk = await repo.chunkBefore(filter, before, EXPORT_CHUNK);
+        const chunk = await repo.chunkAfter(filter, cursor, EXPORT_CHUNK);
         if (chunk.length === 0) return;
         yield chunk.map(csvLine).join('');
-        before = chunk[chunk.length - 1].id;
+        const last = chunk[chunk.length - 1];
+        cursor = { createdAt: last.createdAt, id: last.id };
         if (chunk.length < EXPORT_CHUNK) return;
       }
     }

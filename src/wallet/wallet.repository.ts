@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import type { Currency } from '../common/money';
-import { dialectOf, exactInt, MAX_SAFE_DB_INT } from '../database/dialect';
+import { dialectOf, exactInt, MAX_BALANCE_MINOR } from '../database/dialect';
 import { toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
 import { LedgerEntryEntity } from './ledger-entry.entity';
@@ -25,11 +25,10 @@ export function balanceColumn(currency: Currency, held: boolean): BalanceColumn 
   return `${currency === 'USD' ? 'usd' : 'lbp'}_${held ? 'held' : 'available'}`;
 }
 
-export interface LedgerSums {
-  /** Per currency, the sum of every leg (must be 0). */
-  byCurrency: { currency: string; total: bigint }[];
-  /** Per user account and currency, the sum of its legs. */
-  byUserAccount: { userId: number; account: string; currency: string; total: bigint }[];
+export interface WalletVsLedger {
+  userId: number;
+  balances: Record<BalanceColumn, bigint>;
+  ledger: Record<BalanceColumn, bigint>;
 }
 
 @Injectable()
@@ -74,8 +73,8 @@ export class WalletRepository {
 
   /**
    * Adds deltas to a user's balances in one statement. Debits are conditional (`balance >= amount`),
-   * so concurrent debits can never overdraw, and credits may not pass 2^53 - 1 minor units (far beyond
-   * any real balance, and where every driver still reads integers exactly). Returns the wallet after
+   * so concurrent debits can never overdraw, and credits may not pass MAX_BALANCE_MINOR (far beyond any
+   * real balance; every amount up to it reads and serialises exactly). Returns the wallet after
    * the update, or null when a condition failed (nothing changed).
    */
   async applyDeltas(
@@ -92,7 +91,7 @@ export class WalletRepository {
       set[COLUMN_PROPERTY[column]] = () => `${column} + :d${i}`;
       qb.setParameter(`d${i}`, delta);
       if (delta < 0n) qb.andWhere(`${column} >= :n${i}`, { [`n${i}`]: -delta });
-      if (delta > 0n) qb.andWhere(`${column} <= :c${i}`, { [`c${i}`]: MAX_SAFE_DB_INT - delta });
+      if (delta > 0n) qb.andWhere(`${column} <= :c${i}`, { [`c${i}`]: MAX_BALANCE_MINOR - delta });
     }
     const res = await qb.set(set).execute();
     if ((res.affected ?? 0) === 0) return null;
@@ -139,40 +138,50 @@ export class WalletRepository {
     return { rows, total };
   }
 
-  async sums(): Promise<LedgerSums> {
-    const m = this.m();
-    const dialect = dialectOf(m);
-    const byCurrency = await m
+  /** Per currency, the sum of every leg (must be zero). */
+  async currencySums(m: EntityManager): Promise<{ currency: string; total: bigint }[]> {
+    const rows = await m
       .createQueryBuilder()
       .select('e.currency', 'currency')
-      .addSelect(exactInt(dialect, 'SUM(e.amount)'), 'total')
+      .addSelect(exactInt(dialectOf(m), 'SUM(e.amount)'), 'total')
       .from(LedgerEntryEntity, 'e')
       .groupBy('e.currency')
       .getRawMany<{ currency: string; total: unknown }>();
-    const byUser = await m
-      .createQueryBuilder()
-      .select('e.user_id', 'userId')
-      .addSelect('e.account', 'account')
-      .addSelect('e.currency', 'currency')
-      .addSelect(exactInt(dialect, 'SUM(e.amount)'), 'total')
-      .from(LedgerEntryEntity, 'e')
-      .where('e.user_id IS NOT NULL')
-      .groupBy('e.user_id')
-      .addGroupBy('e.account')
-      .addGroupBy('e.currency')
-      .getRawMany<{ userId: unknown; account: string; currency: string; total: unknown }>();
-    return {
-      byCurrency: byCurrency.map((r) => ({ currency: r.currency, total: toBigInt(r.total) })),
-      byUserAccount: byUser.map((r) => ({
-        userId: Number(r.userId),
-        account: r.account,
-        currency: r.currency,
-        total: toBigInt(r.total),
-      })),
-    };
+    return rows.map((r) => ({ currency: r.currency, total: toBigInt(r.total) }));
   }
 
-  allWallets(): Promise<WalletEntity[]> {
-    return this.m().getRepository(WalletEntity).find();
+  /**
+   * Wallets whose balances differ from the sums of their ledger legs, or are negative, computed in SQL
+   * (nothing but the offending rows leaves the database), at most `limit` of them.
+   */
+  async walletMismatches(m: EntityManager, limit: number): Promise<WalletVsLedger[]> {
+    const d = dialectOf(m);
+    const leg = (account: string, currency: string) =>
+      `SUM(CASE WHEN account = '${account}' AND currency = '${currency}' THEN amount ELSE 0 END)`;
+    const cols: [BalanceColumn, string][] = [
+      ['usd_available', leg('user', 'USD')],
+      ['lbp_available', leg('user', 'LBP')],
+      ['usd_held', leg('user_held', 'USD')],
+      ['lbp_held', leg('user_held', 'LBP')],
+    ];
+    const sql = `SELECT w.user_id AS user_id,
+        ${cols.map(([c]) => `${exactInt(d, `w.${c}`)} AS w_${c}, ${exactInt(d, `COALESCE(s.${c}, 0)`)} AS l_${c}`).join(', ')}
+      FROM wallets w
+      LEFT JOIN (SELECT user_id, ${cols.map(([c, expr]) => `${expr} AS ${c}`).join(', ')}
+                 FROM ledger_entries WHERE user_id IS NOT NULL GROUP BY user_id) s ON s.user_id = w.user_id
+      WHERE ${cols.map(([c]) => `w.${c} <> COALESCE(s.${c}, 0) OR w.${c} < 0`).join(' OR ')}
+      ORDER BY w.user_id LIMIT ${Math.floor(limit)}`;
+    const rows: Record<string, unknown>[] = await m.query(sql);
+    return rows.map((r) => ({
+      userId: Number(r.user_id),
+      balances: Object.fromEntries(cols.map(([c]) => [c, toBigInt(r[`w_${c}`])])) as Record<
+        BalanceColumn,
+        bigint
+      >,
+      ledger: Object.fromEntries(cols.map(([c]) => [c, toBigInt(r[`l_${c}`])])) as Record<
+        BalanceColumn,
+        bigint
+      >,
+    }));
   }
 }

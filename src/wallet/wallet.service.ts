@@ -10,6 +10,7 @@ import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { CURRENCIES, type Currency, formatMinor, toMinor } from '../common/money';
 import type { Page } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { TransactionRunner } from '../database/transaction-runner';
 import type { AdjustWalletDto, WalletAdjustedDto } from './dto/wallet.dto';
 import type { LedgerAccount, LedgerEntryEntity } from './ledger-entry.entity';
 import { toWalletDto } from './wallet.mapper';
@@ -61,6 +62,9 @@ export interface LedgerCheck {
 
 export const ZERO_BALANCES: Balances = { usdAvailable: 0n, lbpAvailable: 0n, usdHeld: 0n, lbpHeld: 0n };
 
+/** verify() reports at most this many wallets (the first by user id). */
+const MAX_REPORTED_MISMATCHES = 1000;
+
 const isUserAccount = (a: LedgerAccount): boolean => a === 'user' || a === 'user_held';
 
 /** Balances and the double-entry ledger; every balance change goes through post(). */
@@ -71,6 +75,7 @@ export class WalletService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly idempotency: IdempotencyService,
+    private readonly tx: TransactionRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -267,13 +272,18 @@ export class WalletService {
     return { balances: posted.balances.get(userId) ?? ZERO_BALANCES, entryId };
   }
 
-  /** The ledger invariants, checked live. */
+  /**
+   * The ledger invariants, checked live in one transaction (one consistent snapshot on MySQL, so
+   * transactions committing meanwhile cannot show as false mismatches), aggregated in SQL.
+   */
   async verify(): Promise<LedgerCheck> {
-    const sums = await this.repo.sums();
-    const wallets = await this.repo.allWallets();
+    const { sums, wallets } = await this.tx.run(async (m) => ({
+      sums: await this.repo.currencySums(m),
+      wallets: await this.repo.walletMismatches(m, MAX_REPORTED_MISMATCHES),
+    }));
     const mismatches: LedgerCheck['mismatches'] = [];
     const currencies: Record<string, string> = Object.fromEntries(CURRENCIES.map((c) => [c, '0.00']));
-    for (const s of sums.byCurrency) {
+    for (const s of sums) {
       currencies[s.currency] = formatMinor(s.total);
       if (s.total !== 0n) {
         mismatches.push({
@@ -285,18 +295,15 @@ export class WalletService {
         });
       }
     }
-    const ledgerOf = new Map(
-      sums.byUserAccount.map((r) => [`${r.userId}:${r.account}:${r.currency}`, r.total]),
-    );
+    const checks: [BalanceColumn, LedgerAccount, Currency][] = [
+      ['usd_available', 'user', 'USD'],
+      ['lbp_available', 'user', 'LBP'],
+      ['usd_held', 'user_held', 'USD'],
+      ['lbp_held', 'user_held', 'LBP'],
+    ];
     for (const w of wallets) {
-      const checks: [LedgerAccount, Currency, bigint][] = [
-        ['user', 'USD', w.usdAvailable],
-        ['user', 'LBP', w.lbpAvailable],
-        ['user_held', 'USD', w.usdHeld],
-        ['user_held', 'LBP', w.lbpHeld],
-      ];
-      for (const [account, currency, balance] of checks) {
-        const ledger = ledgerOf.get(`${w.userId}:${account}:${currency}`) ?? 0n;
+      for (const [column, account, currency] of checks) {
+        const balance = w.balances[column];
         if (balance < 0n) {
           mismatches.push({
             user_id: w.userId,
@@ -306,12 +313,12 @@ export class WalletService {
             actual: formatMinor(balance),
           });
         }
-        if (ledger !== balance) {
+        if (w.ledger[column] !== balance) {
           mismatches.push({
             user_id: w.userId,
             check: `${account}_equals_ledger`,
             currency,
-            expected: formatMinor(ledger),
+            expected: formatMinor(w.ledger[column]),
             actual: formatMinor(balance),
           });
         }

@@ -23,3 +23,11 @@ export function isConnectionError(err: unknown): boolean {
     ].includes(code)
   );
 }
+
+/** MySQL deadlock (1213) or lock wait timeout (1205), once the transaction runner gave up retrying. */
+export function isRetryableLockError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { errno?: unknown; driverError?: { errno?: unknown } };
+  const n = e.errno ?? e.driverError?.errno;
+  return n === 1213 || n === 1205;
+}

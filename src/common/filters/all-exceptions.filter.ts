@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AppError, type ErrorDetail } from '../errors/app-error';
-import { isUniqueViolation } from '../errors/db-errors';
+import { isRetryableLockError, isUniqueViolation } from '../errors/db-errors';
 
 export interface ErrorBody {
   error: string;
@@ -61,6 +61,13 @@ export function toErrorBody(err: unknown): { body: ErrorBody; headers?: Record<s
         ? 'The requested resource was not found.'
         : (MESSAGE_BY_STATUS[status] ?? 'The request failed.');
     return { body: { error: message, code: CODE_BY_STATUS[status] ?? 'ERROR', statusCode: status } };
+  }
+  if (isRetryableLockError(err)) {
+    // the transaction runner already retried: tell the client to come back shortly
+    return {
+      body: { error: 'The service is busy; please retry.', code: 'SERVICE_BUSY', statusCode: 503 },
+      headers: { 'Retry-After': '1' },
+    };
   }
   if (isUniqueViolation(err)) {
     return { body: { error: 'This already exists.', code: 'CONFLICT', statusCode: 409 } };

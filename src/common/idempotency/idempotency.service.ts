@@ -8,7 +8,6 @@ import { isUniqueViolation } from '../errors/db-errors';
 import { IdempotencyRepository } from './idempotency.repository';
 
 export const IDEMPOTENCY_RETENTION_MS = 24 * 3600 * 1000;
-const WAIT_FOR_FIRST_MS = 15_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface IdempotentResult<T> {
@@ -39,9 +38,9 @@ function canonical(value: unknown): string {
 
 /**
  * Idempotency-Key for money-moving POSTs: the first request claims the key, acts, and stores its
- * response in the same transaction as the action; replays with the same body get that response
- * without acting again (concurrent replays wait for it); the same key with another body is 422.
- * A request that fails releases the key, so a corrected retry can act. Keys live 24 hours.
+ * response in one transaction; replays with the same body get that response without acting again
+ * (concurrent replays wait for it on the key's unique index); the same key with another body is 422.
+ * A request that fails rolls its claim back, so a corrected retry can act. Keys live 24 hours.
  */
 @Injectable()
 export class IdempotencyService {
@@ -65,13 +64,25 @@ export class IdempotencyService {
       );
     }
     const requestHash = createHash('sha256').update(canonical(scope.request)).digest('hex');
-    const deadline = Date.now() + WAIT_FOR_FIRST_MS;
-    for (;;) {
-      const claimed = await this.claim(scope.userId, key, requestHash);
-      if (claimed !== null) return this.act(claimed, action);
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.tx.run(async (m): Promise<IdempotentResult<T> | 'taken'> => {
+        // The claim commits (or rolls back) with the action: a crash or a refusal leaves no claimed key.
+        // A concurrent request with the same key waits on the unique index until this one ends.
+        const id = await this.claim(scope.userId, key, requestHash, m);
+        if (id === null) return 'taken';
+        const result = await action(m);
+        await this.repo.complete(id, result.status, JSON.stringify(result.body), m);
+        return result;
+      });
+      if (outcome !== 'taken') return outcome;
       const row = await this.repo.find(scope.userId, key);
-      if (!row) continue; // released in between: try to claim again
-      if (row.expiresAt.getTime() <= this.clock.now().getTime()) {
+      if (!row) continue; // the other request rolled back: act now
+      if (
+        row.expiresAt.getTime() <= this.clock.now().getTime() ||
+        row.state !== 'DONE' ||
+        row.responseBody === null
+      ) {
+        // expired, or left over by an older version that claimed keys in a separate transaction
         await this.tx.run((m) => this.repo.delete(row.id, m));
         continue;
       }
@@ -81,56 +92,39 @@ export class IdempotencyService {
           'This Idempotency-Key was already used with a different request.',
         );
       }
-      if (row.state === 'DONE' && row.responseBody !== null) {
-        return { status: row.responseStatus ?? 200, body: JSON.parse(row.responseBody) as T };
-      }
-      if (Date.now() > deadline) {
+      if (attempt > 100)
         throw new ConflictError(
-          'A request with this Idempotency-Key is still being processed.',
+          'This Idempotency-Key could not be settled; retry later.',
           'IDEMPOTENCY_IN_PROGRESS',
         );
-      }
-      await new Promise((r) => setTimeout(r, 25));
+      return { status: row.responseStatus ?? 200, body: JSON.parse(row.responseBody) as T };
     }
   }
 
-  /** Returns the new row's id, or null when the key is already taken. */
-  private async claim(userId: number, key: string, requestHash: string): Promise<number | null> {
+  /** Inserts the key's row in the caller's transaction; null when the key is already taken. */
+  private async claim(
+    userId: number,
+    key: string,
+    requestHash: string,
+    m: EntityManager,
+  ): Promise<number | null> {
     const now = this.clock.now();
     try {
-      return await this.tx.run((m) =>
-        this.repo.insert(
-          {
-            userId,
-            idemKey: key,
-            requestHash,
-            state: 'IN_PROGRESS',
-            responseStatus: null,
-            responseBody: null,
-            createdAt: now,
-            expiresAt: new Date(now.getTime() + IDEMPOTENCY_RETENTION_MS),
-          },
-          m,
-        ),
+      return await this.repo.insert(
+        {
+          userId,
+          idemKey: key,
+          requestHash,
+          state: 'IN_PROGRESS',
+          responseStatus: null,
+          responseBody: null,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + IDEMPOTENCY_RETENTION_MS),
+        },
+        m,
       );
     } catch (err) {
       if (isUniqueViolation(err)) return null;
-      throw err;
-    }
-  }
-
-  private async act<T>(
-    id: number,
-    action: (m: EntityManager) => Promise<IdempotentResult<T>>,
-  ): Promise<IdempotentResult<T>> {
-    try {
-      return await this.tx.run(async (m) => {
-        const result = await action(m);
-        await this.repo.complete(id, result.status, JSON.stringify(result.body), m);
-        return result;
-      });
-    } catch (err) {
-      await this.tx.run((m) => this.repo.delete(id, m)).catch(() => undefined);
       throw err;
     }
   }

@@ -1,16 +1,15 @@
-import { Param, type PipeTransform } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ValidationFailedError } from '../errors/app-error';
 
-class PositiveIntPipe implements PipeTransform<string, number> {
-  constructor(private readonly field: string) {}
-
-  transform(value: string): number {
-    if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > 2_147_483_647) {
-      throw new ValidationFailedError([{ field: this.field, message: 'must be a positive integer id' }]);
-    }
-    return Number(value);
+/**
+ * A positive integer route parameter (ids), 400 otherwise. Read from the raw request, so the global
+ * ValidationPipe cannot turn "01", " 1", "1e3" or "0x10" into a number first.
+ */
+export const IdParam = createParamDecorator((name: string | undefined, ctx: ExecutionContext): number => {
+  const field = name ?? 'id';
+  const value = ctx.switchToHttp().getRequest<{ params?: Record<string, string> }>().params?.[field] ?? '';
+  if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > 2_147_483_647) {
+    throw new ValidationFailedError([{ field, message: 'must be a positive integer id' }]);
   }
-}
-
-/** A positive integer route parameter (ids), 400 otherwise. */
-export const IdParam = (name = 'id'): ParameterDecorator => Param(name, new PositiveIntPipe(name));
+  return Number(value);
+});

@@ -10,6 +10,7 @@ import {
   Length,
   Matches,
   Max,
+  Min,
 } from 'class-validator';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { MAX_AMOUNT_MAJOR } from '../../common/money';
@@ -18,6 +19,8 @@ import { PageQueryDto } from '../../common/pagination';
 import { DIRECTIONS, type Direction, SAMPLE_SOURCES, type SampleSource } from '../rate-sample.entity';
 
 export const MAX_RATE = 1e9;
+/** Below this a rate is a typo (or an underflow), not a market. */
+export const MIN_RATE = 0.0001;
 export const MAX_IMPORT_ROWS = 10_000;
 
 /** A timestamp with a zone (a bare date or a zone-less time would be ambiguous for a sample). */
@@ -29,9 +32,9 @@ export class CreateRateSampleDto {
   @IsIn(DIRECTIONS)
   direction!: Direction;
 
-  /** LBP per 1 USD: > 0, finite, at most 1e9. */
+  /** LBP per 1 USD: at least 0.0001, finite, at most 1e9. */
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsPositive()
+  @Min(MIN_RATE)
   @Max(MAX_RATE)
   rate!: number;
 

@@ -1,0 +1,126 @@
+import { Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import type { Clock } from '../common/clock';
+import type { TransactionRunner } from '../database/transaction-runner';
+import type { NewNotification, NotificationsService } from '../notifications/notifications.service';
+import type { ExchangeRateDto } from '../rates/dto/market.dto';
+import type { MarketService } from '../rates/market.service';
+import type { Direction } from '../rates/rate-sample.entity';
+import type { UsersService } from '../users/users.service';
+import type { AlertEntity } from './alert.entity';
+import type { AlertsRepository } from './alerts.repository';
+import { AlertsService } from './alerts.service';
+
+const NOW = new Date('2026-01-10T12:00:00.000Z');
+const m = {} as EntityManager;
+
+function alert(id: number, patch: Partial<AlertEntity> = {}): AlertEntity {
+  return {
+    id,
+    userId: 100 + id,
+    direction: 'usd_to_lbp',
+    condition: 'above',
+    threshold: 89000,
+    isActive: true,
+    triggeredAt: null,
+    triggerRate: null,
+    createdAt: NOW,
+    ...patch,
+  };
+}
+
+describe('AlertsService.evaluate', () => {
+  let rates: { usd_to_lbp: number | null; lbp_to_usd: number | null };
+  let met: Map<Direction, AlertEntity[]>;
+  let firedIds: Set<number>;
+  let notified: NewNotification[];
+  let findMet: jest.Mock;
+  let sut: AlertsService;
+
+  beforeEach(() => {
+    rates = { usd_to_lbp: 89500, lbp_to_usd: null };
+    met = new Map();
+    firedIds = new Set();
+    notified = [];
+    findMet = jest.fn((d: Direction, _rate: number, afterId: number) =>
+      Promise.resolve((met.get(d) ?? []).filter((a) => a.id > afterId)),
+    );
+    const repo = {
+      findMet,
+      // the conditional update: only the first call per id affects a row
+      fire: jest.fn((id: number) => {
+        if (firedIds.has(id)) return Promise.resolve(false);
+        firedIds.add(id);
+        return Promise.resolve(true);
+      }),
+    } as unknown as AlertsRepository;
+    const market = {
+      exchangeRate: () => Promise.resolve({ ...rates } as ExchangeRateDto),
+    } as unknown as MarketService;
+    const notifications = {
+      notify: jest.fn((n: NewNotification) => {
+        notified.push(n);
+        return Promise.resolve(true);
+      }),
+    } as unknown as NotificationsService;
+    const audit = { record: jest.fn(() => Promise.resolve()) } as unknown as AuditService;
+    const tx = { run: <T>(fn: (em: EntityManager) => Promise<T>) => fn(m) } as TransactionRunner;
+    const clock: Clock = { now: () => NOW };
+    sut = new AlertsService(repo, market, {} as UsersService, notifications, audit, tx, clock);
+  });
+
+  it('fires the met alerts once each and notifies their owners with ref (alert, id) and no occasion', async () => {
+    met.set('usd_to_lbp', [alert(1), alert(2, { condition: 'below', threshold: 89500 })]);
+    expect(await sut.evaluate('usd_to_lbp')).toBe(2);
+    expect(notified).toEqual([
+      expect.objectContaining({
+        userId: 101,
+        eventType: 'ALERT_TRIGGERED',
+        refType: 'alert',
+        refId: 1,
+        occasion: '',
+      }),
+      expect.objectContaining({
+        userId: 102,
+        eventType: 'ALERT_TRIGGERED',
+        refType: 'alert',
+        refId: 2,
+        occasion: '',
+      }),
+    ]);
+    expect(findMet).toHaveBeenCalledWith('usd_to_lbp', 89500, 0, expect.any(Number));
+    // a second evaluation loses every conditional update: nothing fires, nobody is notified again
+    expect(await sut.evaluate('usd_to_lbp')).toBe(0);
+    expect(notified).toHaveLength(2);
+  });
+
+  it('skips a direction without market data and evaluates both directions in the sweep', async () => {
+    met.set('lbp_to_usd', [alert(3, { direction: 'lbp_to_usd' })]);
+    expect(await sut.sweep()).toBe(0);
+    expect(findMet).toHaveBeenCalledTimes(1);
+    expect(findMet).toHaveBeenCalledWith('usd_to_lbp', 89500, 0, expect.any(Number));
+    rates.lbp_to_usd = 90000;
+    expect(await sut.sweep()).toBe(1);
+  });
+
+  it('pages through many met alerts by id', async () => {
+    met.set(
+      'usd_to_lbp',
+      Array.from({ length: 450 }, (_, i) => alert(i + 1)),
+    );
+    findMet.mockImplementation((d: Direction, _rate: number, afterId: number, limit: number) =>
+      Promise.resolve((met.get(d) ?? []).filter((a) => a.id > afterId).slice(0, limit)),
+    );
+    expect(await sut.evaluate('usd_to_lbp')).toBe(450);
+    expect(new Set(notified.map((n) => n.refId)).size).toBe(450);
+  });
+
+  it('evaluateAfterCommit logs a failure instead of throwing it', async () => {
+    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    findMet.mockRejectedValue(new Error('db down'));
+    await expect(sut.evaluateAfterCommit('usd_to_lbp')).resolves.toBeUndefined();
+    expect(log).toHaveBeenCalledWith(expect.stringContaining('db down'));
+    log.mockRestore();
+  });
+});

@@ -1,0 +1,221 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditEvent } from '../audit/audit-events';
+import { type AuditActor, AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import type { RequestMeta } from '../common/http/request-meta';
+import type { Page } from '../common/pagination';
+import { TransactionRunner } from '../database/transaction-runner';
+import { NotificationsService } from '../notifications/notifications.service';
+import { MarketService } from '../rates/market.service';
+import { DIRECTIONS, type Direction } from '../rates/rate-sample.entity';
+import { UsersService } from '../users/users.service';
+import type { AlertEntity } from './alert.entity';
+import { AlertNotFoundError } from './alerts.errors';
+import { AlertsRepository } from './alerts.repository';
+import type { CreateAlertDto, CurrentRatesDto } from './dto/alert.dto';
+
+export const ALERT_TRIGGERED = 'ALERT_TRIGGERED';
+/** Alerts read per query while evaluating; each page is fired in one transaction. */
+const EVALUATE_BATCH = 200;
+
+const summary = (a: Pick<AlertEntity, 'direction' | 'condition' | 'threshold'>): string =>
+  `${a.direction} ${a.condition} ${a.threshold}`;
+
+/** One-shot rate alerts: CRUD, and evaluation after each rate-moving sample and in the sweep. */
+@Injectable()
+export class AlertsService {
+  private readonly logger = new Logger(AlertsService.name);
+
+  constructor(
+    private readonly repo: AlertsRepository,
+    private readonly market: MarketService,
+    private readonly users: UsersService,
+    private readonly notifications: NotificationsService,
+    private readonly audit: AuditService,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  create(actor: AuditActor & { id: number }, dto: CreateAlertDto, meta: RequestMeta): Promise<AlertEntity> {
+    return this.tx.run(async (m) => {
+      const alert = await this.repo.insert(
+        {
+          userId: actor.id,
+          direction: dto.direction,
+          condition: dto.condition,
+          threshold: dto.threshold,
+          isActive: true,
+          triggeredAt: null,
+          triggerRate: null,
+          createdAt: this.clock.now(),
+        },
+        m,
+      );
+      await this.audit.record(
+        {
+          event: AuditEvent.ALERT_CREATE,
+          action: 'create alert',
+          success: true,
+          statusCode: 201,
+          message: summary(alert),
+          actor,
+          targetUserId: actor.id,
+          metadata: { alert_id: alert.id, ...this.auditFields(alert) },
+          request: meta,
+        },
+        m,
+      );
+      return alert;
+    });
+  }
+
+  list(userId: number, page: Page): Promise<{ rows: AlertEntity[]; total: number }> {
+    return this.repo.listByUser(userId, page);
+  }
+
+  /** A user's alerts for an admin; an unknown user is 404. */
+  async listForUser(userId: number, page: Page): Promise<{ rows: AlertEntity[]; total: number }> {
+    await this.users.getById(userId);
+    return this.repo.listByUser(userId, page);
+  }
+
+  /** The market rates now and the user's fired alerts with the rate each fired at. */
+  async triggered(userId: number, page: Page): Promise<{ rates: CurrentRatesDto; rows: AlertEntity[] }> {
+    const [rates, rows] = await Promise.all([this.currentRates(), this.repo.listTriggered(userId, page)]);
+    return { rates, rows };
+  }
+
+  /** Deletes one of the user's alerts; another user's is 404 like a missing one. */
+  delete(actor: AuditActor & { id: number }, id: number, meta: RequestMeta): Promise<AlertEntity> {
+    return this.remove(id, actor.id, actor, meta);
+  }
+
+  /** Deletes any user's alert (admin). */
+  adminDelete(actor: AuditActor, id: number, meta: RequestMeta): Promise<AlertEntity> {
+    return this.remove(id, null, actor, meta);
+  }
+
+  /**
+   * Fires every active alert (of one direction, or both) whose condition the current market rate
+   * meets. Each fires once whoever evaluates concurrently: a conditional update decides, and the
+   * notification and audit row commit with it. Returns how many this call fired.
+   */
+  async evaluate(direction?: Direction): Promise<number> {
+    const rates = await this.currentRates();
+    let fired = 0;
+    for (const d of direction ? [direction] : DIRECTIONS) {
+      const rate = rates[d];
+      if (rate !== null) fired += await this.fireMet(d, rate);
+    }
+    return fired;
+  }
+
+  /** The scheduled job: both directions. */
+  sweep(): Promise<number> {
+    return this.evaluate();
+  }
+
+  /**
+   * For callers that just committed a rate-moving sample: evaluates, and logs instead of throwing,
+   * because the caller's own work is already committed and must still be reported as done.
+   */
+  async evaluateAfterCommit(direction: Direction): Promise<void> {
+    try {
+      await this.evaluate(direction);
+    } catch (err) {
+      this.logger.error(
+        `alert evaluation for ${direction} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+    }
+  }
+
+  private async currentRates(): Promise<CurrentRatesDto> {
+    // The same figure GET /exchangeRate shows (VWAP over MARKET_RATE_WINDOW_HOURS, 6 decimals).
+    const r = await this.market.exchangeRate();
+    return { usd_to_lbp: r.usd_to_lbp, lbp_to_usd: r.lbp_to_usd };
+  }
+
+  private async fireMet(direction: Direction, rate: number): Promise<number> {
+    let fired = 0;
+    let afterId = 0;
+    for (;;) {
+      const due = await this.repo.findMet(direction, rate, afterId, EVALUATE_BATCH);
+      if (due.length === 0) return fired;
+      fired += await this.tx.run(async (m) => {
+        const now = this.clock.now();
+        let n = 0;
+        for (const alert of due) if (await this.fire(alert, rate, now, m)) n++;
+        return n;
+      });
+      if (due.length < EVALUATE_BATCH) return fired;
+      afterId = due[due.length - 1].id;
+    }
+  }
+
+  private async fire(alert: AlertEntity, rate: number, now: Date, m: EntityManager): Promise<boolean> {
+    if (!(await this.repo.fire(alert.id, rate, now, m))) return false;
+    const verb = alert.condition === 'above' ? 'reached or rose above' : 'reached or fell below';
+    await this.notifications.notify(
+      {
+        userId: alert.userId,
+        eventType: ALERT_TRIGGERED,
+        title: `Rate alert: ${alert.direction} ${alert.condition} ${alert.threshold}`,
+        message: `The ${alert.direction} market rate is ${rate} LBP per USD; it ${verb} your threshold of ${alert.threshold}.`,
+        refType: 'alert',
+        refId: alert.id,
+        occasion: '',
+      },
+      m,
+    );
+    await this.audit.record(
+      {
+        event: AuditEvent.ALERT_TRIGGERED,
+        action: 'alert triggered',
+        success: true,
+        message: `${summary(alert)} fired at ${rate}`,
+        targetUserId: alert.userId,
+        metadata: { alert_id: alert.id, ...this.auditFields(alert), trigger_rate: rate },
+      },
+      m,
+    );
+    return true;
+  }
+
+  private remove(
+    id: number,
+    ownerId: number | null,
+    actor: AuditActor,
+    meta: RequestMeta,
+  ): Promise<AlertEntity> {
+    return this.tx.run(async (m) => {
+      const alert = await this.repo.findOne(id, ownerId, m);
+      if (!alert || (await this.repo.delete(id, m)) === 0) throw new AlertNotFoundError();
+      const admin = ownerId === null;
+      await this.audit.record(
+        {
+          event: admin ? AuditEvent.ADMIN_ALERT_DELETE : AuditEvent.ALERT_DELETE,
+          action: admin ? 'admin delete alert' : 'delete alert',
+          success: true,
+          statusCode: 200,
+          message: summary(alert),
+          actor,
+          targetUserId: alert.userId,
+          metadata: {
+            alert_id: alert.id,
+            ...this.auditFields(alert),
+            is_active: Boolean(alert.isActive),
+            triggered_at: alert.triggeredAt?.toISOString() ?? null,
+          },
+          request: meta,
+        },
+        m,
+      );
+      return alert;
+    });
+  }
+
+  private auditFields(a: AlertEntity): Record<string, unknown> {
+    return { direction: a.direction, condition: a.condition, threshold: a.threshold };
+  }
+}

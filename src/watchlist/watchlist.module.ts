@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { MarketModule } from '../rates/market.module';
+import { WatchlistController } from './watchlist.controller';
+import { WatchlistRepository } from './watchlist.repository';
+import { WatchlistService } from './watchlist.service';
+
+/** Watched directions and thresholds; WatchlistService.sweep() is the scheduled job. */
+@Module({
+  imports: [MarketModule],
+  controllers: [WatchlistController],
+  providers: [WatchlistRepository, WatchlistService],
+  exports: [WatchlistService],
+})
+export class WatchlistModule {}
