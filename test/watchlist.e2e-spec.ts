@@ -248,14 +248,15 @@ describe('watchlist', () => {
       ).json().id;
       // Each step's market is one sample; steps 3 h apart, so the 2 h window holds only that step.
       const steps: [rate: number, aboveCount: number, belowCount: number][] = [
+        // every crossing notifies, both ways; inside the 0.25% band nothing does
         [89000, 0, 1], // below item: already beyond when created → notified at the first sweep
-        [90500, 1, 1], // up through 90000
-        [89900, 1, 1], // back under 90000 but inside the 0.25% band (re-arm only under 89775)
-        [90300, 1, 1], // so this is no new crossing
-        [89500, 1, 1], // back under the band: re-armed (below item: still above 89200 · 1.0025)
-        [90000, 2, 1], // up again, at exact equality
-        [89000, 2, 2], // down: the below item (re-armed at 90500) crosses
-        [91000, 3, 2], // up a third time
+        [90500, 1, 2], // above item: up through 90000; below item: back above 89200 · 1.0025
+        [89900, 1, 2], // back under 90000 but inside the band (a crossing back needs < 89775)
+        [90300, 1, 2], // so this is no new crossing
+        [89500, 2, 2], // above item: back under the band (crossing down)
+        [90000, 3, 2], // above item: up again, at exact equality: up, down, up = three
+        [89000, 4, 3], // down again; the below item crosses below 89200
+        [91000, 5, 4], // up again; the below item goes back above
       ];
       const t0 = new Date('2026-03-02T00:00:00.000Z').getTime();
       for (const [i, [rate, aboveCount, belowCount]] of steps.entries()) {

@@ -23,8 +23,9 @@ export class WatchlistController {
 
   /**
    * Watch a direction (notified when its 24 h change reaches WATCHLIST_MOVE_PERCENT, at most once a
-   * UTC day) or a threshold (notified each time the market crosses it; re-armed once it is back
-   * behind the threshold by more than 0.25%). `condition` and `threshold` are required for threshold
+   * UTC day) or a threshold (notified on each crossing, both ways: on reaching the threshold on the
+   * `condition` side, and on going back across it by more than 0.25%; moves inside that band notify
+   * nothing). `condition` and `threshold` are required for threshold
    * items and refused for direction items. The same item twice → 409 WATCHLIST_DUPLICATE.
    */
   @Post()

@@ -79,19 +79,38 @@ export class WatchlistRepository {
   }
 
   /**
-   * Re-arms the disarmed threshold items of a direction whose threshold the market rate is back
-   * behind by more than `band` (a fraction, e.g. 0.0025): one conditional update.
+   * Disarmed threshold items of a direction whose threshold the market rate is back behind by more
+   * than `band` (a fraction, e.g. 0.0025), one keyset page by id.
    */
-  async rearm(direction: Direction, rate: number, band: number, m: EntityManager): Promise<number> {
+  backBehind(
+    direction: Direction,
+    rate: number,
+    band: number,
+    afterId: number,
+    limit: number,
+  ): Promise<WatchlistItemEntity[]> {
+    return this.repo()
+      .createQueryBuilder('w')
+      .where("w.item_type = 'threshold' AND w.direction = :direction AND w.armed = 0 AND w.id > :afterId", {
+        direction,
+        afterId,
+      })
+      .andWhere(
+        `((w.${this.cond} = 'above' AND :rate < w.threshold * :lo) OR (w.${this.cond} = 'below' AND :rate > w.threshold * :hi))`,
+        { rate, lo: 1 - band, hi: 1 + band },
+      )
+      .orderBy('w.id', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  /** Re-arms an item if it is still disarmed; 1 when this call did it (so exactly one sweep notifies). */
+  async rearm(id: number, now: Date, m: EntityManager): Promise<number> {
     const res = await m
       .createQueryBuilder()
       .update(WatchlistItemEntity)
-      .set({ armed: true })
-      .where("item_type = 'threshold' AND direction = :direction AND armed = 0", { direction })
-      .andWhere(
-        `((${this.cond} = 'above' AND :rate < threshold * :lo) OR (${this.cond} = 'below' AND :rate > threshold * :hi))`,
-        { rate, lo: 1 - band, hi: 1 + band },
-      )
+      .set({ armed: true, lastNotifiedAt: now })
+      .where('id = :id AND armed = 0', { id })
       .execute();
     return res.affected ?? 0;
   }

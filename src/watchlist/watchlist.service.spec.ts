@@ -40,7 +40,7 @@ describe('WatchlistService.sweep', () => {
   /** Market rates per direction: [now, 24 h ago]. */
   let rates: Record<string, [number | null, number | null]>;
   let repo: jest.Mocked<
-    Pick<WatchlistRepository, 'rearm' | 'crossedArmed' | 'disarm' | 'dueForDay' | 'markDay'>
+    Pick<WatchlistRepository, 'backBehind' | 'rearm' | 'crossedArmed' | 'disarm' | 'dueForDay' | 'markDay'>
   >;
   let notify: jest.Mock;
   let sut: WatchlistService;
@@ -48,7 +48,8 @@ describe('WatchlistService.sweep', () => {
   beforeEach(() => {
     rates = { usd_to_lbp: [null, null], lbp_to_usd: [null, null] };
     repo = {
-      rearm: jest.fn().mockResolvedValue(0),
+      backBehind: jest.fn().mockResolvedValue([]),
+      rearm: jest.fn().mockResolvedValue(1),
       crossedArmed: jest.fn().mockResolvedValue([]),
       disarm: jest.fn().mockResolvedValue(1),
       dueForDay: jest.fn().mockResolvedValue([]),
@@ -77,16 +78,33 @@ describe('WatchlistService.sweep', () => {
 
   it('does nothing without market data', async () => {
     expect(await sut.sweep()).toEqual({ thresholdNotified: 0, rearmed: 0, bigMoveNotified: 0 });
-    expect(repo.rearm).not.toHaveBeenCalled();
+    expect(repo.backBehind).not.toHaveBeenCalled();
     expect(repo.crossedArmed).not.toHaveBeenCalled();
   });
 
-  it('re-arms with the 0.25% band and notifies crossed items only when its disarm won', async () => {
+  it('notifies a crossing back past the 0.25% band when its re-arm won', async () => {
+    rates.usd_to_lbp = [89000, 89100];
+    repo.backBehind.mockResolvedValueOnce([item({ id: 5, armed: false }), item({ id: 6, armed: false })]);
+    repo.rearm.mockResolvedValueOnce(1).mockResolvedValueOnce(0); // another instance re-armed item 6
+    const r = await sut.sweep();
+    expect(repo.backBehind).toHaveBeenCalledWith('usd_to_lbp', 89000, 0.0025, 0, 200);
+    expect(r).toMatchObject({ rearmed: 1, thresholdNotified: 1 });
+    expect(notify).toHaveBeenCalledTimes(1);
+    expect(notify).toHaveBeenCalledWith(
+      expect.objectContaining({
+        refId: 5,
+        eventType: 'WATCHLIST_THRESHOLD_CROSSED',
+        occasion: `${NOW.toISOString()}:back`,
+      }),
+      {},
+    );
+  });
+
+  it('notifies crossed items only when its disarm won', async () => {
     rates.usd_to_lbp = [90500, 90400];
     repo.crossedArmed.mockResolvedValueOnce([item({ id: 1 }), item({ id: 2 })]);
     repo.disarm.mockResolvedValueOnce(1).mockResolvedValueOnce(0); // another instance disarmed item 2
     const r = await sut.sweep();
-    expect(repo.rearm).toHaveBeenCalledWith('usd_to_lbp', 90500, 0.0025, {});
     expect(r.thresholdNotified).toBe(1);
     expect(notify).toHaveBeenCalledTimes(1);
     expect(notify).toHaveBeenCalledWith(

@@ -19,8 +19,9 @@ import { WatchlistDuplicateError, WatchlistItemNotFoundError } from './watchlist
 import { WatchlistRepository } from './watchlist.repository';
 
 /**
- * A disarmed threshold item re-arms only once the market is back behind its threshold by more than
- * this percent of the threshold, so a market hovering around the line does not notify on every tick.
+ * Threshold items notify on each crossing, both ways: reaching the threshold on their condition's side
+ * notifies and disarms; going back across it by more than this percent of the threshold notifies and
+ * re-arms. Inside the band nothing happens, so a market hovering around the line does not flap.
  */
 export const WATCHLIST_HYSTERESIS_PERCENT = 0.25;
 
@@ -153,10 +154,9 @@ export class WatchlistService {
       const f = await this.figures(direction, now);
       if (f.currentRate !== null) {
         const rate = f.currentRate;
-        result.rearmed += await this.tx.run((m) =>
-          this.repo.rearm(direction, rate, WATCHLIST_HYSTERESIS_PERCENT / 100, m),
-        );
-        result.thresholdNotified += await this.notifyCrossings(direction, rate, now);
+        const back = await this.notifyCrossingsBack(direction, rate, now);
+        result.rearmed += back;
+        result.thresholdNotified += back + (await this.notifyCrossings(direction, rate, now));
       }
       if (f.change24hPercent !== null && Math.abs(f.change24hPercent) >= WATCHLIST_MOVE_PERCENT) {
         result.bigMoveNotified += await this.notifyBigMoves(direction, f, now);
@@ -183,6 +183,40 @@ export class WatchlistService {
               refType: 'watchlist',
               refId: item.id,
               occasion: now.toISOString(),
+            },
+            m,
+          );
+        });
+        if (stored) notified += 1;
+      }
+      if (items.length < SWEEP_PAGE) return notified;
+      afterId = items[items.length - 1].id;
+    }
+  }
+
+  /**
+   * The other half of "each crossing": items whose market went back across their threshold, beyond the
+   * hysteresis band, re-arm and say so (one notification per crossing back, as its re-arm decides).
+   */
+  private async notifyCrossingsBack(direction: Direction, rate: number, now: Date): Promise<number> {
+    const band = WATCHLIST_HYSTERESIS_PERCENT / 100;
+    let notified = 0;
+    for (let afterId = 0; ;) {
+      const items = await this.repo.backBehind(direction, rate, band, afterId, SWEEP_PAGE);
+      for (const item of items) {
+        const threshold = item.threshold ?? 0;
+        const side = item.condition === 'below' ? 'above' : 'below';
+        const stored = await this.tx.run(async (m) => {
+          if ((await this.repo.rearm(item.id, now, m)) === 0) return false; // another sweep won
+          return this.notifications.notify(
+            {
+              userId: item.userId,
+              eventType: WATCHLIST_THRESHOLD_CROSSED,
+              title: `${direction} back ${side} ${fmt(threshold)}`,
+              message: `The ${direction} market rate is ${fmt(rate)}, back ${side} your threshold of ${fmt(threshold)}.`,
+              refType: 'watchlist',
+              refId: item.id,
+              occasion: `${now.toISOString()}:back`,
             },
             m,
           );
