@@ -68,6 +68,13 @@ export interface SchedulerConfig {
   cron: { idempotencyPurge: string; alertsSweep: string; watchlistSweep: string };
 }
 
+export interface WatchlistConfig {
+  /** A direction item notifies when |24 h change| reaches this percent. */
+  movePercent: number;
+  /** A threshold item's crossing back must clear the threshold by this percent (no flapping). */
+  hysteresisPercent: number;
+}
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
@@ -86,6 +93,7 @@ export interface AppConfig {
   money: MoneyConfig;
   rates: RatesConfig;
   scheduler: SchedulerConfig;
+  watchlist: WatchlistConfig;
   version: string;
   /** Warnings to print once the logger is up (e.g. the development JWT secret). */
   warnings: string[];
@@ -310,6 +318,10 @@ export function loadConfig(env: Env): AppConfig {
         alertsSweep: cron(env, 'CRON_ALERTS_SWEEP', '* * * * *'),
         watchlistSweep: cron(env, 'CRON_WATCHLIST_SWEEP', '*/5 * * * *'),
       },
+    },
+    watchlist: {
+      movePercent: num(env, 'WATCHLIST_MOVE_PERCENT', 5, 0.01, 1000),
+      hysteresisPercent: num(env, 'WATCHLIST_HYSTERESIS_PERCENT', 0.25, 0, 50),
     },
     version: readVersion(),
     warnings,

@@ -72,7 +72,10 @@ describe('WatchlistService.sweep', () => {
       { record: jest.fn() } as unknown as AuditService,
       tx as unknown as TransactionRunner,
       { now: () => NOW },
-      { rates: { marketWindowHours: 2 } } as AppConfig,
+      {
+        rates: { marketWindowHours: 2 },
+        watchlist: { movePercent: 5, hysteresisPercent: 0.25 },
+      } as AppConfig,
     );
   });
 

@@ -18,18 +18,10 @@ import { dedupeKeyOf, type WatchlistItemEntity } from './watchlist-item.entity';
 import { WatchlistDuplicateError, WatchlistItemNotFoundError } from './watchlist.errors';
 import { WatchlistRepository } from './watchlist.repository';
 
-/**
- * Threshold items notify on each crossing, both ways: reaching the threshold on their condition's side
- * notifies and disarms; going back across it by more than this percent of the threshold notifies and
- * re-arms. Inside the band nothing happens, so a market hovering around the line does not flap.
- */
-export const WATCHLIST_HYSTERESIS_PERCENT = 0.25;
-
-/**
- * A direction item notifies when |24 h change| of its market rate reaches this percent
- * (WATCHLIST_MOVE_PERCENT of the contract; a constant until the lead moves it to config).
- */
-export const WATCHLIST_MOVE_PERCENT = 5;
+// Threshold items notify on each crossing, both ways: reaching the threshold on their condition's
+// side notifies and disarms; going back across it by more than WATCHLIST_HYSTERESIS_PERCENT of the
+// threshold notifies and re-arms; inside that band nothing happens, so a hovering market cannot flap.
+// Direction items notify when |24 h change| reaches WATCHLIST_MOVE_PERCENT, once per UTC day.
 
 export const WATCHLIST_THRESHOLD_CROSSED = 'WATCHLIST_THRESHOLD_CROSSED';
 export const WATCHLIST_BIG_MOVE = 'WATCHLIST_BIG_MOVE';
@@ -158,7 +150,7 @@ export class WatchlistService {
         result.rearmed += back;
         result.thresholdNotified += back + (await this.notifyCrossings(direction, rate, now));
       }
-      if (f.change24hPercent !== null && Math.abs(f.change24hPercent) >= WATCHLIST_MOVE_PERCENT) {
+      if (f.change24hPercent !== null && Math.abs(f.change24hPercent) >= this.config.watchlist.movePercent) {
         result.bigMoveNotified += await this.notifyBigMoves(direction, f, now);
       }
     }
@@ -199,7 +191,7 @@ export class WatchlistService {
    * hysteresis band, re-arm and say so (one notification per crossing back, as its re-arm decides).
    */
   private async notifyCrossingsBack(direction: Direction, rate: number, now: Date): Promise<number> {
-    const band = WATCHLIST_HYSTERESIS_PERCENT / 100;
+    const band = this.config.watchlist.hysteresisPercent / 100;
     let notified = 0;
     for (let afterId = 0; ;) {
       const items = await this.repo.backBehind(direction, rate, band, afterId, SWEEP_PAGE);
