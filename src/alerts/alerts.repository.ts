@@ -4,6 +4,7 @@ import { Brackets, DataSource, type EntityManager, IsNull, Not } from 'typeorm';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { AlertEntity } from './alert.entity';
+import { insertedId } from '../database/insert';
 
 @Injectable()
 export class AlertsRepository {
@@ -15,7 +16,7 @@ export class AlertsRepository {
 
   async insert(row: Omit<AlertEntity, 'id'>, m: EntityManager): Promise<AlertEntity> {
     const res = await this.repo(m).insert(row);
-    return { ...row, id: Number((res.identifiers[0] as { id: number | string }).id) };
+    return { ...row, id: insertedId(res) };
   }
 
   /** A user's alerts, newest first. */

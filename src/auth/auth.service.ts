@@ -115,43 +115,28 @@ export class AuthService {
     const user = await this.checkCredentials(dto, meta, 'authentication');
     return this.tx.run(async (m) => {
       const now = this.clock.now();
-      const sessionId = randomUUID();
-      await this.sessionsRepo.insertSession(
-        {
-          id: sessionId,
-          userId: user.id,
-          createdAt: now,
-          expiresAt: this.sessionExpiry(now),
-          revokedAt: null,
-          revokeReason: null,
-        },
-        m,
-      );
+      const sessionId = await this.createSession(user.id, now, m);
       const access = await this.tokens.signAccess(user.id, sessionId, true, now);
       await this.recordLogin(user, 'authentication', meta, m);
       return access.token;
     });
   }
 
-  private sessionExpiry(now: Date): Date {
+  /** A new login session (the family of every token issued from this login); returns its id. */
+  private async createSession(userId: number, now: Date, m: EntityManager): Promise<string> {
+    const id = randomUUID();
     const ttl = Math.max(this.config.auth.refreshTtlSeconds, this.config.auth.accessTtlSeconds);
-    return new Date(now.getTime() + ttl * 1000);
+    const expiresAt = new Date(now.getTime() + ttl * 1000);
+    await this.sessionsRepo.insertSession(
+      { id, userId, createdAt: now, expiresAt, revokedAt: null, revokeReason: null },
+      m,
+    );
+    return id;
   }
 
   private async openSession(user: UserEntity, m: EntityManager): Promise<TokenPair> {
     const now = this.clock.now();
-    const sessionId = randomUUID();
-    await this.sessionsRepo.insertSession(
-      {
-        id: sessionId,
-        userId: user.id,
-        createdAt: now,
-        expiresAt: this.sessionExpiry(now),
-        revokedAt: null,
-        revokeReason: null,
-      },
-      m,
-    );
+    const sessionId = await this.createSession(user.id, now, m);
     const access = await this.tokens.signAccess(user.id, sessionId, true, now);
     const refresh = await this.tokens.signRefresh(user.id, sessionId, now);
     await this.sessionsRepo.insertRefreshToken(

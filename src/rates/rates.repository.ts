@@ -5,6 +5,7 @@ import { toBigInt } from '../common/money';
 import { dbDate, dialectOf, exactInt, hourStart } from '../database/dialect';
 import { RateHourlyEntity } from './rate-hourly.entity';
 import { type Direction, RateSampleEntity } from './rate-sample.entity';
+import { insertedId } from '../database/insert';
 
 interface BaselineRows {
   count: number;
@@ -56,7 +57,7 @@ export class RatesRepository {
   async insertSample(row: Omit<RateSampleEntity, 'id'>, m: EntityManager): Promise<RateSampleEntity> {
     // insert() writes generated values back into the object it gets: give it a copy.
     const res = await m.getRepository(RateSampleEntity).insert({ ...row });
-    return { ...row, id: Number((res.identifiers[0] as { id: number | string }).id) };
+    return { ...row, id: insertedId(res) };
   }
 
   findSample(id: number, m?: EntityManager): Promise<RateSampleEntity | null> {

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { TransactionEntity } from './transaction.entity';
+import { insertedId } from '../database/insert';
 
 export interface TransactionFilter {
   userId: number;
@@ -18,7 +19,7 @@ export class TransactionsRepository {
 
   async insert(row: Omit<TransactionEntity, 'id'>, m: EntityManager): Promise<TransactionEntity> {
     const res = await m.getRepository(TransactionEntity).insert(row);
-    return { ...row, id: Number((res.identifiers[0] as { id: number | string }).id) };
+    return { ...row, id: insertedId(res) };
   }
 
   private filtered(f: TransactionFilter): SelectQueryBuilder<TransactionEntity> {

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Page } from '../common/pagination';
 import { UserPreferencesEntity } from './user-preferences.entity';
 import { type Role, UserEntity, type UserStatus } from './user.entity';
+import { insertedId } from '../database/insert';
 
 export interface UserFilter {
   status?: UserStatus;
@@ -34,7 +35,7 @@ export class UsersRepository {
 
   async insert(user: Omit<UserEntity, 'id'>, m?: EntityManager): Promise<UserEntity> {
     const res = await this.users(m).insert(user);
-    const id = Number((res.identifiers[0] as { id: number | string }).id);
+    const id = insertedId(res);
     return { ...user, id };
   }
 
