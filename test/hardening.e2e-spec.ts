@@ -97,6 +97,44 @@ describe('hardening', () => {
     expect((await t.request('GET', '/admin/users', { token: fresh.access })).statusCode).toBe(200);
   });
 
+  it('a user can have at most 100 active alerts and 100 watchlist items (422 after that)', async () => {
+    const u = await createUser(t);
+    for (let i = 0; i < 100; i++) {
+      const a = await t.request('POST', '/alerts', {
+        token: u.access,
+        body: { direction: 'usd_to_lbp', condition: 'above', threshold: 100000 + i },
+      });
+      expect(a.statusCode).toBe(201);
+      const w = await t.request('POST', '/watchlist', {
+        token: u.access,
+        body: { item_type: 'threshold', direction: 'usd_to_lbp', condition: 'above', threshold: 100000 + i },
+      });
+      expect(w.statusCode).toBe(201);
+    }
+    const alert = await t.request('POST', '/alerts', {
+      token: u.access,
+      body: { direction: 'usd_to_lbp', condition: 'above', threshold: 1 },
+    });
+    expect(alert.statusCode).toBe(422);
+    expect(alert.json().code).toBe('ALERT_LIMIT_REACHED');
+    const item = await t.request('POST', '/watchlist', {
+      token: u.access,
+      body: { item_type: 'direction', direction: 'lbp_to_usd' },
+    });
+    expect(item.statusCode).toBe(422);
+    expect(item.json().code).toBe('WATCHLIST_LIMIT_REACHED');
+    // another user is not affected
+    const v = await createUser(t);
+    expect(
+      (
+        await t.request('POST', '/alerts', {
+          token: v.access,
+          body: { direction: 'usd_to_lbp', condition: 'above', threshold: 1 },
+        })
+      ).statusCode,
+    ).toBe(201);
+  });
+
   it('the ledger check stays ok while transactions commit around it', async () => {
     const admin = await createAdmin(t);
     const users = await Promise.all(Array.from({ length: 4 }, () => createUser(t)));

@@ -19,6 +19,10 @@ export class AlertsRepository {
     return { ...row, id: insertedId(res) };
   }
 
+  countActiveByUser(userId: number, m: EntityManager): Promise<number> {
+    return this.repo(m).count({ where: { userId, isActive: true } });
+  }
+
   /** A user's alerts, newest first. */
   async listByUser(userId: number, page: Page): Promise<{ rows: AlertEntity[]; total: number }> {
     const [rows, total] = await this.repo().findAndCount({

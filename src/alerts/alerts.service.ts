@@ -14,6 +14,10 @@ import type { AlertEntity } from './alert.entity';
 import { AlertNotFoundError } from './alerts.errors';
 import { AlertsRepository } from './alerts.repository';
 import type { CreateAlertDto, CurrentRatesDto } from './dto/alert.dto';
+import { BusinessRuleError } from '../common/errors/app-error';
+
+/** A user's active alerts are capped, so one account cannot make every sweep expensive. */
+export const MAX_ACTIVE_ALERTS_PER_USER = 100;
 
 export const ALERT_TRIGGERED = 'ALERT_TRIGGERED';
 /** Alerts read per query while evaluating; each page is fired in one transaction. */
@@ -39,6 +43,12 @@ export class AlertsService {
 
   create(actor: AuditActor & { id: number }, dto: CreateAlertDto, meta: RequestMeta): Promise<AlertEntity> {
     return this.tx.run(async (m) => {
+      if ((await this.repo.countActiveByUser(actor.id, m)) >= MAX_ACTIVE_ALERTS_PER_USER) {
+        throw new BusinessRuleError(
+          'ALERT_LIMIT_REACHED',
+          `You can have at most ${MAX_ACTIVE_ALERTS_PER_USER} active alerts.`,
+        );
+      }
       const alert = await this.repo.insert(
         {
           userId: actor.id,

@@ -36,6 +36,7 @@ export class UserEntity {
   @DateTimeColumn({ name: 'password_changed_at', nullable: true })
   passwordChangedAt!: Date | null;
 
+  @Index('ix_users_created')
   @CreatedAtColumn()
   createdAt!: Date;
 

@@ -24,6 +24,10 @@ export class WatchlistRepository {
     return { ...row, id: insertedId(res) };
   }
 
+  countByUser(userId: number, m: EntityManager): Promise<number> {
+    return m.getRepository(WatchlistItemEntity).count({ where: { userId } });
+  }
+
   async listOwn(userId: number, page: Page): Promise<{ rows: WatchlistItemEntity[]; total: number }> {
     const [rows, total] = await this.repo().findAndCount({
       where: { userId },

@@ -4,6 +4,7 @@ import { AuditEvent } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
+import { BusinessRuleError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/db-errors';
 import type { RequestMeta } from '../common/http/request-meta';
 import type { Page } from '../common/pagination';
@@ -22,6 +23,9 @@ import { WatchlistRepository } from './watchlist.repository';
 // side notifies and disarms; going back across it by more than WATCHLIST_HYSTERESIS_PERCENT of the
 // threshold notifies and re-arms; inside that band nothing happens, so a hovering market cannot flap.
 // Direction items notify when |24 h change| reaches WATCHLIST_MOVE_PERCENT, once per UTC day.
+
+/** Items per user are capped, so one account cannot make every sweep expensive. */
+export const MAX_WATCHLIST_ITEMS_PER_USER = 100;
 
 export const WATCHLIST_THRESHOLD_CROSSED = 'WATCHLIST_THRESHOLD_CROSSED';
 export const WATCHLIST_BIG_MOVE = 'WATCHLIST_BIG_MOVE';
@@ -70,6 +74,12 @@ export class WatchlistService {
     const now = this.clock.now();
     try {
       return await this.tx.run(async (m) => {
+        if ((await this.repo.countByUser(p.id, m)) >= MAX_WATCHLIST_ITEMS_PER_USER) {
+          throw new BusinessRuleError(
+            'WATCHLIST_LIMIT_REACHED',
+            `You can watch at most ${MAX_WATCHLIST_ITEMS_PER_USER} items.`,
+          );
+        }
         const item = await this.repo.insert(
           {
             userId: p.id,
