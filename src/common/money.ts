@@ -8,6 +8,12 @@ export type Currency = (typeof CURRENCIES)[number];
 export const MAX_AMOUNT_MAJOR = 1e12;
 
 /**
+ * The largest balance, in minor units: 7e15 (70 trillion major units). Above 2^46 major units a JSON
+ * number can no longer carry every cent exactly, and SQLite reads integers exactly only up to 2^53.
+ */
+export const MAX_BALANCE_MINOR = 7_000_000_000_000_000n;
+
+/**
  * A validated JSON number (at most 2 decimals, |x| <= 1e12) to minor units. Goes through the number's
  * shortest decimal representation, which is exactly what the client wrote for such values.
  */

@@ -52,9 +52,3 @@ export function dayStart(d: Date): Date {
 export function exactInt(dialect: Dialect, expr: string): string {
   return dialect === 'sqlite' ? `CAST(${expr} AS TEXT)` : expr;
 }
-
-/**
- * The largest balance, in minor units: 7e15 (70 trillion major units). Above 2^46 major units a JSON
- * number can no longer carry every cent exactly, and SQLite reads integers exactly only up to 2^53.
- */
-export const MAX_BALANCE_MINOR = 7_000_000_000_000_000n;

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
-import type { Currency } from '../common/money';
-import { dialectOf, exactInt, MAX_BALANCE_MINOR } from '../database/dialect';
-import { toBigInt } from '../common/money';
+import { dialectOf, exactInt } from '../database/dialect';
+import { type Currency, MAX_BALANCE_MINOR, toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
 import { LedgerEntryEntity } from './ledger-entry.entity';
 import { WalletEntity } from './wallet.entity';

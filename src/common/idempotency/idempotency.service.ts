@@ -64,7 +64,9 @@ export class IdempotencyService {
       );
     }
     const requestHash = createHash('sha256').update(canonical(scope.request)).digest('hex');
-    for (let attempt = 0; ; attempt++) {
+    // A few rounds at most: another round is needed only when the key's holder rolled back or the
+    // stored key had expired, which cannot keep happening to one request.
+    for (let attempt = 0; attempt < 5; attempt++) {
       const outcome = await this.tx.run(async (m): Promise<IdempotentResult<T> | 'taken'> => {
         // The claim commits (or rolls back) with the action: a crash or a refusal leaves no claimed key.
         // A concurrent request with the same key waits on the unique index until this one ends.
@@ -75,14 +77,10 @@ export class IdempotencyService {
         return result;
       });
       if (outcome !== 'taken') return outcome;
+      // Committed keys are always complete: the claim and the response commit together.
       const row = await this.repo.find(scope.userId, key);
       if (!row) continue; // the other request rolled back: act now
-      if (
-        row.expiresAt.getTime() <= this.clock.now().getTime() ||
-        row.state !== 'DONE' ||
-        row.responseBody === null
-      ) {
-        // expired, or left over by an older version that claimed keys in a separate transaction
+      if (row.expiresAt.getTime() <= this.clock.now().getTime()) {
         await this.tx.run((m) => this.repo.delete(row.id, m));
         continue;
       }
@@ -92,13 +90,12 @@ export class IdempotencyService {
           'This Idempotency-Key was already used with a different request.',
         );
       }
-      if (attempt > 100)
-        throw new ConflictError(
-          'This Idempotency-Key could not be settled; retry later.',
-          'IDEMPOTENCY_IN_PROGRESS',
-        );
-      return { status: row.responseStatus ?? 200, body: JSON.parse(row.responseBody) as T };
+      return { status: row.responseStatus ?? 200, body: JSON.parse(row.responseBody ?? 'null') as T };
     }
+    throw new ConflictError(
+      'This Idempotency-Key could not be settled; retry later.',
+      'IDEMPOTENCY_IN_PROGRESS',
+    );
   }
 
   /** Inserts the key's row in the caller's transaction; null when the key is already taken. */
