@@ -5,6 +5,7 @@ import { LastAdminError } from '../src/users/users.errors';
 import { UsersService } from '../src/users/users.service';
 import { createAdmin, createUser, login, type TestUser } from './factories/users';
 import { type Res, startTestApp, type TestApp } from './test-app';
+import type { AuditLogPageDto } from '../src/audit/dto/log-query.dto';
 
 jest.setTimeout(60_000);
 
@@ -16,30 +17,7 @@ interface UserRow {
   created_at: string;
 }
 
-interface LogRow {
-  id: number;
-  created_at: string;
-  event_type: string;
-  action: string;
-  success: boolean;
-  status_code: number | null;
-  message: string | null;
-  http_method: string | null;
-  path: string | null;
-  ip_address: string | null;
-  user_agent: string | null;
-  actor_user_id: number | null;
-  actor_username: string | null;
-  target_user_id: number | null;
-  metadata_json: string | null;
-}
-
-interface LogPage {
-  total: number;
-  offset: number;
-  limit: number;
-  logs: LogRow[];
-}
+type LogPage = AuditLogPageDto;
 
 const LOG_KEYS = [
   'id',

@@ -10,6 +10,7 @@ import {
 } from './factories/tokens';
 import { createAdmin, createUser, login, type TestUser, uniqueName } from './factories/users';
 import { type RequestOptions, type Res, startTestApp, type TestApp } from './test-app';
+import type { AuditLogDto, AuditLogPageDto } from '../src/audit/dto/log-query.dto';
 
 interface ErrorBody {
   error: string;
@@ -25,30 +26,8 @@ interface TokenPair {
   expires_in: number;
 }
 
-interface AuditRow {
-  id: number;
-  created_at: string;
-  event_type: string;
-  action: string;
-  success: boolean;
-  status_code: number | null;
-  message: string | null;
-  http_method: string | null;
-  path: string | null;
-  ip_address: string | null;
-  user_agent: string | null;
-  actor_user_id: number | null;
-  actor_username: string | null;
-  target_user_id: number | null;
-  metadata_json: string | null;
-}
-
-interface LogPage {
-  total: number;
-  offset: number;
-  limit: number;
-  logs: AuditRow[];
-}
+type AuditRow = AuditLogDto;
+type LogPage = AuditLogPageDto;
 
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const JSON_EMPTY: RequestOptions = { raw: '', headers: { 'content-type': 'application/json' } };

@@ -1,3 +1,4 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
 import { IdempotencyKeyEntity } from '../src/common/idempotency/idempotency-key.entity';
@@ -81,11 +82,24 @@ describe('scheduler leases', () => {
 
   it('no cron job is registered while SCHEDULER_ENABLED is false (tests)', () => {
     expect(t.config.scheduler.enabled).toBe(false);
-    expect(
-      t.app
-        .get(SchedulerService)
-        .jobs()
-        .map((j) => j.name),
-    ).toContain('idempotency-purge');
+    expect(t.app.get(SchedulerRegistry).getCronJobs().size).toBe(0);
+  });
+});
+
+describe('scheduler enabled', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ SCHEDULER_ENABLED: 'true', CRON_WATCHLIST_SWEEP: '*/7 * * * *' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('registers every job with its configured cron expression, running', () => {
+    const jobs = t.app.get(SchedulerRegistry).getCronJobs();
+    expect([...jobs.keys()].sort()).toEqual(['alerts-sweep', 'idempotency-purge', 'watchlist-sweep']);
+    expect(jobs.get('watchlist-sweep')?.cronTime.source).toBe('*/7 * * * *');
+    expect(jobs.get('alerts-sweep')?.isActive).toBe(true);
   });
 });
