@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsIn, IsNumber, IsPositive, Max } from 'class-validator';
 import { DIRECTIONS, type Direction } from '../../rates/rate-sample.entity';
 import { ALERT_CONDITIONS, type AlertCondition } from '../alert.entity';
@@ -55,13 +55,12 @@ export class CurrentRatesDto {
   lbp_to_usd!: number | null;
 }
 
-export class TriggeredAlertDto {
-  id!: number;
-  @ApiProperty({ enum: DIRECTIONS })
-  direction!: Direction;
-  @ApiProperty({ enum: ALERT_CONDITIONS })
-  condition!: AlertCondition;
-  threshold!: number;
+export class TriggeredAlertDto extends PickType(AlertDto, [
+  'id',
+  'direction',
+  'condition',
+  'threshold',
+] as const) {
   /** The market rate when the alert fired (its trigger_rate). */
   current_rate!: number;
   @ApiProperty({ format: 'date-time' })
