@@ -11,6 +11,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { AdminRatesModule } from './rates/admin-rates.module';
+import { OffersModule } from './market/offers.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { MarketModule } from './rates/market.module';
 import { RatesModule } from './rates/rates.module';
@@ -43,6 +44,7 @@ export class AppModule {
         AdminRatesModule,
         MarketModule,
         TransactionsModule,
+        OffersModule,
         ReportsModule,
         SchedulerModule,
       ],

@@ -42,6 +42,9 @@ export interface MoneyConfig {
   /** POST /transaction per user and window. */
   transactionLimit: number;
   transactionTtlSeconds: number;
+  /** Offer creation and acceptance (together) per user and window. */
+  offerLimit: number;
+  offerTtlSeconds: number;
 }
 
 export interface RatesConfig {
@@ -65,7 +68,7 @@ export interface SchedulerConfig {
   /** How long a sweep's lease lasts; a crashed holder is replaced after it. */
   leaseSeconds: number;
   /** Cron expressions (UTC) of the jobs. */
-  cron: { idempotencyPurge: string; alertsSweep: string; watchlistSweep: string };
+  cron: { idempotencyPurge: string; alertsSweep: string; watchlistSweep: string; offerExpiry: string };
 }
 
 export interface WatchlistConfig {
@@ -301,6 +304,8 @@ export function loadConfig(env: Env): AppConfig {
       startingBalanceLbp: money(env, 'STARTING_BALANCE_LBP'),
       transactionLimit: int(env, 'TRANSACTION_RATE_LIMIT', 10, 1, 1_000_000),
       transactionTtlSeconds: int(env, 'TRANSACTION_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+      offerLimit: int(env, 'OFFER_RATE_LIMIT', 20, 1, 1_000_000),
+      offerTtlSeconds: int(env, 'OFFER_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
     },
     rates: {
       marketWindowHours: int(env, 'MARKET_RATE_WINDOW_HOURS', 72, 1, 24 * 366),
@@ -317,6 +322,7 @@ export function loadConfig(env: Env): AppConfig {
         idempotencyPurge: cron(env, 'CRON_IDEMPOTENCY_PURGE', '17 * * * *'),
         alertsSweep: cron(env, 'CRON_ALERTS_SWEEP', '* * * * *'),
         watchlistSweep: cron(env, 'CRON_WATCHLIST_SWEEP', '*/5 * * * *'),
+        offerExpiry: cron(env, 'CRON_OFFER_EXPIRY', '* * * * *'),
       },
     },
     watchlist: {

@@ -3,6 +3,8 @@ import { AuditLogEntity } from '../audit/audit-log.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
+import { OfferEntity } from '../market/offer.entity';
+import { TradeEntity } from '../market/trade.entity';
 import { NotificationEntity } from '../notifications/notification.entity';
 import { RateHourlyEntity } from '../rates/rate-hourly.entity';
 import { RateSampleEntity } from '../rates/rate-sample.entity';
@@ -31,4 +33,6 @@ export const ENTITIES = [
   LeaseEntity,
   AlertEntity,
   WatchlistItemEntity,
+  OfferEntity,
+  TradeEntity,
 ];

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AlertsModule } from '../alerts/alerts.module';
+import { OffersModule } from '../market/offers.module';
 import { WatchlistModule } from '../watchlist/watchlist.module';
 import { LeaseRepository } from './lease.repository';
 import { LeaseService } from './lease.service';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), AlertsModule, WatchlistModule],
+  imports: [ScheduleModule.forRoot(), AlertsModule, WatchlistModule, OffersModule],
   providers: [LeaseRepository, LeaseService, SchedulerService],
   exports: [LeaseService, SchedulerService],
 })

@@ -4,6 +4,7 @@ import { CronJob } from 'cron';
 import { AlertsService } from '../alerts/alerts.service';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { OffersService } from '../market/offers.service';
 import { WatchlistService } from '../watchlist/watchlist.service';
 import { LeaseService } from './lease.service';
 
@@ -28,6 +29,7 @@ export class SchedulerService implements OnApplicationBootstrap {
     private readonly idempotency: IdempotencyService,
     private readonly alerts: AlertsService,
     private readonly watchlist: WatchlistService,
+    private readonly offers: OffersService,
   ) {}
 
   jobs(): JobDefinition[] {
@@ -35,6 +37,7 @@ export class SchedulerService implements OnApplicationBootstrap {
     return [
       { name: 'alerts-sweep', cron: cron.alertsSweep, run: () => this.alerts.sweep() },
       { name: 'watchlist-sweep', cron: cron.watchlistSweep, run: () => this.watchlist.sweep() },
+      { name: 'offer-expiry', cron: cron.offerExpiry, run: () => this.offers.expireDue() },
       { name: 'idempotency-purge', cron: cron.idempotencyPurge, run: () => this.idempotency.purgeExpired() },
     ];
   }

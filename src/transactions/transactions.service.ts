@@ -21,7 +21,7 @@ import type {
 } from './dto/transaction.dto';
 import type { TransactionEntity } from './transaction.entity';
 import { roundRate, toTransactionDto } from './transaction.mapper';
-import { RateOutlierError } from './transactions.errors';
+import { RateOutlierError } from '../rates/rates.errors';
 import { type TransactionFilter, TransactionsRepository } from './transactions.repository';
 
 const CSV_HEADER = 'id,usd_amount,lbp_amount,usd_to_lbp,direction,rate,created_at\n';

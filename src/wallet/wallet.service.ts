@@ -60,6 +60,12 @@ export interface LedgerCheck {
   }[];
 }
 
+/**
+ * An invariant another feature adds to the ledger check (the marketplace: held = open escrow). It runs
+ * inside verify()'s transaction and reports at most `limit` mismatches.
+ */
+export type LedgerInvariant = (m: EntityManager, limit: number) => Promise<LedgerCheck['mismatches']>;
+
 export const ZERO_BALANCES: Balances = { usdAvailable: 0n, lbpAvailable: 0n, usdHeld: 0n, lbpHeld: 0n };
 
 /** verify() reports at most this many wallets (the first by user id). */
@@ -70,6 +76,8 @@ const isUserAccount = (a: LedgerAccount): boolean => a === 'user' || a === 'user
 /** Balances and the double-entry ledger; every balance change goes through post(). */
 @Injectable()
 export class WalletService {
+  private readonly invariants: LedgerInvariant[] = [];
+
   constructor(
     private readonly repo: WalletRepository,
     private readonly audit: AuditService,
@@ -272,15 +280,25 @@ export class WalletService {
     return { balances: posted.balances.get(userId) ?? ZERO_BALANCES, entryId };
   }
 
+  /** Adds an invariant to every verify() from now on. */
+  addInvariant(check: LedgerInvariant): void {
+    this.invariants.push(check);
+  }
+
   /**
    * The ledger invariants, checked live in one transaction (one consistent snapshot on MySQL, so
    * transactions committing meanwhile cannot show as false mismatches), aggregated in SQL.
    */
   async verify(): Promise<LedgerCheck> {
-    const { sums, wallets } = await this.tx.run(async (m) => ({
-      sums: await this.repo.currencySums(m),
-      wallets: await this.repo.walletMismatches(m, MAX_REPORTED_MISMATCHES),
-    }));
+    const { sums, wallets, extra } = await this.tx.run(async (m) => {
+      const found = {
+        sums: await this.repo.currencySums(m),
+        wallets: await this.repo.walletMismatches(m, MAX_REPORTED_MISMATCHES),
+        extra: [] as LedgerCheck['mismatches'],
+      };
+      for (const check of this.invariants) found.extra.push(...(await check(m, MAX_REPORTED_MISMATCHES)));
+      return found;
+    });
     const mismatches: LedgerCheck['mismatches'] = [];
     const currencies: Record<string, string> = Object.fromEntries(CURRENCIES.map((c) => [c, '0.00']));
     for (const s of sums) {
@@ -324,6 +342,7 @@ export class WalletService {
         }
       }
     }
+    mismatches.push(...extra);
     return { ok: mismatches.length === 0, currencies, mismatches };
   }
 }

@@ -38,6 +38,7 @@ export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions
       ttlSeconds: config.money.transactionTtlSeconds,
       perIp: false,
     },
+    offer: { limit: config.money.offerLimit, ttlSeconds: config.money.offerTtlSeconds, perIp: false },
   };
   const throttlers: ThrottlerOptions[] = RATE_LIMIT_GROUPS.flatMap((group) => {
     const g = groups[group];

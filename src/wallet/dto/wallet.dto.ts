@@ -57,6 +57,10 @@ export class WalletAdjustedDto extends WalletDto {
 
 export class LedgerMismatchDto {
   user_id!: number | null;
+  /**
+   * currency_sum_zero, user_non_negative, user_equals_ledger, user_held_non_negative,
+   * user_held_equals_ledger, or held_equals_open_offers (escrow = remaining give side of open offers).
+   */
   check!: string;
   currency?: string;
   expected?: string;

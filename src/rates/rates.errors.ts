@@ -1,5 +1,5 @@
 import { BusinessRuleError } from '../common/errors/app-error';
-import type { Verdict } from '../rates/outlier-detector';
+import type { Verdict } from './outlier-detector';
 
 export class RateOutlierError extends BusinessRuleError {
   constructor(rate: number, v: Verdict, percentLimit: number) {

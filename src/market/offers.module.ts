@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AlertsModule } from '../alerts/alerts.module';
+import { RatesModule } from '../rates/rates.module';
+import { WalletModule } from '../wallet/wallet.module';
+import { AdminOffersController } from './admin-offers.controller';
+import { OffersController } from './offers.controller';
+import { OffersRepository } from './offers.repository';
+import { OffersService } from './offers.service';
+
+/** The P2P marketplace: offers with escrow, takes, trades, expiry and moderation. */
+@Module({
+  imports: [WalletModule, RatesModule, AlertsModule],
+  controllers: [OffersController, AdminOffersController],
+  providers: [OffersRepository, OffersService],
+  exports: [OffersService],
+})
+export class OffersModule {}

@@ -1,0 +1,217 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Brackets, DataSource, type EntityManager } from 'typeorm';
+import { type Currency, toBigInt } from '../common/money';
+import type { Page } from '../common/pagination';
+import { dialectOf, exactInt } from '../database/dialect';
+import { insertedId } from '../database/insert';
+import { OfferEntity, type OfferStatus } from './offer.entity';
+import { TradeEntity } from './trade.entity';
+
+export interface OpenOfferFilter {
+  now: Date;
+  /** Leave out this user's offers. */
+  excludeUserId: number | null;
+  giveCurrency?: Currency;
+  sort: 'created_at' | 'rate';
+  order: 'ASC' | 'DESC';
+}
+
+export interface TradeFilter {
+  userId: number;
+  from?: Date;
+  to?: Date;
+  offerId?: number;
+}
+
+export interface EscrowMismatch {
+  userId: number;
+  currency: Currency;
+  held: bigint;
+  openRemainder: bigint;
+}
+
+@Injectable()
+export class OffersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private offers(m?: EntityManager) {
+    return (m ?? this.dataSource.manager).getRepository(OfferEntity);
+  }
+
+  private trades(m?: EntityManager) {
+    return (m ?? this.dataSource.manager).getRepository(TradeEntity);
+  }
+
+  async insert(row: Omit<OfferEntity, 'id'>, m: EntityManager): Promise<OfferEntity> {
+    const res = await this.offers(m).insert(row);
+    return { ...row, id: insertedId(res) };
+  }
+
+  findById(id: number, m?: EntityManager): Promise<OfferEntity | null> {
+    return this.offers(m).findOne({ where: { id } });
+  }
+
+  /**
+   * The offer as last committed, locked until the transaction ends (FOR UPDATE on MySQL; on SQLite
+   * the transaction is the only writer). Every state change of an offer starts here, so takes,
+   * cancels and expiry of one offer run one after the other and always see its current remainder.
+   */
+  findForUpdate(id: number, m: EntityManager): Promise<OfferEntity | null> {
+    const qb = this.offers(m).createQueryBuilder('o').where('o.id = :id', { id });
+    if (dialectOf(m) === 'mysql') qb.setLock('pessimistic_write');
+    return qb.getOne();
+  }
+
+  /**
+   * Compare-and-set of a take: moves `fill` and `pay` off the remainders only if the offer is still
+   * OPEN with exactly the remainders the caller saw. Returns whether it applied.
+   */
+  async applyFill(
+    o: Pick<OfferEntity, 'id' | 'remainingGiveAmount' | 'remainingWantAmount'>,
+    fill: bigint,
+    pay: bigint,
+    now: Date,
+    m: EntityManager,
+  ): Promise<boolean> {
+    const done = fill === o.remainingGiveAmount;
+    const res = await m
+      .createQueryBuilder()
+      .update(OfferEntity)
+      .set({
+        remainingGiveAmount: () => 'remaining_give_amount - :fill',
+        remainingWantAmount: () => 'remaining_want_amount - :pay',
+        status: done ? 'COMPLETED' : 'OPEN',
+        closedAt: done ? now : null,
+        updatedAt: now,
+      })
+      .where('id = :id AND status = :open', { id: o.id, open: 'OPEN' })
+      .andWhere('remaining_give_amount = :seenGive AND remaining_want_amount = :seenWant', {
+        seenGive: o.remainingGiveAmount,
+        seenWant: o.remainingWantAmount,
+      })
+      .setParameters({ fill, pay })
+      .execute();
+    return (res.affected ?? 0) === 1;
+  }
+
+  /** Compare-and-set of a cancel or expiry: OPEN with the seen remainder → closed, remainder refunded. */
+  async close(
+    o: Pick<OfferEntity, 'id' | 'remainingGiveAmount'>,
+    status: Extract<OfferStatus, 'CANCELLED' | 'EXPIRED'>,
+    now: Date,
+    m: EntityManager,
+  ): Promise<boolean> {
+    const res = await m
+      .createQueryBuilder()
+      .update(OfferEntity)
+      .set({ status, refundedAmount: o.remainingGiveAmount, closedAt: now, updatedAt: now })
+      .where('id = :id AND status = :open AND remaining_give_amount = :seen', {
+        id: o.id,
+        open: 'OPEN',
+        seen: o.remainingGiveAmount,
+      })
+      .execute();
+    return (res.affected ?? 0) === 1;
+  }
+
+  /** Offers open for taking at `now` (OPEN and not past expiry), paged. */
+  async listOpen(f: OpenOfferFilter, page: Page): Promise<{ rows: OfferEntity[]; total: number }> {
+    const qb = this.offers()
+      .createQueryBuilder('o')
+      .where('o.status = :open', { open: 'OPEN' })
+      .andWhere(
+        new Brackets((b) => b.where('o.expires_at IS NULL').orWhere('o.expires_at > :now', { now: f.now })),
+      );
+    if (f.excludeUserId !== null) qb.andWhere('o.creator_user_id <> :me', { me: f.excludeUserId });
+    if (f.giveCurrency) qb.andWhere('o.give_currency = :give', { give: f.giveCurrency });
+    if (f.sort === 'rate') qb.orderBy('o.rate', f.order).addOrderBy('o.id', f.order);
+    else qb.orderBy('o.created_at', f.order).addOrderBy('o.id', f.order);
+    const [rows, total] = await qb.take(page.limit).skip(page.offset).getManyAndCount();
+    return { rows, total };
+  }
+
+  /** A user's offers in any status (or one), newest first. */
+  async listByCreator(
+    userId: number,
+    status: OfferStatus | undefined,
+    page: Page,
+  ): Promise<{ rows: OfferEntity[]; total: number }> {
+    const [rows, total] = await this.offers().findAndCount({
+      where: status ? { creatorUserId: userId, status } : { creatorUserId: userId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: page.limit,
+      skip: page.offset,
+    });
+    return { rows, total };
+  }
+
+  /** Ids of OPEN offers past their expiry, oldest expiry first. */
+  async findDue(now: Date, limit: number): Promise<number[]> {
+    const rows = await this.offers()
+      .createQueryBuilder('o')
+      .select('o.id', 'id')
+      .where('o.status = :open AND o.expires_at <= :now', { open: 'OPEN', now })
+      .orderBy('o.expires_at', 'ASC')
+      .addOrderBy('o.id', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: unknown }>();
+    return rows.map((r) => Number(r.id));
+  }
+
+  async insertTrade(row: Omit<TradeEntity, 'id'>, m: EntityManager): Promise<TradeEntity> {
+    const res = await this.trades(m).insert(row);
+    return { ...row, id: insertedId(res) };
+  }
+
+  /** A user's trades (either side), newest first. */
+  async listTrades(f: TradeFilter, page: Page): Promise<{ rows: TradeEntity[]; total: number }> {
+    const qb = this.trades()
+      .createQueryBuilder('t')
+      .where(
+        new Brackets((b) =>
+          b.where('t.buyer_user_id = :u', { u: f.userId }).orWhere('t.seller_user_id = :u', { u: f.userId }),
+        ),
+      );
+    if (f.from) qb.andWhere('t.created_at >= :from', { from: f.from });
+    if (f.to) qb.andWhere('t.created_at <= :to', { to: f.to });
+    if (f.offerId !== undefined) qb.andWhere('t.offer_id = :offerId', { offerId: f.offerId });
+    const [rows, total] = await qb
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .take(page.limit)
+      .skip(page.offset)
+      .getManyAndCount();
+    return { rows, total };
+  }
+
+  /**
+   * Wallets whose held balance of a currency differs from the remaining give amounts of their OPEN
+   * offers in it, computed in SQL, at most `limit` rows.
+   */
+  async escrowMismatches(m: EntityManager, limit: number): Promise<EscrowMismatch[]> {
+    const d = dialectOf(m);
+    const open = (c: Currency) =>
+      `SUM(CASE WHEN give_currency = '${c}' THEN remaining_give_amount ELSE 0 END)`;
+    const sql = `SELECT w.user_id AS user_id,
+        ${exactInt(d, 'w.usd_held')} AS usd_held, ${exactInt(d, 'COALESCE(o.usd, 0)')} AS usd_open,
+        ${exactInt(d, 'w.lbp_held')} AS lbp_held, ${exactInt(d, 'COALESCE(o.lbp, 0)')} AS lbp_open
+      FROM wallets w
+      LEFT JOIN (SELECT creator_user_id, ${open('USD')} AS usd, ${open('LBP')} AS lbp
+                 FROM offers WHERE status = 'OPEN' GROUP BY creator_user_id) o ON o.creator_user_id = w.user_id
+      WHERE w.usd_held <> COALESCE(o.usd, 0) OR w.lbp_held <> COALESCE(o.lbp, 0)
+      ORDER BY w.user_id LIMIT ${Math.floor(limit)}`;
+    const rows: Record<string, unknown>[] = await m.query(sql);
+    const out: EscrowMismatch[] = [];
+    for (const r of rows) {
+      const userId = Number(r.user_id);
+      for (const [currency, held, openRemainder] of [
+        ['USD', toBigInt(r.usd_held), toBigInt(r.usd_open)],
+        ['LBP', toBigInt(r.lbp_held), toBigInt(r.lbp_open)],
+      ] as const) {
+        if (held !== openRemainder) out.push({ userId, currency, held, openRemainder });
+      }
+    }
+    return out;
+  }
+}

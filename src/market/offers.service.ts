@@ -1,0 +1,582 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AlertsService } from '../alerts/alerts.service';
+import { AuditEvent } from '../audit/audit-events';
+import { type AuditActor, AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { parseRange } from '../common/dates';
+import { BusinessRuleError, ValidationFailedError } from '../common/errors/app-error';
+import type { RequestMeta } from '../common/http/request-meta';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { type Currency, formatMinor, impliedRate, toMajor, toMinor } from '../common/money';
+import type { Page } from '../common/pagination';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { NotificationsService } from '../notifications/notifications.service';
+import type { Direction } from '../rates/rate-sample.entity';
+import { RateOutlierError } from '../rates/rates.errors';
+import { RatesService } from '../rates/rates.service';
+import { roundRate } from '../transactions/transaction.mapper';
+import { toWalletDto } from '../wallet/wallet.mapper';
+import { type LedgerCheck, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
+import type {
+  AcceptOfferDto,
+  CreateOfferDto,
+  MyOfferQueryDto,
+  OfferAcceptedDto,
+  OfferCancelledDto,
+  OfferCreatedDto,
+  OfferQueryDto,
+  TradeQueryDto,
+} from './dto/offer.dto';
+import type { OfferEntity } from './offer.entity';
+import { effectiveStatus, toOfferDto, toOwnOfferDto, toTradeDto } from './offer.mapper';
+import {
+  OfferNotFoundError,
+  OfferNotOpenError,
+  OfferRemainderTooSmallError,
+  OwnOfferError,
+} from './offers.errors';
+import { OffersRepository } from './offers.repository';
+import type { TradeEntity } from './trade.entity';
+
+/** Offers expired per sweep transaction batch, and batches per sweep run. */
+const EXPIRY_BATCH = 200;
+const EXPIRY_MAX_BATCHES = 50;
+
+export type OfferActor = AuditActor & { id: number };
+
+export interface ExpirySweepResult {
+  expired: number;
+}
+
+const directionOf = (give: Currency): Direction => (give === 'USD' ? 'usd_to_lbp' : 'lbp_to_usd');
+
+/** a * b / c rounded half up, for non-negative bigints (c > 0). */
+function mulDivRound(a: bigint, b: bigint, c: bigint): bigint {
+  return (2n * a * b + c) / (2n * c);
+}
+
+/**
+ * The P2P marketplace. Every state change of an offer (take, cancel, expiry) first locks the offer row
+ * and then compare-and-sets its remainder, so concurrent takers, cancels and the sweep of one offer
+ * settle one after another and can never move the same remainder twice. Escrow lives in the maker's
+ * held balance; every move is a ledger journal in the same transaction as the offer change, the trade,
+ * the rate sample, the notifications and the audit row.
+ */
+@Injectable()
+export class OffersService implements OnModuleInit {
+  private readonly logger = new Logger(OffersService.name);
+
+  constructor(
+    private readonly repo: OffersRepository,
+    private readonly wallets: WalletService,
+    private readonly rates: RatesService,
+    private readonly idempotency: IdempotencyService,
+    private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
+    private readonly alerts: AlertsService,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.wallets.addInvariant((m, limit) => this.escrowMismatches(m, limit));
+  }
+
+  /** POST /market/offers: the outlier guard, the offer row and its escrow, in one transaction. */
+  async create(
+    p: OfferActor,
+    dto: CreateOfferDto,
+    meta: RequestMeta,
+    key?: string,
+  ): Promise<OfferCreatedDto> {
+    if (dto.give_currency === dto.want_currency) {
+      throw new ValidationFailedError(
+        [{ field: 'want_currency', message: 'must differ from give_currency' }],
+        'An offer must give one currency and want the other.',
+      );
+    }
+    const give = toMinor(dto.give_amount);
+    const want = toMinor(dto.want_amount);
+    const minFill = dto.min_fill_amount === undefined ? null : toMinor(dto.min_fill_amount);
+    if (minFill !== null && minFill > give) {
+      throw new ValidationFailedError([{ field: 'min_fill_amount', message: 'must not exceed give_amount' }]);
+    }
+    const [usd, lbp] = dto.give_currency === 'USD' ? [give, want] : [want, give];
+    const rate = impliedRate(usd, lbp);
+    const direction = directionOf(dto.give_currency);
+    const result = await this.idempotency.execute(
+      { userId: p.id, key, request: { route: 'offer-create', ...dto } },
+      async (m) => {
+        const now = this.clock.now();
+        const verdict = await this.rates.judge(direction, rate, now, m);
+        if (verdict.isOutlier) throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
+        const offer = await this.repo.insert(
+          {
+            creatorUserId: p.id,
+            giveCurrency: dto.give_currency,
+            giveAmount: give,
+            wantCurrency: dto.want_currency,
+            wantAmount: want,
+            remainingGiveAmount: give,
+            remainingWantAmount: want,
+            minFillAmount: minFill,
+            rate,
+            status: 'OPEN',
+            refundedAmount: 0n,
+            createdAt: now,
+            expiresAt:
+              dto.expires_in_hours === undefined
+                ? null
+                : new Date(now.getTime() + dto.expires_in_hours * 3_600_000),
+            closedAt: null,
+            updatedAt: now,
+          },
+          m,
+        );
+        const posted = await this.wallets.post(
+          {
+            kind: 'OFFER_ESCROW',
+            refType: 'offer',
+            refId: offer.id,
+            legs: [
+              {
+                account: 'user',
+                userId: p.id,
+                currency: dto.give_currency,
+                amount: -give,
+                field: 'give_amount',
+              },
+              { account: 'user_held', userId: p.id, currency: dto.give_currency, amount: give },
+            ],
+          },
+          m,
+        );
+        await this.audit.record(
+          {
+            event: AuditEvent.OFFER_CREATE,
+            action: 'create offer',
+            success: true,
+            statusCode: 201,
+            message: `offer ${offer.id}: ${formatMinor(give)} ${dto.give_currency} for ${formatMinor(want)} ${dto.want_currency}`,
+            actor: p,
+            targetUserId: p.id,
+            metadata: { offer_id: offer.id, ...offerFields(offer), idempotency_key: key ?? null },
+            request: meta,
+          },
+          m,
+        );
+        const body: OfferCreatedDto = {
+          ...toOwnOfferDto(offer, now),
+          ...toWalletDto(posted.balances.get(p.id) ?? ZERO_BALANCES),
+        };
+        return { status: 201, body };
+      },
+    );
+    return result.body;
+  }
+
+  /**
+   * POST /market/offers/:id/accept: takes `amount` of the give side (default: all that is left) and
+   * settles at once: the taker pays its share of the remaining want side to the maker and receives
+   * the give side out of the maker's escrow.
+   */
+  async accept(
+    p: OfferActor,
+    offerId: number,
+    dto: AcceptOfferDto,
+    meta: RequestMeta,
+    key?: string,
+  ): Promise<OfferAcceptedDto> {
+    const asked = dto.amount === undefined ? null : toMinor(dto.amount);
+    let moved: Direction | null = null;
+    const result = await this.idempotency.execute(
+      {
+        userId: p.id,
+        key,
+        request: { route: 'offer-accept', offer_id: offerId, amount: dto.amount ?? null },
+      },
+      async (m) => {
+        const now = this.clock.now();
+        const offer = await this.repo.findForUpdate(offerId, m);
+        if (!offer) throw new OfferNotFoundError();
+        if (offer.creatorUserId === p.id) throw new OwnOfferError();
+        const status = effectiveStatus(offer, now);
+        if (status !== 'OPEN') throw new OfferNotOpenError(status);
+        const remaining = offer.remainingGiveAmount;
+        const fill = asked ?? remaining;
+        if (fill > remaining)
+          throw new OfferRemainderTooSmallError(formatMinor(remaining), offer.giveCurrency);
+        const pay = fill === remaining ? offer.remainingWantAmount : this.partialPay(offer, fill);
+        if (!(await this.repo.applyFill(offer, fill, pay, now, m))) throw new OfferNotOpenError('COMPLETED');
+        const direction = directionOf(offer.giveCurrency);
+        const givesUsd = offer.giveCurrency === 'USD';
+        const [usd, lbp] = givesUsd ? [fill, pay] : [pay, fill];
+        const trade = await this.repo.insertTrade(
+          {
+            offerId: offer.id,
+            makerUserId: offer.creatorUserId,
+            takerUserId: p.id,
+            buyerUserId: givesUsd ? p.id : offer.creatorUserId,
+            sellerUserId: givesUsd ? offer.creatorUserId : p.id,
+            usdAmount: usd,
+            lbpAmount: lbp,
+            rate: impliedRate(usd, lbp),
+            createdAt: now,
+          },
+          m,
+        );
+        const posted = await this.wallets.post(
+          {
+            kind: 'TRADE',
+            refType: 'trade',
+            refId: trade.id,
+            legs: [
+              {
+                account: 'user_held',
+                userId: offer.creatorUserId,
+                currency: offer.giveCurrency,
+                amount: -fill,
+              },
+              { account: 'user', userId: p.id, currency: offer.giveCurrency, amount: fill },
+              { account: 'user', userId: p.id, currency: offer.wantCurrency, amount: -pay, field: 'amount' },
+              { account: 'user', userId: offer.creatorUserId, currency: offer.wantCurrency, amount: pay },
+            ],
+          },
+          m,
+        );
+        const after: OfferEntity = {
+          ...offer,
+          remainingGiveAmount: remaining - fill,
+          remainingWantAmount: offer.remainingWantAmount - pay,
+          status: fill === remaining ? 'COMPLETED' : 'OPEN',
+          closedAt: fill === remaining ? now : null,
+          updatedAt: now,
+        };
+        const summary = tradeSummary(trade);
+        await this.audit.record(
+          {
+            event: AuditEvent.OFFER_ACCEPT,
+            action: 'accept offer',
+            success: true,
+            statusCode: 201,
+            message: `offer ${offer.id}, trade ${trade.id}: ${summary}`,
+            actor: p,
+            targetUserId: offer.creatorUserId,
+            metadata: {
+              offer_id: offer.id,
+              trade_id: trade.id,
+              fill_amount: formatMinor(fill),
+              pay_amount: formatMinor(pay),
+              give_currency: offer.giveCurrency,
+              remaining_give_amount: formatMinor(after.remainingGiveAmount),
+              offer_status: after.status,
+              idempotency_key: key ?? null,
+            },
+            request: meta,
+          },
+          m,
+        );
+        await this.notifications.notify(
+          {
+            userId: offer.creatorUserId,
+            eventType: 'OFFER_ACCEPTED',
+            title: after.status === 'COMPLETED' ? 'Your offer was taken' : 'Your offer was partly taken',
+            message: `Offer #${offer.id}: ${summary}. ${formatMinor(after.remainingGiveAmount)} ${offer.giveCurrency} left.`,
+            refType: 'trade',
+            refId: trade.id,
+          },
+          m,
+        );
+        await this.notifications.notify(
+          {
+            userId: p.id,
+            eventType: 'TRADE_COMPLETED',
+            title: 'Trade settled',
+            message: `You took offer #${offer.id}: ${summary}.`,
+            refType: 'trade',
+            refId: trade.id,
+          },
+          m,
+        );
+        const body: OfferAcceptedDto = {
+          message: 'Offer accepted',
+          trade_id: trade.id,
+          trade: toTradeDto(trade, p.id),
+          offer: toOfferDto(after, now),
+          ...toWalletDto(posted.balances.get(p.id) ?? ZERO_BALANCES),
+        };
+        // Last: the hourly rollup row is shared by every sample of the hour (see TransactionsService).
+        // A trade's rate was checked when the offer was made; if the market has moved away since, the
+        // sample is stored flagged as an outlier rather than refusing a price both sides agreed to.
+        await this.rates.record(
+          {
+            direction,
+            rate: trade.rate,
+            source: 'trade',
+            usdVolume: usd,
+            userId: offer.creatorUserId,
+            tradeId: trade.id,
+            createdAt: now,
+          },
+          m,
+        );
+        moved = direction;
+        return { status: 201, body };
+      },
+    );
+    // After the commit (and not for a replayed response): alerts see the trade's sample.
+    if (moved) await this.alerts.evaluateAfterCommit(moved);
+    return result.body;
+  }
+
+  /** The want side a partial take pays: its share of the remainder, rounded half up, never 0 nor all. */
+  private partialPay(offer: OfferEntity, fill: bigint): bigint {
+    if (offer.minFillAmount === null) {
+      throw new BusinessRuleError('PARTIAL_FILL_NOT_ALLOWED', 'This offer can only be taken whole.', [
+        { field: 'amount', message: 'omit it, or send the whole remaining_give_amount' },
+      ]);
+    }
+    if (fill < offer.minFillAmount) {
+      throw new BusinessRuleError(
+        'FILL_TOO_SMALL',
+        `A partial take of this offer must be at least ${formatMinor(offer.minFillAmount)} ${offer.giveCurrency}.`,
+        [
+          {
+            field: 'amount',
+            message: `must be at least ${formatMinor(offer.minFillAmount)} or the whole remainder`,
+          },
+        ],
+      );
+    }
+    const pay = mulDivRound(fill, offer.remainingWantAmount, offer.remainingGiveAmount);
+    if (pay < 1n || pay >= offer.remainingWantAmount) {
+      throw new BusinessRuleError(
+        'FILL_TOO_SMALL',
+        `This amount cannot be priced in whole ${offer.wantCurrency} cents; take more, or the whole remainder.`,
+        [{ field: 'amount', message: 'too small to price, or leaves a remainder worth less than 0.01' }],
+      );
+    }
+    return pay;
+  }
+
+  /** DELETE /market/offers/:id (the creator) and DELETE /admin/market/offers/:id (an admin). */
+  async cancel(
+    actor: OfferActor,
+    offerId: number,
+    asAdmin: boolean,
+    meta: RequestMeta,
+  ): Promise<OfferCancelledDto> {
+    return this.tx.run(async (m) => {
+      const now = this.clock.now();
+      const offer = await this.repo.findForUpdate(offerId, m);
+      if (!offer || (!asAdmin && offer.creatorUserId !== actor.id)) throw new OfferNotFoundError();
+      const status = effectiveStatus(offer, now);
+      if (status !== 'OPEN') throw new OfferNotOpenError(status);
+      await this.refund(offer, 'CANCELLED', now, m);
+      const refunded = `${formatMinor(offer.remainingGiveAmount)} ${offer.giveCurrency}`;
+      await this.audit.record(
+        {
+          event: asAdmin ? AuditEvent.ADMIN_OFFER_CANCEL : AuditEvent.OFFER_CANCEL,
+          action: asAdmin ? 'cancel offer (admin)' : 'cancel offer',
+          success: true,
+          statusCode: 200,
+          message: `offer ${offer.id} cancelled, ${refunded} refunded`,
+          actor,
+          targetUserId: offer.creatorUserId,
+          metadata: {
+            offer_id: offer.id,
+            ...offerFields(offer),
+            refunded_amount: formatMinor(offer.remainingGiveAmount),
+          },
+          request: meta,
+        },
+        m,
+      );
+      if (asAdmin) {
+        await this.notifications.notify(
+          {
+            userId: offer.creatorUserId,
+            eventType: 'OFFER_CANCELLED',
+            title: 'Your offer was cancelled by an administrator',
+            message: `Offer #${offer.id} was cancelled; ${refunded} went back to your balance.`,
+            refType: 'offer',
+            refId: offer.id,
+          },
+          m,
+        );
+      }
+      return {
+        message: 'Offer cancelled',
+        id: offer.id,
+        refunded_amount: toMajor(offer.remainingGiveAmount),
+        currency: offer.giveCurrency,
+        status: 'CANCELLED',
+      };
+    });
+  }
+
+  /** Closes an offer the caller has locked and seen OPEN, and books its remainder out of escrow. */
+  private async refund(
+    offer: OfferEntity,
+    status: 'CANCELLED' | 'EXPIRED',
+    now: Date,
+    m: EntityManager,
+  ): Promise<void> {
+    if (!(await this.repo.close(offer, status, now, m))) throw new OfferNotOpenError(offer.status);
+    await this.wallets.post(
+      {
+        kind: status === 'CANCELLED' ? 'OFFER_CANCEL_REFUND' : 'OFFER_EXPIRY_REFUND',
+        refType: 'offer',
+        refId: offer.id,
+        legs: [
+          {
+            account: 'user_held',
+            userId: offer.creatorUserId,
+            currency: offer.giveCurrency,
+            amount: -offer.remainingGiveAmount,
+          },
+          {
+            account: 'user',
+            userId: offer.creatorUserId,
+            currency: offer.giveCurrency,
+            amount: offer.remainingGiveAmount,
+          },
+        ],
+      },
+      m,
+    );
+  }
+
+  /**
+   * The scheduled sweep: every OPEN offer past its expiry is closed as EXPIRED, its escrow refunded and
+   * its maker notified, one offer per transaction (each re-checked under its lock, so a take or cancel
+   * that got there first wins and the sweep skips it).
+   */
+  async expireDue(): Promise<ExpirySweepResult> {
+    let expired = 0;
+    for (let batch = 0; batch < EXPIRY_MAX_BATCHES; batch++) {
+      const ids = await this.repo.findDue(this.clock.now(), EXPIRY_BATCH);
+      let progressed = false;
+      for (const id of ids) {
+        if (await this.expireOne(id)) {
+          expired++;
+          progressed = true;
+        }
+      }
+      if (ids.length < EXPIRY_BATCH || !progressed) break;
+    }
+    if (expired > 0) this.logger.log(`expired ${expired} offer(s)`);
+    return { expired };
+  }
+
+  private expireOne(offerId: number): Promise<boolean> {
+    return this.tx.run(async (m) => {
+      const now = this.clock.now();
+      const offer = await this.repo.findForUpdate(offerId, m);
+      if (!offer || effectiveStatus(offer, now) !== 'EXPIRED' || offer.status !== 'OPEN') return false;
+      await this.refund(offer, 'EXPIRED', now, m);
+      const refunded = `${formatMinor(offer.remainingGiveAmount)} ${offer.giveCurrency}`;
+      await this.audit.record(
+        {
+          event: AuditEvent.OFFER_EXPIRE,
+          action: 'expire offer',
+          success: true,
+          message: `offer ${offer.id} expired, ${refunded} refunded`,
+          targetUserId: offer.creatorUserId,
+          metadata: {
+            offer_id: offer.id,
+            ...offerFields(offer),
+            refunded_amount: formatMinor(offer.remainingGiveAmount),
+          },
+        },
+        m,
+      );
+      await this.notifications.notify(
+        {
+          userId: offer.creatorUserId,
+          eventType: 'OFFER_EXPIRED',
+          title: 'Your offer expired',
+          message: `Offer #${offer.id} expired; ${refunded} went back to your balance.`,
+          refType: 'offer',
+          refId: offer.id,
+        },
+        m,
+      );
+      return true;
+    });
+  }
+
+  /** Open offers of others (and the caller's with include_mine), as anyone may see them. */
+  async listOpen(userId: number, q: OfferQueryDto, page: Page) {
+    const now = this.clock.now();
+    const sort = q.sort ?? 'created_at';
+    const order = q.order ?? (sort === 'rate' ? 'asc' : 'desc');
+    const { rows, total } = await this.repo.listOpen(
+      {
+        now,
+        excludeUserId: q.include_mine === 'true' ? null : userId,
+        giveCurrency: q.give_currency,
+        sort,
+        order: order === 'asc' ? 'ASC' : 'DESC',
+      },
+      page,
+    );
+    return {
+      rows: rows.map((o) => (o.creatorUserId === userId ? toOwnOfferDto(o, now) : toOfferDto(o, now))),
+      total,
+    };
+  }
+
+  async listMine(userId: number, q: MyOfferQueryDto, page: Page) {
+    const now = this.clock.now();
+    const { rows, total } = await this.repo.listByCreator(userId, q.status, page);
+    return { rows: rows.map((o) => toOwnOfferDto(o, now)), total };
+  }
+
+  /** One offer: its creator sees all of it in any status; others only an open offer's public fields. */
+  async get(userId: number, offerId: number) {
+    const now = this.clock.now();
+    const offer = await this.repo.findById(offerId);
+    if (!offer) throw new OfferNotFoundError();
+    if (offer.creatorUserId === userId) return toOwnOfferDto(offer, now);
+    if (effectiveStatus(offer, now) !== 'OPEN') throw new OfferNotFoundError();
+    return toOfferDto(offer, now);
+  }
+
+  async listTrades(userId: number, q: TradeQueryDto, page: Page) {
+    const { from, to } = parseRange(q.from, q.to);
+    const { rows, total } = await this.repo.listTrades({ userId, from, to, offerId: q.offer_id }, page);
+    return { rows: rows.map((t) => toTradeDto(t, userId)), total };
+  }
+
+  private async escrowMismatches(m: EntityManager, limit: number): Promise<LedgerCheck['mismatches']> {
+    const rows = await this.repo.escrowMismatches(m, limit);
+    return rows.map((r) => ({
+      user_id: r.userId,
+      check: 'held_equals_open_offers',
+      currency: r.currency,
+      expected: formatMinor(r.openRemainder),
+      actual: formatMinor(r.held),
+    }));
+  }
+}
+
+function offerFields(o: OfferEntity): Record<string, unknown> {
+  return {
+    give_currency: o.giveCurrency,
+    give_amount: formatMinor(o.giveAmount),
+    want_currency: o.wantCurrency,
+    want_amount: formatMinor(o.wantAmount),
+    remaining_give_amount: formatMinor(o.remainingGiveAmount),
+    rate: roundRate(o.rate),
+    min_fill_amount: o.minFillAmount === null ? null : formatMinor(o.minFillAmount),
+    expires_at: o.expiresAt ? o.expiresAt.toISOString() : null,
+  };
+}
+
+function tradeSummary(t: TradeEntity): string {
+  return `${formatMinor(t.usdAmount)} USD for ${formatMinor(t.lbpAmount)} LBP at ${roundRate(t.rate)}`;
+}
