@@ -81,6 +81,15 @@ const EXPECTED: Route[] = [
   ['DELETE', '/alerts/:id', 'user'],
   ['GET', '/admin/users/:id/alerts', 'admin'],
   ['DELETE', '/admin/alerts/:id', 'admin+fresh'],
+  // P2P marketplace
+  ['POST', '/market/offers', 'user'],
+  ['GET', '/market/offers', 'user'],
+  ['GET', '/market/offers/mine', 'user'],
+  ['GET', '/market/offers/:id', 'user'],
+  ['DELETE', '/market/offers/:id', 'user'],
+  ['POST', '/market/offers/:id/accept', 'user'],
+  ['GET', '/market/trades', 'user'],
+  ['DELETE', '/admin/market/offers/:id', 'admin+fresh'],
   // watchlist
   ['POST', '/watchlist', 'user'],
   ['GET', '/watchlist', 'user'],

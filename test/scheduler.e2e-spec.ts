@@ -90,7 +90,11 @@ describe('scheduler enabled', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ SCHEDULER_ENABLED: 'true', CRON_WATCHLIST_SWEEP: '*/7 * * * *' });
+    t = await startTestApp({
+      SCHEDULER_ENABLED: 'true',
+      CRON_WATCHLIST_SWEEP: '*/7 * * * *',
+      CRON_OFFER_EXPIRY: '*/2 * * * *',
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -98,8 +102,14 @@ describe('scheduler enabled', () => {
 
   it('registers every job with its configured cron expression, running', () => {
     const jobs = t.app.get(SchedulerRegistry).getCronJobs();
-    expect([...jobs.keys()].sort()).toEqual(['alerts-sweep', 'idempotency-purge', 'watchlist-sweep']);
+    expect([...jobs.keys()].sort()).toEqual([
+      'alerts-sweep',
+      'idempotency-purge',
+      'offer-expiry',
+      'watchlist-sweep',
+    ]);
     expect(jobs.get('watchlist-sweep')?.cronTime.source).toBe('*/7 * * * *');
+    expect(jobs.get('offer-expiry')?.cronTime.source).toBe('*/2 * * * *');
     expect(jobs.get('alerts-sweep')?.isActive).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ExecutionContext } from '@nestjs/common';
 import type { ThrottlerModuleOptions, ThrottlerOptions } from '@nestjs/throttler';
 import type { Principal } from '../../auth/principal';
@@ -46,6 +47,10 @@ export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions
       ttl: g.ttlSeconds * 1000,
       limit: g.limit,
       skipIf: (ctx: ExecutionContext) => groupOf(ctx) !== group,
+      // One counter per group and client, whichever route of the group is called (the default key
+      // also holds the route, which would give e.g. offer creation and acceptance separate budgets).
+      generateKey: (_ctx: ExecutionContext, tracker: string, name: string) =>
+        createHash('sha256').update(`${name}\n${tracker}`).digest('hex'),
     };
     const perUser: ThrottlerOptions = {
       ...common,
