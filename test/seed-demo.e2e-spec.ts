@@ -21,6 +21,8 @@ describe('npm run seed:demo', () => {
     expect(s.samples).toBe(4 * 24 * 2);
     expect(s.outliers).toBeGreaterThanOrEqual(3);
     expect(s.transactions).toBeGreaterThan(5);
+    expect(s.offers).toBeGreaterThan(3);
+    expect(s.trades).toBeGreaterThan(0);
     const admin = await login(t, 'demo_admin', 'demo-password-1');
     const alice = await login(t, 'demo_alice', 'demo-password-1');
     const txs = await t.request('GET', '/transactions?limit=200', { token: alice.access });
@@ -31,6 +33,9 @@ describe('npm run seed:demo', () => {
       expect(x.rate).toBeLessThan(100_000);
     }
     expect((await t.app.get(WalletService).verify()).ok).toBe(true);
+    const trades = await t.request('GET', '/market/trades', { token: alice.access });
+    const mine = await t.request('GET', '/market/offers/mine', { token: alice.access });
+    expect(trades.statusCode + mine.statusCode).toBe(400);
     const users = await t.request('GET', '/admin/users', { token: admin.access });
     expect(users.json().map((u: { user_name: string }) => u.user_name)).toEqual(
       expect.arrayContaining(['demo_admin', 'demo_alice', 'demo_elie']),

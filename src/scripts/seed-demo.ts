@@ -16,6 +16,7 @@ import { RatesService } from '../rates/rates.service';
 import { TransactionsService } from '../transactions/transactions.service';
 import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { OffersService } from '../market/offers.service';
 import { WalletService } from '../wallet/wallet.service';
 
 /**
@@ -50,6 +51,8 @@ export interface SeedSummary {
   samples: number;
   outliers: number;
   transactions: number;
+  offers: number;
+  trades: number;
   users: string[];
 }
 
@@ -124,6 +127,10 @@ export async function seedDemo(
     let samples = 0;
     let outliers = 0;
     let txCount = 0;
+    const offers = app.get(OffersService);
+    const openOffers: { id: number; maker: number; minFill: number }[] = [];
+    let offerCount = 0;
+    let tradeCount = 0;
     for (let h = 0; h < hours; h++) {
       // drift: a slow upward trend with a random walk and a daily rhythm
       mid = mid * (1 + (rand() - 0.48) * 0.004) + 2;
@@ -160,8 +167,60 @@ export async function seedDemo(
           if (!(err instanceof AppError)) throw err; // a refused demo transaction is part of the story
         }
       }
+      // the marketplace: now and then someone posts an offer near the market, others take parts of it
+      if (rand() < 0.12) {
+        const maker = people[Math.floor(rand() * people.length)];
+        const givesUsd = rand() < 0.5;
+        const usd = Math.round(100 + rand() * 900);
+        const lbp = usd * Math.round(mid * (givesUsd ? 1.002 : 0.998));
+        const minFill = givesUsd ? 50 : 50 * Math.round(mid);
+        now = new Date(start.getTime() + h * 3600_000 + 50 * 60_000);
+        try {
+          const created = await offers.create(
+            maker,
+            {
+              give_currency: givesUsd ? 'USD' : 'LBP',
+              give_amount: givesUsd ? usd : lbp,
+              want_currency: givesUsd ? 'LBP' : 'USD',
+              want_amount: givesUsd ? lbp : usd,
+              min_fill_amount: minFill,
+              expires_in_hours: 72,
+            },
+            NO_REQUEST,
+          );
+          openOffers.push({ id: created.id, maker: maker.id, minFill });
+          offerCount += 1;
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+        }
+      }
+      if (openOffers.length > 0 && rand() < 0.1) {
+        const pick = openOffers[Math.floor(rand() * openOffers.length)];
+        const takers = people.filter((p) => p.id !== pick.maker);
+        const taker = takers[Math.floor(rand() * takers.length)];
+        now = new Date(start.getTime() + h * 3600_000 + 55 * 60_000);
+        try {
+          // the whole remainder, or one to three times the minimum fill
+          const amount = rand() < 0.4 ? undefined : pick.minFill * (1 + Math.floor(rand() * 3));
+          const taken = await offers.accept(taker, pick.id, { amount }, NO_REQUEST);
+          tradeCount += 1;
+          if (taken.offer.status !== 'OPEN') openOffers.splice(openOffers.indexOf(pick), 1);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err; // expired or taken meanwhile: part of the story
+          openOffers.splice(openOffers.indexOf(pick), 1);
+        }
+      }
     }
-    return { samples, outliers, transactions: txCount, users: ['demo_admin', ...USERS] };
+    now = end;
+    await offers.expireDue();
+    return {
+      samples,
+      outliers,
+      transactions: txCount,
+      offers: offerCount,
+      trades: tradeCount,
+      users: ['demo_admin', ...USERS],
+    };
   } finally {
     clock.now = realNow;
   }
@@ -182,6 +241,7 @@ async function main(): Promise<void> {
     const s = await seedDemo(app, { force: process.argv.includes('--force') });
     console.log(
       `Seeded ${DAYS} days: ${s.samples} feed samples (${s.outliers} flagged as outliers), ${s.transactions} transactions, ` +
+        `${s.offers} offers with ${s.trades} trades, ` +
         `users ${s.users.join(', ')} with password "${PASSWORD}".`,
     );
   } catch (err) {
