@@ -5,7 +5,7 @@ import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { parseRange } from '../common/dates';
-import { BusinessRuleError, ValidationFailedError } from '../common/errors/app-error';
+import { ValidationFailedError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { type Currency, formatMinor, impliedRate, toMajor, toMinor } from '../common/money';
@@ -29,6 +29,7 @@ import type {
   OfferQueryDto,
   TradeQueryDto,
 } from './dto/offer.dto';
+import { priceFill } from './fill-pricing';
 import type { OfferEntity } from './offer.entity';
 import { effectiveStatus, toOfferDto, toOwnOfferDto, toTradeDto } from './offer.mapper';
 import {
@@ -51,11 +52,6 @@ export interface ExpirySweepResult {
 }
 
 const directionOf = (give: Currency): Direction => (give === 'USD' ? 'usd_to_lbp' : 'lbp_to_usd');
-
-/** a * b / c rounded half up, for non-negative bigints (c > 0). */
-function mulDivRound(a: bigint, b: bigint, c: bigint): bigint {
-  return (2n * a * b + c) / (2n * c);
-}
 
 /**
  * The P2P marketplace. Every state change of an offer (take, cancel, expiry) first locks the offer row
@@ -209,7 +205,7 @@ export class OffersService implements OnModuleInit {
         const fill = asked ?? remaining;
         if (fill > remaining)
           throw new OfferRemainderTooSmallError(formatMinor(remaining), offer.giveCurrency);
-        const pay = fill === remaining ? offer.remainingWantAmount : this.partialPay(offer, fill);
+        const pay = priceFill(offer, fill);
         if (!(await this.repo.applyFill(offer, fill, pay, now, m))) throw new OfferNotOpenError('COMPLETED');
         const direction = directionOf(offer.giveCurrency);
         const givesUsd = offer.giveCurrency === 'USD';
@@ -330,36 +326,6 @@ export class OffersService implements OnModuleInit {
     // After the commit (and not for a replayed response): alerts see the trade's sample.
     if (moved) await this.alerts.evaluateAfterCommit(moved);
     return result.body;
-  }
-
-  /** The want side a partial take pays: its share of the remainder, rounded half up, never 0 nor all. */
-  private partialPay(offer: OfferEntity, fill: bigint): bigint {
-    if (offer.minFillAmount === null) {
-      throw new BusinessRuleError('PARTIAL_FILL_NOT_ALLOWED', 'This offer can only be taken whole.', [
-        { field: 'amount', message: 'omit it, or send the whole remaining_give_amount' },
-      ]);
-    }
-    if (fill < offer.minFillAmount) {
-      throw new BusinessRuleError(
-        'FILL_TOO_SMALL',
-        `A partial take of this offer must be at least ${formatMinor(offer.minFillAmount)} ${offer.giveCurrency}.`,
-        [
-          {
-            field: 'amount',
-            message: `must be at least ${formatMinor(offer.minFillAmount)} or the whole remainder`,
-          },
-        ],
-      );
-    }
-    const pay = mulDivRound(fill, offer.remainingWantAmount, offer.remainingGiveAmount);
-    if (pay < 1n || pay >= offer.remainingWantAmount) {
-      throw new BusinessRuleError(
-        'FILL_TOO_SMALL',
-        `This amount cannot be priced in whole ${offer.wantCurrency} cents; take more, or the whole remainder.`,
-        [{ field: 'amount', message: 'too small to price, or leaves a remainder worth less than 0.01' }],
-      );
-    }
-    return pay;
   }
 
   /** DELETE /market/offers/:id (the creator) and DELETE /admin/market/offers/:id (an admin). */
