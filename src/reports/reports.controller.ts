@@ -18,8 +18,9 @@ export class ReportsController {
 
   /**
    * Your consolidated report over `from`/`to` (both optional; all time by default): per direction the
-   * count, exact USD and LBP volumes and the rate figures, your busiest UTC day, and your current
-   * balances. `from > to` → 400.
+   * count, exact USD and LBP volumes and the rate figures of your transactions, your busiest UTC day,
+   * your P2P trades (as buyer/seller, maker/taker, volumes, rates), and right now your balances and
+   * open offers. `from > to` → 400.
    */
   @Get('reports/summary')
   @Auth()
@@ -36,8 +37,9 @@ export class ReportsController {
 
   /**
    * Platform-wide activity per UTC `bucket` (hour or day, default day) over `from`/`to` (default the last
-   * 30 days; at most 366): transactions (count, exact volumes, average rate), new users and outlier
-   * samples, only buckets with activity, oldest first; totals; and the escrow held right now.
+   * 30 days; at most 366): transactions and P2P trades (count, exact volumes, average rate), new users
+   * and outlier samples, only buckets with activity, oldest first; totals; and right now the escrow
+   * held and the open offers per give currency.
    */
   @Get('admin/reports/summary')
   @Auth({ roles: ['ADMIN'] })

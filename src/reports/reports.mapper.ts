@@ -3,19 +3,25 @@ import { roundRate } from '../transactions/transaction.mapper';
 import type { Bucket } from '../users/user-preferences.entity';
 import type { Balances } from '../wallet/wallet.service';
 import type {
+  BucketTradesDto,
   BucketTransactionsDto,
   DirectionReportDto,
+  OpenOffersDto,
   PlatformReportDto,
   ReportBucketDto,
   TransactionStatsDto,
   UserReportDto,
+  UserTradesReportDto,
 } from './dto/reports.dto';
 import type {
   CountBucket,
   DirectionAggregate,
   HeldTotals,
+  OpenOfferAggregate,
   TimeRange,
+  TradeBucket,
   TransactionBucket,
+  UserTradeAggregate,
 } from './reports.repository';
 
 function rate(value: number | null): number | null {
@@ -51,12 +57,46 @@ function toDirectionDto(a: DirectionAggregate | undefined): DirectionReportDto {
   };
 }
 
+function toUserTradesDto(a: UserTradeAggregate): UserTradesReportDto {
+  const empty = a.count === 0;
+  return {
+    count: a.count,
+    as_buyer: a.asBuyer,
+    as_seller: a.count - a.asBuyer,
+    as_maker: a.asMaker,
+    as_taker: a.count - a.asMaker,
+    usd_volume: toMajor(a.usdVolume),
+    lbp_volume: toMajor(a.lbpVolume),
+    avg_rate: empty ? null : rate(a.avgRate),
+    vwap: empty ? null : ratio(a.lbpVolume, a.usdVolume),
+    min_rate: empty ? null : rate(a.minRate),
+    max_rate: empty ? null : rate(a.maxRate),
+  };
+}
+
+function toOpenOffersDto(rows: OpenOfferAggregate[]): OpenOffersDto {
+  const of = (currency: 'USD' | 'LBP') => {
+    const row = rows.find((r) => r.currency === currency);
+    return { count: row?.count ?? 0, escrow: toMajor(row?.escrow ?? 0n) };
+  };
+  const usd = of('USD');
+  const lbp = of('LBP');
+  return {
+    count: usd.count + lbp.count,
+    past_expiry: rows.reduce((n, r) => n + r.pastExpiry, 0),
+    usd,
+    lbp,
+  };
+}
+
 export function toUserReportDto(input: {
   userId: number;
   range: TimeRange;
   directions: DirectionAggregate[];
   busiestDay: CountBucket | null;
   balances: Balances;
+  trades: UserTradeAggregate;
+  openOffers: OpenOfferAggregate[];
   now: Date;
 }): UserReportDto {
   const sell = toDirectionDto(input.directions.find((d) => d.usdToLbp));
@@ -77,6 +117,8 @@ export function toUserReportDto(input: {
       usd_held: toMajor(b.usdHeld),
       lbp_held: toMajor(b.lbpHeld),
     },
+    trades: toUserTradesDto(input.trades),
+    open_offers: toOpenOffersDto(input.openOffers),
     generated_at: input.now.toISOString(),
   };
 }
@@ -99,9 +141,10 @@ export function toTransactionStatsDto(input: {
 }
 
 const NO_TRANSACTIONS: BucketTransactionsDto = { count: 0, usd_volume: 0, lbp_volume: 0, avg_rate: null };
+const NO_TRADES: BucketTradesDto = { count: 0, usd_volume: 0, lbp_volume: 0, avg_rate: null, vwap: null };
 
 /**
- * Merges the per-bucket aggregates of the three sources into one list of the buckets that saw any
+ * Merges the per-bucket aggregates of the four sources into one list of the buckets that saw any
  * activity, oldest first, and sums the totals exactly (bigint) from the same aggregates.
  */
 export function toPlatformReportDto(input: {
@@ -109,9 +152,11 @@ export function toPlatformReportDto(input: {
   to: Date;
   bucket: Bucket;
   transactions: TransactionBucket[];
+  trades: TradeBucket[];
   newUsers: CountBucket[];
   outliers: CountBucket[];
   held: HeldTotals;
+  openOffers: OpenOfferAggregate[];
   now: Date;
 }): PlatformReportDto {
   const byStart = new Map<number, ReportBucketDto>();
@@ -122,6 +167,7 @@ export function toPlatformReportDto(input: {
       row = {
         t: start.toISOString(),
         transactions: { ...NO_TRANSACTIONS },
+        trades: { ...NO_TRADES },
         new_users: 0,
         outliers_flagged: 0,
       };
@@ -142,6 +188,21 @@ export function toPlatformReportDto(input: {
     transactions += b.count;
     usdVolume += b.usdVolume;
     lbpVolume += b.lbpVolume;
+  }
+  let tradeUsd = 0n;
+  let tradeLbp = 0n;
+  let trades = 0;
+  for (const b of input.trades) {
+    at(b.start).trades = {
+      count: b.count,
+      usd_volume: toMajor(b.usdVolume),
+      lbp_volume: toMajor(b.lbpVolume),
+      avg_rate: rate(b.avgRate),
+      vwap: ratio(b.lbpVolume, b.usdVolume),
+    };
+    trades += b.count;
+    tradeUsd += b.usdVolume;
+    tradeLbp += b.lbpVolume;
   }
   let newUsers = 0;
   for (const b of input.newUsers) {
@@ -165,8 +226,13 @@ export function toPlatformReportDto(input: {
       lbp_volume: toMajor(lbpVolume),
       new_users: newUsers,
       outliers_flagged: outliers,
+      trades,
+      trade_usd_volume: toMajor(tradeUsd),
+      trade_lbp_volume: toMajor(tradeLbp),
+      trade_vwap: ratio(tradeLbp, tradeUsd),
     },
     escrow: { usd_held: toMajor(input.held.usdHeld), lbp_held: toMajor(input.held.lbpHeld) },
+    open_offers: toOpenOffersDto(input.openOffers),
     generated_at: input.now.toISOString(),
   };
 }

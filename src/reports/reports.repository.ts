@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { toBigInt } from '../common/money';
+import { type Currency, toBigInt } from '../common/money';
 import { bucketExpr, type Dialect, dbDate, dialectOf, readDbDate } from '../database/dialect';
 import type { Bucket } from '../users/user-preferences.entity';
 
@@ -40,10 +40,42 @@ export interface HeldTotals {
   lbpHeld: bigint;
 }
 
+/** One user's trades in a range, from either side. */
+export interface UserTradeAggregate {
+  count: number;
+  asBuyer: number;
+  asMaker: number;
+  /** Minor units. */
+  usdVolume: bigint;
+  lbpVolume: bigint;
+  avgRate: number | null;
+  minRate: number | null;
+  maxRate: number | null;
+}
+
+export interface TradeBucket {
+  start: Date;
+  count: number;
+  usdVolume: bigint;
+  lbpVolume: bigint;
+  avgRate: number | null;
+}
+
+/** OPEN offers of one give currency right now. */
+export interface OpenOfferAggregate {
+  currency: Currency;
+  count: number;
+  /** Sum of remaining_give_amount, minor units of `currency`. */
+  escrow: bigint;
+  /** Of `count`, those whose expires_at has passed but which the sweep has not closed yet. */
+  pastExpiry: number;
+}
+
 type Raw = Record<string, unknown>;
 
 /**
- * Read model for reports: aggregate queries over transactions, users, rate_samples and wallets.
+ * Read model for reports: aggregate queries over transactions, trades, offers, users, rate_samples and
+ * wallets (read-only; the market tables belong to src/market).
  * Everything is grouped and summed in SQL; only one row per group (direction, bucket) comes back.
  */
 @Injectable()
@@ -142,6 +174,82 @@ export class ReportsRepository {
       [],
     );
     return { usdHeld: toBigInt(rows[0]?.usd), lbpHeld: toBigInt(rows[0]?.lbp) };
+  }
+
+  /**
+   * A user's trades in the range, as buyer or seller. One branch per side, so each uses its
+   * (side, created_at) index; a user is never both sides of one trade (their own offer cannot be
+   * taken by them), so UNION ALL counts every trade once.
+   */
+  async userTradeTotals(userId: number, range: TimeRange): Promise<UserTradeAggregate> {
+    const buyer = this.where(['buyer_user_id = ?'], [userId], range);
+    const seller = this.where(['seller_user_id = ?'], [userId], range);
+    const side = (isBuyer: 0 | 1, w: { sql: string }) =>
+      `SELECT ${isBuyer} AS is_buyer, CASE WHEN maker_user_id = ? THEN 1 ELSE 0 END AS is_maker,
+         usd_amount, lbp_amount, rate FROM trades WHERE ${w.sql}`;
+    const rows = await this.query(
+      `SELECT COUNT(*) AS n, SUM(is_buyer) AS as_buyer, SUM(is_maker) AS as_maker,
+         ${this.sum('usd_amount')} AS usd, ${this.sum('lbp_amount')} AS lbp,
+         AVG(rate) AS avg_rate, MIN(rate) AS min_rate, MAX(rate) AS max_rate
+       FROM (${side(1, buyer)} UNION ALL ${side(0, seller)}) t`,
+      [userId, ...buyer.params, userId, ...seller.params],
+    );
+    const r = rows[0] ?? {};
+    return {
+      count: Number(r.n ?? 0),
+      asBuyer: Number(r.as_buyer ?? 0),
+      asMaker: Number(r.as_maker ?? 0),
+      usdVolume: toBigInt(r.usd),
+      lbpVolume: toBigInt(r.lbp),
+      avgRate: num(r.avg_rate),
+      minRate: num(r.min_rate),
+      maxRate: num(r.max_rate),
+    };
+  }
+
+  /** All marketplace trades per UTC hour/day in the range, oldest first (uses ix_trades_time). */
+  async tradeBuckets(range: TimeRange, bucket: Bucket): Promise<TradeBucket[]> {
+    const b = bucketExpr(this.dialect, 'created_at', bucket);
+    const where = this.where([], [], range);
+    const rows = await this.query(
+      `SELECT ${b} AS t, COUNT(*) AS n, ${this.sum('usd_amount')} AS usd, ${this.sum('lbp_amount')} AS lbp,
+         AVG(rate) AS avg_rate
+       FROM trades WHERE ${where.sql} GROUP BY ${b} ORDER BY t`,
+      where.params,
+    );
+    return rows.map((r) => ({
+      start: readDbDate(r.t),
+      count: Number(r.n),
+      usdVolume: toBigInt(r.usd),
+      lbpVolume: toBigInt(r.lbp),
+      avgRate: num(r.avg_rate),
+    }));
+  }
+
+  /**
+   * OPEN offers right now per give currency (everyone's, or one creator's): how many and the escrow
+   * they hold. Offers past expiry that the sweep has not closed yet still hold their escrow, so they
+   * are counted, and also reported apart.
+   */
+  async openOffers(now: Date, creatorUserId?: number): Promise<OpenOfferAggregate[]> {
+    const conditions = ["status = 'OPEN'"];
+    const params: unknown[] = [dbDate(this.dialect, now)];
+    if (creatorUserId !== undefined) {
+      conditions.push('creator_user_id = ?');
+      params.push(creatorUserId);
+    }
+    const rows = await this.query(
+      `SELECT give_currency AS c, COUNT(*) AS n, ${this.sum('remaining_give_amount')} AS escrow,
+         SUM(CASE WHEN expires_at IS NOT NULL AND expires_at <= ? THEN 1 ELSE 0 END) AS past_expiry
+       FROM offers WHERE ${conditions.join(' AND ')} GROUP BY give_currency`,
+      params,
+    );
+    return rows.map((r) => ({
+      currency: String(r.c) as Currency,
+      count: Number(r.n),
+      escrow: toBigInt(r.escrow),
+      pastExpiry: Number(r.past_expiry ?? 0),
+    }));
   }
 
   private async countBuckets(

@@ -31,16 +31,21 @@ export class ReportsService {
     private readonly clock: Clock,
   ) {}
 
-  /** GET /reports/summary: the caller's transactions over an optional range, plus current balances. */
+  /**
+   * GET /reports/summary: the caller's transactions and trades over an optional range, plus current
+   * balances and open offers.
+   */
   async userSummary(userId: number, q: ReportRangeQueryDto): Promise<UserReportDto> {
     const range = parseRange(q.from, q.to);
     const now = this.clock.now();
-    const [directions, busiestDay, balances] = await Promise.all([
+    const [directions, busiestDay, balances, trades, openOffers] = await Promise.all([
       this.repo.userDirectionTotals(userId, range),
       this.repo.userBusiestDay(userId, range),
       this.wallets.balances(userId),
+      this.repo.userTradeTotals(userId, range),
+      this.repo.openOffers(now, userId),
     ]);
-    return toUserReportDto({ userId, range, directions, busiestDay, balances, now });
+    return toUserReportDto({ userId, range, directions, busiestDay, balances, trades, openOffers, now });
   }
 
   /** GET /admin/stats/transactions: all-time count and the last 72 h per direction, [now − 72h, now]. */
@@ -54,19 +59,32 @@ export class ReportsService {
     return toTransactionStatsDto({ allTime, ...window, windowStart, windowEnd });
   }
 
-  /** GET /admin/reports/summary: platform-wide activity per UTC hour or day, plus current escrow. */
+  /** GET /admin/reports/summary: platform-wide activity per UTC hour or day, plus current escrow and open offers. */
   async platformSummary(q: AdminReportQueryDto): Promise<PlatformReportDto> {
     const now = this.clock.now();
     const { from, to } = this.reportRange(q, now);
     const bucket = q.bucket ?? DEFAULT_BUCKET;
     const range = { from, to };
-    const [transactions, newUsers, outliers, held] = await Promise.all([
+    const [transactions, trades, newUsers, outliers, held, openOffers] = await Promise.all([
       this.repo.transactionBuckets(range, bucket),
+      this.repo.tradeBuckets(range, bucket),
       this.repo.newUserBuckets(range, bucket),
       this.repo.outlierBuckets(range, bucket),
       this.repo.heldTotals(),
+      this.repo.openOffers(now),
     ]);
-    return toPlatformReportDto({ from, to, bucket, transactions, newUsers, outliers, held, now });
+    return toPlatformReportDto({
+      from,
+      to,
+      bucket,
+      transactions,
+      trades,
+      newUsers,
+      outliers,
+      held,
+      openOffers,
+      now,
+    });
   }
 
   /**

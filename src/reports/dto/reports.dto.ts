@@ -57,6 +57,57 @@ export class ReportBalancesDto {
   lbp_held!: number;
 }
 
+/**
+ * Your marketplace trades in the range, from either side. Amounts are major units summed exactly;
+ * rate figures are LBP per USD and null when there is no trade.
+ */
+export class UserTradesReportDto {
+  /** Trades you were a side of. */
+  count!: number;
+  /** Trades in which you received USD (paid LBP). */
+  as_buyer!: number;
+  /** Trades in which you received LBP (paid USD). */
+  as_seller!: number;
+  /** Trades of your own offers, taken by someone else. */
+  as_maker!: number;
+  /** Trades in which you took someone else's offer. */
+  as_taker!: number;
+  /** USD that changed hands in these trades (bought and sold together). */
+  usd_volume!: number;
+  /** LBP that changed hands in these trades (bought and sold together). */
+  lbp_volume!: number;
+  /** Plain average of the trades' rates. */
+  avg_rate!: number | null;
+  /** Volume-weighted average rate: lbp_volume / usd_volume, from the exact sums. */
+  vwap!: number | null;
+  min_rate!: number | null;
+  max_rate!: number | null;
+}
+
+/** OPEN offers giving one currency, right now. */
+export class OpenOffersCurrencyDto {
+  /** OPEN offers that give this currency. */
+  count!: number;
+  /** Their remaining give amounts: what they hold in escrow, major units of this currency (exact). */
+  escrow!: number;
+}
+
+/**
+ * Offers in status OPEN right now (not limited to the range) and the escrow they hold. An offer past
+ * its expiry still holds its escrow until the expiry sweep closes it, so it is counted here and also
+ * in `past_expiry`.
+ */
+export class OpenOffersDto {
+  /** All OPEN offers (both give currencies). */
+  count!: number;
+  /** Of `count`, offers already past `expires_at` that the sweep has not closed yet. */
+  past_expiry!: number;
+  /** OPEN offers giving USD; `escrow` in USD. */
+  usd!: OpenOffersCurrencyDto;
+  /** OPEN offers giving LBP; `escrow` in LBP. */
+  lbp!: OpenOffersCurrencyDto;
+}
+
 export class UserReportDto {
   /** Start of the range, or null when unbounded. */
   @ApiProperty({ format: 'date-time', nullable: true, type: String })
@@ -70,7 +121,11 @@ export class UserReportDto {
   /** The UTC day with the most transactions in the range (the earliest on a tie); null without any. */
   busiest_day!: BusiestDayDto | null;
   balances!: ReportBalancesDto;
-  /** When the report was computed (the moment the balances are from). */
+  /** Your P2P marketplace trades in the range (the figures above are transactions only). */
+  trades!: UserTradesReportDto;
+  /** Your offers that are OPEN right now (not limited to the range). */
+  open_offers!: OpenOffersDto;
+  /** When the report was computed (the moment the balances and open offers are from). */
   @ApiProperty({ format: 'date-time' })
   generated_at!: string;
 }
@@ -99,11 +154,26 @@ export class BucketTransactionsDto {
   avg_rate!: number | null;
 }
 
+/** Marketplace trades of one bucket. Rate figures are LBP per USD, null when count is 0. */
+export class BucketTradesDto {
+  count!: number;
+  /** USD that changed hands, major units (summed exactly). */
+  usd_volume!: number;
+  /** LBP that changed hands, major units (summed exactly). */
+  lbp_volume!: number;
+  /** Plain average of the trades' rates. */
+  avg_rate!: number | null;
+  /** Volume-weighted average rate: lbp_volume / usd_volume, from the exact sums. */
+  vwap!: number | null;
+}
+
 export class ReportBucketDto {
   /** Bucket start (UTC hour or day). The first and last buckets may extend past the range. */
   @ApiProperty({ format: 'date-time' })
   t!: string;
   transactions!: BucketTransactionsDto;
+  /** P2P marketplace trades settled in the bucket. */
+  trades!: BucketTradesDto;
   /** Accounts registered in the bucket. */
   new_users!: number;
   /** Rate samples created in the bucket that are marked as outliers. */
@@ -111,11 +181,22 @@ export class ReportBucketDto {
 }
 
 export class ReportTotalsDto {
+  /** Transactions in the range. */
   transactions!: number;
+  /** USD volume of those transactions. */
   usd_volume!: number;
+  /** LBP volume of those transactions. */
   lbp_volume!: number;
   new_users!: number;
   outliers_flagged!: number;
+  /** Marketplace trades in the range. */
+  trades!: number;
+  /** USD that changed hands in those trades, major units (summed exactly). */
+  trade_usd_volume!: number;
+  /** LBP that changed hands in those trades, major units (summed exactly). */
+  trade_lbp_volume!: number;
+  /** Volume-weighted average trade rate over the range (trade_lbp_volume / trade_usd_volume); null without trades. */
+  trade_vwap!: number | null;
 }
 
 /** Sum of every wallet's held (escrowed) balance right now. */
@@ -135,6 +216,8 @@ export class PlatformReportDto {
   buckets!: ReportBucketDto[];
   totals!: ReportTotalsDto;
   escrow!: EscrowDto;
+  /** Every OPEN offer right now (not limited to the range): counts and escrow per give currency. */
+  open_offers!: OpenOffersDto;
   @ApiProperty({ format: 'date-time' })
   generated_at!: string;
 }
