@@ -22,7 +22,10 @@ import { PasswordHasher } from '../auth/password-hasher';
  * benchmark database of the configured dialect, then measures in the same run:
  *  - analytics and history latency (p50/p99) against the raw SQL aggregate over the raw table;
  *  - POST /transaction committed/s at 16 concurrent clients against a raw driver transaction doing
- *    the same balance update and ledger insert.
+ *    the same balance update and ledger insert;
+ *  - hot-offer contention: 16 takers partially taking one big market offer at once (POST
+ *    /market/offers/:id/accept) against a raw driver transaction doing the conditional hot-row
+ *    update, the taker's conditional balance update and a ledger-like insert on scratch tables.
  * Prints a table of ratios and writes docs/BENCHMARKS.md. Not a test: numbers, not assertions.
  */
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1_000_000);
@@ -30,6 +33,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 60);
 const CLIENTS = 16;
 const DAYS = 90;
+/** The hot offer: gives HOT_GIVE_USD for LBP at HOT_RATE; every take is HOT_FILL_USD (also its min fill). */
+const HOT_GIVE_USD = 10_000_000;
+const HOT_RATE = 89_500;
+const HOT_FILL_USD = 1;
+const HOT_FILL_MINOR = BigInt(HOT_FILL_USD * 100);
+const HOT_PAY_MINOR = BigInt(HOT_FILL_USD * HOT_RATE * 100);
 
 interface Latency {
   p50: number;
@@ -54,24 +63,60 @@ async function time(n: number, fn: (i: number) => Promise<unknown>): Promise<Lat
   return percentiles(ms);
 }
 
+interface Throughput {
+  perSecond: number;
+  ok: number;
+  errors: number;
+  /** Of every operation, successful or not, as its client saw it (queueing for a connection included). */
+  latency: Latency;
+}
+
 async function throughput(
   seconds: number,
   clients: number,
   op: (client: number) => Promise<boolean>,
-): Promise<{ perSecond: number; errors: number }> {
+): Promise<Throughput> {
   const until = performance.now() + seconds * 1000;
   let ok = 0;
   let errors = 0;
+  const ms: number[] = [];
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       while (performance.now() < until) {
-        if (await op(c)) ok += 1;
+        const t0 = performance.now();
+        const done = await op(c);
+        ms.push(performance.now() - t0);
+        if (done) ok += 1;
         else errors += 1;
       }
     }),
   );
-  return { perSecond: ok / seconds, errors };
+  return { perSecond: ok / seconds, ok, errors, latency: percentiles(ms) };
 }
+
+/** The scratch tables of the raw hot-row baseline (created and dropped by the benchmark). */
+const HOT_TABLES = ['bench_hot_ledger', 'bench_hot_wallets', 'bench_hot_offers'];
+function hotTablesDdl(dialect: 'mysql' | 'sqlite'): string[] {
+  const id =
+    dialect === 'mysql' ? 'INT NOT NULL AUTO_INCREMENT PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  return [
+    'CREATE TABLE bench_hot_offers (id INT NOT NULL PRIMARY KEY, remaining BIGINT NOT NULL)',
+    'CREATE TABLE bench_hot_wallets (user_id INT NOT NULL PRIMARY KEY, lbp_available BIGINT NOT NULL)',
+    `CREATE TABLE bench_hot_ledger (id ${id}, journal_id VARCHAR(36) NOT NULL, user_id INT NOT NULL,
+      currency VARCHAR(3) NOT NULL, amount BIGINT NOT NULL, kind VARCHAR(32) NOT NULL, created_at DATETIME(3) NOT NULL)`,
+    'CREATE INDEX ix_bench_hot_ledger_user ON bench_hot_ledger (user_id, id)',
+    'CREATE INDEX ix_bench_hot_ledger_journal ON bench_hot_ledger (journal_id)',
+  ];
+}
+const HOT_SQL = {
+  take: 'UPDATE bench_hot_offers SET remaining = remaining - ? WHERE id = ? AND remaining >= ?',
+  pay: 'UPDATE bench_hot_wallets SET lbp_available = lbp_available - ? WHERE user_id = ? AND lbp_available >= ?',
+  ledger: `INSERT INTO bench_hot_ledger (journal_id, user_id, currency, amount, kind, created_at)
+    VALUES (?, ?, 'LBP', ?, 'BENCH_TRADE', ?)`,
+  offer: 'INSERT INTO bench_hot_offers (id, remaining) VALUES (1, ?)',
+  wallet: 'INSERT INTO bench_hot_wallets (user_id, lbp_available) VALUES (?, ?)',
+  remaining: 'SELECT remaining FROM bench_hot_offers WHERE id = 1',
+};
 
 async function benchConfig(base: AppConfig): Promise<AppConfig> {
   const db = { ...base.db, migrationsRun: true, logging: false };
@@ -92,7 +137,7 @@ async function benchConfig(base: AppConfig): Promise<AppConfig> {
     logLevel: 'silent',
     db,
     auth: { ...base.auth, bcryptRounds: 4, jwtSecret: 'bench-secret-0123456789-0123456789-abcdef' },
-    money: { ...base.money, transactionLimit: 1_000_000_000 },
+    money: { ...base.money, transactionLimit: 1_000_000_000, offerLimit: 1_000_000_000 },
     rateLimit: { ...base.rateLimit, loginLimit: 1_000_000, redisUrl: null },
     adminBootstrap: null,
     warnings: [],
@@ -113,6 +158,7 @@ async function startServer(config: AppConfig): Promise<{ base: string; stop: () 
     BCRYPT_ROUNDS: String(config.auth.bcryptRounds),
     LOGIN_RATE_LIMIT: '100000',
     TRANSACTION_RATE_LIMIT: '1000000',
+    OFFER_RATE_LIMIT: '1000000',
     MIGRATIONS_RUN: 'false',
     DATABASE_URL: '',
     REDIS_URL: '',
@@ -201,11 +247,10 @@ async function main(): Promise<void> {
   const hash = await app.get(PasswordHasher).hash('bench-password-1');
   const server = await startServer(config);
   const base = server.base;
-  const tokens: string[] = [];
-  const ids: number[] = [];
-  for (let c = 0; c < CLIENTS; c++) {
-    const u = await users.create({ userName: `bench_${c}_${Date.now() % 100000}`, passwordHash: hash });
-    ids.push(u.id);
+  const suffix = Date.now() % 100000;
+  /** A new user funded (from the funding account) with plenty of both currencies, logged in. */
+  const fundedUser = async (userName: string): Promise<{ id: number; token: string }> => {
+    const u = await users.create({ userName, passwordHash: hash });
     await tx.run((m) =>
       wallets.post(
         {
@@ -225,7 +270,16 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user_name: u.userName, password: 'bench-password-1' }),
     });
-    tokens.push(((await res.json()) as { access_token: string }).access_token);
+    if (res.status !== 200)
+      throw new Error(`login of ${userName} answered ${res.status}: ${await res.text()}`);
+    return { id: u.id, token: ((await res.json()) as { access_token: string }).access_token };
+  };
+  const tokens: string[] = [];
+  const ids: number[] = [];
+  for (let c = 0; c < CLIENTS; c++) {
+    const u = await fundedUser(`bench_${c}_${suffix}`);
+    ids.push(u.id);
+    tokens.push(u.token);
   }
   const get = async (path: string, token: string): Promise<void> => {
     const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -268,6 +322,60 @@ async function main(): Promise<void> {
   };
   const oursTx = await throughput(SECONDS, CLIENTS, postTx);
   log(`POST /transaction ${oursTx.perSecond.toFixed(1)} committed/s (${oursTx.errors} errors)`);
+
+  // --- hot offer: CLIENTS takers on one big offer vs a raw hot-row transaction ----------------------
+  const maker = await fundedUser(`bench_maker_${suffix}`);
+  const takers: string[] = [];
+  for (let c = 0; c < CLIENTS; c++) takers.push((await fundedUser(`bench_taker_${c}_${suffix}`)).token);
+  const offerRes = await fetch(`${base}/market/offers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${maker.token}` },
+    body: JSON.stringify({
+      give_currency: 'USD',
+      give_amount: HOT_GIVE_USD,
+      want_currency: 'LBP',
+      want_amount: HOT_GIVE_USD * HOT_RATE,
+      min_fill_amount: HOT_FILL_USD,
+    }),
+  });
+  if (offerRes.status !== 201) {
+    throw new Error(`POST /market/offers answered ${offerRes.status}: ${await offerRes.text()}`);
+  }
+  const offerId = ((await offerRes.json()) as { id: number }).id;
+  const hotFailures = new Map<string, number>();
+  const take = async (c: number): Promise<boolean> => {
+    const res = await fetch(`${base}/market/offers/${offerId}/accept`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${takers[c]}` },
+      body: JSON.stringify({ amount: HOT_FILL_USD }),
+    });
+    const text = await res.text();
+    if (res.status === 201) return true;
+    let code = '';
+    try {
+      const body = JSON.parse(text) as { code?: unknown };
+      code = typeof body.code === 'string' ? body.code : '';
+    } catch {
+      code = 'non-JSON body';
+    }
+    const what = `${res.status} ${code}`.trim();
+    hotFailures.set(what, (hotFailures.get(what) ?? 0) + 1);
+    return false;
+  };
+  const oursHot = await throughput(SECONDS, CLIENTS, take);
+  const hotFailureText = [...hotFailures].map(([what, n]) => `${n} x ${what}`).join(', ') || 'none';
+  log(
+    `hot offer ${oursHot.perSecond.toFixed(1)} takes/s, p50 ${oursHot.latency.p50.toFixed(2)} ms, ` +
+      `p99 ${oursHot.latency.p99.toFixed(2)} ms (non-2xx: ${hotFailureText})`,
+  );
+  // The offer must have lost exactly one fill per committed take.
+  const offerAfter = await fetch(`${base}/market/offers/${offerId}`, {
+    headers: { authorization: `Bearer ${maker.token}` },
+  });
+  const filled = ((await offerAfter.json()) as { filled_give_amount?: number }).filled_give_amount;
+  if (filled !== oursHot.ok * HOT_FILL_USD) {
+    log(`WARNING: hot offer filled ${filled} USD after ${oursHot.ok} committed takes of ${HOT_FILL_USD} USD`);
+  }
   const versionRows: { v: string }[] = await ds.query(
     dialect === 'mysql' ? 'SELECT VERSION() AS v' : 'SELECT sqlite_version() AS v',
   );
@@ -275,7 +383,11 @@ async function main(): Promise<void> {
   await server.stop();
   await app.close();
 
-  let rawTx: { perSecond: number; errors: number };
+  let rawTx: Throughput;
+  let rawHot: Throughput;
+  let rawHotLeft: bigint;
+  const hotEscrow = BigInt(HOT_GIVE_USD) * 100n;
+  const hotFunding = 10n ** 15n;
   const ledgerSql = `INSERT INTO ledger_entries (journal_id, account, user_id, currency, amount, balance_after, kind, ref_type, ref_id, created_at)
     VALUES (?, 'user', ?, 'USD', -1000, NULL, 'BENCH', NULL, NULL, ?)`;
   if (dialect === 'mysql') {
@@ -307,6 +419,35 @@ async function main(): Promise<void> {
         conn.release();
       }
     });
+    // The hot-row baseline on scratch tables: every client takes from the one offer row.
+    for (const t of HOT_TABLES) await pool.query(`DROP TABLE IF EXISTS ${t}`);
+    for (const ddl of hotTablesDdl('mysql')) await pool.query(ddl);
+    try {
+      await pool.query(HOT_SQL.offer, [hotEscrow]);
+      for (let c = 1; c <= CLIENTS; c++) await pool.query(HOT_SQL.wallet, [c, hotFunding]);
+      rawHot = await throughput(SECONDS, CLIENTS, async (c) => {
+        const conn = await pool.getConnection();
+        try {
+          await conn.beginTransaction();
+          const [a] = await conn.query(HOT_SQL.take, [HOT_FILL_MINOR, 1, HOT_FILL_MINOR]);
+          if ((a as { affectedRows: number }).affectedRows !== 1) throw new Error('offer short');
+          const [b] = await conn.query(HOT_SQL.pay, [HOT_PAY_MINOR, c + 1, HOT_PAY_MINOR]);
+          if ((b as { affectedRows: number }).affectedRows !== 1) throw new Error('taker short');
+          await conn.query(HOT_SQL.ledger, [randomUUID(), c + 1, -HOT_PAY_MINOR, new Date()]);
+          await conn.commit();
+          return true;
+        } catch {
+          await conn.rollback();
+          return false;
+        } finally {
+          conn.release();
+        }
+      });
+      const [left] = await pool.query(HOT_SQL.remaining);
+      rawHotLeft = BigInt((left as { remaining: string | number }[])[0].remaining);
+    } finally {
+      for (const t of HOT_TABLES) await pool.query(`DROP TABLE IF EXISTS ${t}`);
+    }
     await pool.end();
   } else {
     const db = new Database(config.db.sqlitePath);
@@ -326,9 +467,44 @@ async function main(): Promise<void> {
       one(c);
       return true;
     });
+    for (const t of HOT_TABLES) db.exec(`DROP TABLE IF EXISTS ${t}`);
+    for (const ddl of hotTablesDdl('sqlite')) db.exec(ddl);
+    try {
+      db.prepare(HOT_SQL.offer).run(hotEscrow);
+      const wallet = db.prepare(HOT_SQL.wallet);
+      for (let c = 1; c <= CLIENTS; c++) wallet.run(c, hotFunding);
+      const takeRow = db.prepare(HOT_SQL.take);
+      const pay = db.prepare(HOT_SQL.pay);
+      const ledger = db.prepare(HOT_SQL.ledger);
+      const hot = db.transaction((c: number) => {
+        if (takeRow.run(HOT_FILL_MINOR, 1, HOT_FILL_MINOR).changes !== 1) throw new Error('offer short');
+        if (pay.run(HOT_PAY_MINOR, c + 1, HOT_PAY_MINOR).changes !== 1) throw new Error('taker short');
+        ledger.run(randomUUID(), c + 1, -HOT_PAY_MINOR, dbDate('sqlite', new Date()));
+      });
+      rawHot = await throughput(SECONDS, CLIENTS, async (c) => {
+        await Promise.resolve();
+        try {
+          hot(c);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const left = db.prepare(HOT_SQL.remaining).safeIntegers(true).get() as { remaining: bigint };
+      rawHotLeft = left.remaining;
+    } finally {
+      for (const t of HOT_TABLES) db.exec(`DROP TABLE IF EXISTS ${t}`);
+    }
     db.close();
   }
   log(`raw transaction ${rawTx.perSecond.toFixed(1)} committed/s`);
+  log(
+    `raw hot row ${rawHot.perSecond.toFixed(1)} takes/s, p50 ${rawHot.latency.p50.toFixed(2)} ms, ` +
+      `p99 ${rawHot.latency.p99.toFixed(2)} ms (${rawHot.errors} failed)`,
+  );
+  if (rawHotLeft !== hotEscrow - BigInt(rawHot.ok) * HOT_FILL_MINOR) {
+    log(`WARNING: raw hot row left ${rawHotLeft} after ${rawHot.ok} takes of ${HOT_FILL_MINOR}`);
+  }
 
   // --- report --------------------------------------------------------------------------------------
   const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
@@ -368,6 +544,27 @@ async function main(): Promise<void> {
       ratio(oursTx.perSecond, rawTx.perSecond),
       '>= 0.4 (higher is better)',
     ],
+    [
+      'hot offer takes/s, 16 clients on one offer (ours / raw hot-row update)',
+      oursHot.perSecond.toFixed(1),
+      rawHot.perSecond.toFixed(1),
+      ratio(oursHot.perSecond, rawHot.perSecond),
+      '(higher is better)',
+    ],
+    [
+      'hot offer take p50 latency',
+      `${oursHot.latency.p50.toFixed(2)} ms`,
+      `${rawHot.latency.p50.toFixed(2)} ms`,
+      ratio(oursHot.latency.p50, rawHot.latency.p50),
+      '',
+    ],
+    [
+      'hot offer take p99 latency',
+      `${oursHot.latency.p99.toFixed(2)} ms`,
+      `${rawHot.latency.p99.toFixed(2)} ms`,
+      ratio(oursHot.latency.p99, rawHot.latency.p99),
+      '',
+    ],
   ] as const;
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'SQLite'} ${dbVersion}`;
   const table = [
@@ -389,6 +586,11 @@ per-request session check; the raw baseline is the bare SQL statement through th
 The raw transaction does the conditional balance update and one ledger insert; ours also validates,
 checks the outlier baseline, writes the transaction row, four ledger legs, the rate sample and its
 hourly rollup, and the audit row.
+The hot-offer rows: ${CLIENTS} takers each take ${HOT_FILL_USD} USD at a time from one ${HOT_GIVE_USD.toLocaleString('en-US')} USD offer
+(\`POST /market/offers/:id/accept\`; offer row lock, compare-and-set, trade, four ledger legs, audit, two
+notifications, rate sample) against a raw transaction on scratch tables doing the conditional hot-row
+update, the taker's conditional balance update and one ledger-like insert; non-2xx answers of ours:
+${hotFailureText}; failed raw transactions: ${rawHot.errors}.
 
 ${table}
 
