@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { AppError } from '../common/errors/app-error';
-import { mulDivRound, type PricedOffer, priceFill } from './fill-pricing';
+import { MIN_PARTIAL_PAY, mulDivRound, type PricedOffer, priceFill } from './fill-pricing';
 
 const offer = (give: bigint, want: bigint, minFill: bigint | null): PricedOffer => ({
   remainingGiveAmount: give,
@@ -36,8 +36,10 @@ describe('priceFill', () => {
     expect(codeOf(() => priceFill(offer(1000n, 700n, null), 10n))).toBe('PARTIAL_FILL_NOT_ALLOWED');
     expect(codeOf(() => priceFill(offer(1000n, 700n, 100n), 99n))).toBe('FILL_TOO_SMALL');
     expect(codeOf(() => priceFill(offer(1_000_000n, 3n, 1n), 100n))).toBe('FILL_TOO_SMALL'); // pays 0
-    expect(codeOf(() => priceFill(offer(1_000_000n, 3n, 1n), 999_000n))).toBe('FILL_TOO_SMALL'); // leaves 0
-    expect(priceFill(offer(1000n, 700n, 100n), 100n)).toBe(70n);
+    // 44,750 LBP-cents at 89,500 would pay half a cent, rounded to a whole one: a 100% rate error
+    expect(codeOf(() => priceFill(offer(8_950_000_00n, 10_000n, 1n), 44_750n))).toBe('FILL_TOO_SMALL');
+    expect(codeOf(() => priceFill(offer(1000n, 700n, 100n), 900n))).toBe('FILL_TOO_SMALL'); // leaves 0.70
+    expect(priceFill(offer(1000n, 700n, 100n), 500n)).toBe(350n);
   });
 
   it('any sequence of accepted fills pays exactly want_amount in total, each within half a cent of its share', () => {
@@ -60,7 +62,10 @@ describe('priceFill', () => {
               expect(err).toBeInstanceOf(AppError);
               continue; // refused: nothing changes
             }
-            expect(pay).toBeGreaterThanOrEqual(clamped === o.remainingGiveAmount ? 0n : 1n);
+            if (clamped !== o.remainingGiveAmount) {
+              expect(pay).toBeGreaterThanOrEqual(MIN_PARTIAL_PAY);
+              expect(o.remainingWantAmount - pay).toBeGreaterThanOrEqual(MIN_PARTIAL_PAY);
+            }
             // |pay - fill * rw / rg| <= 1/2  <=>  |2 * pay * rg - 2 * fill * rw| <= rg
             if (clamped !== o.remainingGiveAmount) {
               const diff = 2n * pay * o.remainingGiveAmount - 2n * clamped * o.remainingWantAmount;

@@ -7,6 +7,12 @@ export type PricedOffer = Pick<
   'remainingGiveAmount' | 'remainingWantAmount' | 'minFillAmount' | 'giveCurrency' | 'wantCurrency'
 >;
 
+/**
+ * A partial take must pay, and leave for the rest of the offer, at least this many minor units (1.00)
+ * of the want currency: rounding to the cent then moves a fill's rate by at most 0.5%.
+ */
+export const MIN_PARTIAL_PAY = 100n;
+
 /** a * b / c rounded half up, for non-negative bigints (c > 0). */
 export function mulDivRound(a: bigint, b: bigint, c: bigint): bigint {
   return (2n * a * b + c) / (2n * c);
@@ -16,8 +22,8 @@ export function mulDivRound(a: bigint, b: bigint, c: bigint): bigint {
  * What a take of `fill` (give side, minor units, 0 < fill <= remaining) pays on the want side. The take
  * of the whole remainder pays exactly the remaining want side, so over all fills the maker receives
  * exactly `want_amount`. A partial take pays its share of the remainder rounded half up, and must be
- * allowed (min_fill_amount set, fill at least it) and priceable (at least one cent, leaving at least
- * one cent for the rest). Throws the 422 to send otherwise.
+ * allowed (min_fill_amount set, fill at least it) and priceable (paying at least MIN_PARTIAL_PAY and
+ * leaving at least that for the rest). Throws the 422 to send otherwise.
  */
 export function priceFill(offer: PricedOffer, fill: bigint): bigint {
   if (fill === offer.remainingGiveAmount) return offer.remainingWantAmount;
@@ -35,11 +41,16 @@ export function priceFill(offer: PricedOffer, fill: bigint): bigint {
     );
   }
   const pay = mulDivRound(fill, offer.remainingWantAmount, offer.remainingGiveAmount);
-  if (pay < 1n || pay >= offer.remainingWantAmount) {
+  if (pay < MIN_PARTIAL_PAY || offer.remainingWantAmount - pay < MIN_PARTIAL_PAY) {
     throw new BusinessRuleError(
       'FILL_TOO_SMALL',
-      `This amount cannot be priced in whole ${offer.wantCurrency} cents; take more, or the whole remainder.`,
-      [{ field: 'amount', message: 'too small to price, or leaves a remainder worth less than 0.01' }],
+      `A partial take must be worth at least 1.00 ${offer.wantCurrency} and leave at least that much of the offer; take more, or the whole remainder.`,
+      [
+        {
+          field: 'amount',
+          message: `would pay ${formatMinor(pay)} ${offer.wantCurrency} and leave ${formatMinor(offer.remainingWantAmount - pay)}; each must be at least 1.00`,
+        },
+      ],
     );
   }
   return pay;
