@@ -109,7 +109,7 @@ export class OffersController {
   /**
    * Takes an offer, settling at once: you pay your share of the want side, receive that much of the
    * escrowed give side. `amount` (give currency) defaults to the whole remainder; a partial take needs
-   * the offer's `min_fill_amount`. Own offer → 422 OWN_OFFER; no longer open → 409 OFFER_NOT_OPEN;
+   * the offer's `min_fill_amount` and must pay, and leave, at least 1.00 of the want currency. Own offer → 422 OWN_OFFER; no longer open → 409 OFFER_NOT_OPEN;
    * more than is left → 409 OFFER_REMAINDER_TOO_SMALL; short of the want side → 422
    * INSUFFICIENT_BALANCE. Honours an Idempotency-Key; rate-limited per user.
    */
