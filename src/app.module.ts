@@ -12,6 +12,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { AdminRatesModule } from './rates/admin-rates.module';
 import { OffersModule } from './market/offers.module';
+import { BackupsModule } from './backups/backups.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { MarketModule } from './rates/market.module';
 import { RatesModule } from './rates/rates.module';
@@ -45,6 +46,7 @@ export class AppModule {
         MarketModule,
         TransactionsModule,
         OffersModule,
+        BackupsModule,
         ReportsModule,
         SchedulerModule,
       ],

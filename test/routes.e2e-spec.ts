@@ -39,6 +39,10 @@ const EXPECTED: Route[] = [
   // audit
   ['GET', '/logs', 'user'],
   ['GET', '/admin/logs', 'admin'],
+  // backups
+  ['POST', '/admin/backup', 'admin+fresh'],
+  ['GET', '/admin/backup/status', 'admin'],
+  ['POST', '/admin/restore', 'admin+fresh'],
   // admin: users
   ['GET', '/admin/users', 'admin'],
   ['PUT', '/admin/users/:id/status', 'admin+fresh'],

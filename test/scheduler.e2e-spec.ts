@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
@@ -88,12 +91,15 @@ describe('scheduler leases', () => {
 
 describe('scheduler enabled', () => {
   let t: TestApp;
+  const backupDir = mkdtempSync(join(tmpdir(), 'sched-backups-'));
 
   beforeAll(async () => {
     t = await startTestApp({
       SCHEDULER_ENABLED: 'true',
       CRON_WATCHLIST_SWEEP: '*/7 * * * *',
       CRON_OFFER_EXPIRY: '*/2 * * * *',
+      BACKUP_CRON: '0 3 * * *',
+      BACKUP_DIR: backupDir,
     });
   });
   afterAll(async () => {
@@ -104,12 +110,19 @@ describe('scheduler enabled', () => {
     const jobs = t.app.get(SchedulerRegistry).getCronJobs();
     expect([...jobs.keys()].sort()).toEqual([
       'alerts-sweep',
+      'backup',
       'idempotency-purge',
       'offer-expiry',
       'watchlist-sweep',
     ]);
     expect(jobs.get('watchlist-sweep')?.cronTime.source).toBe('*/7 * * * *');
     expect(jobs.get('offer-expiry')?.cronTime.source).toBe('*/2 * * * *');
+    expect(jobs.get('backup')?.cronTime.source).toBe('0 3 * * *');
     expect(jobs.get('alerts-sweep')?.isActive).toBe(true);
+  });
+
+  it('the backup job (BACKUP_CRON) writes a backup under its lease', async () => {
+    expect(await t.app.get(SchedulerService).runJob('backup', 'test')).toBe(true);
+    expect(readdirSync(backupDir).filter((f) => f.startsWith('backup_'))).toHaveLength(1);
   });
 });

@@ -31,6 +31,8 @@ export const AuditEvent = {
   OFFER_ACCEPT: 'OFFER_ACCEPT',
   OFFER_EXPIRE: 'OFFER_EXPIRE',
   ADMIN_OFFER_CANCEL: 'ADMIN_OFFER_CANCEL',
+  BACKUP_CREATE: 'BACKUP_CREATE',
+  BACKUP_RESTORE: 'BACKUP_RESTORE',
 } as const;
 
 export type AuditEventType = (typeof AuditEvent)[keyof typeof AuditEvent];

@@ -78,6 +78,15 @@ export interface WatchlistConfig {
   hysteresisPercent: number;
 }
 
+export interface BackupConfig {
+  /** Where backup files live (created when missing). */
+  dir: string;
+  /** How many regular backups to keep (older ones are deleted after each backup); safety backups likewise. */
+  keep: number;
+  /** Cron expression (UTC) of the scheduled backup, or null for none. */
+  cron: string | null;
+}
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
@@ -97,6 +106,7 @@ export interface AppConfig {
   rates: RatesConfig;
   scheduler: SchedulerConfig;
   watchlist: WatchlistConfig;
+  backup: BackupConfig;
   version: string;
   /** Warnings to print once the logger is up (e.g. the development JWT secret). */
   warnings: string[];
@@ -328,6 +338,11 @@ export function loadConfig(env: Env): AppConfig {
     watchlist: {
       movePercent: num(env, 'WATCHLIST_MOVE_PERCENT', 5, 0.01, 1000),
       hysteresisPercent: num(env, 'WATCHLIST_HYSTERESIS_PERCENT', 0.25, 0, 50),
+    },
+    backup: {
+      dir: str(env, 'BACKUP_DIR', './backups'),
+      keep: int(env, 'BACKUP_KEEP', 14, 1, 10_000),
+      cron: str(env, 'BACKUP_CRON', '') === '' ? null : cron(env, 'BACKUP_CRON', ''),
     },
     version: readVersion(),
     warnings,

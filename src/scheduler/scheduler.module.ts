@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AlertsModule } from '../alerts/alerts.module';
+import { BackupsModule } from '../backups/backups.module';
 import { OffersModule } from '../market/offers.module';
 import { WatchlistModule } from '../watchlist/watchlist.module';
 import { LeaseRepository } from './lease.repository';
@@ -8,7 +9,7 @@ import { LeaseService } from './lease.service';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), AlertsModule, WatchlistModule, OffersModule],
+  imports: [ScheduleModule.forRoot(), AlertsModule, WatchlistModule, OffersModule, BackupsModule],
   providers: [LeaseRepository, LeaseService, SchedulerService],
   exports: [LeaseService, SchedulerService],
 })

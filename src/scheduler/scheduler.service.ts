@@ -4,6 +4,7 @@ import { CronJob } from 'cron';
 import { AlertsService } from '../alerts/alerts.service';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { BackupsService } from '../backups/backups.service';
 import { OffersService } from '../market/offers.service';
 import { WatchlistService } from '../watchlist/watchlist.service';
 import { LeaseService } from './lease.service';
@@ -30,11 +31,23 @@ export class SchedulerService implements OnApplicationBootstrap {
     private readonly alerts: AlertsService,
     private readonly watchlist: WatchlistService,
     private readonly offers: OffersService,
+    private readonly backups: BackupsService,
   ) {}
 
   jobs(): JobDefinition[] {
     const cron = this.config.scheduler.cron;
+    const backupCron = this.config.backup.cron;
+    const backup: JobDefinition[] = backupCron
+      ? [
+          {
+            name: 'backup',
+            cron: backupCron,
+            run: () => this.backups.backup({ actor: null, via: 'schedule' }),
+          },
+        ]
+      : [];
     return [
+      ...backup,
       { name: 'alerts-sweep', cron: cron.alertsSweep, run: () => this.alerts.sweep() },
       { name: 'watchlist-sweep', cron: cron.watchlistSweep, run: () => this.watchlist.sweep() },
       { name: 'offer-expiry', cron: cron.offerExpiry, run: () => this.offers.expireDue() },

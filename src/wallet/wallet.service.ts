@@ -286,17 +286,18 @@ export class WalletService {
   }
 
   /**
-   * The ledger invariants, checked live in one transaction (one consistent snapshot on MySQL, so
+   * The ledger invariants, checked live (inside the caller's transaction when given one, e.g. a restore
+   * before it commits) in one transaction (one consistent snapshot on MySQL, so
    * transactions committing meanwhile cannot show as false mismatches), aggregated in SQL.
    */
-  async verify(): Promise<LedgerCheck> {
-    const { sums, wallets, extra } = await this.tx.run(async (m) => {
+  async verify(m?: EntityManager): Promise<LedgerCheck> {
+    const { sums, wallets, extra } = await this.tx.within(m, async (tm) => {
       const found = {
-        sums: await this.repo.currencySums(m),
-        wallets: await this.repo.walletMismatches(m, MAX_REPORTED_MISMATCHES),
+        sums: await this.repo.currencySums(tm),
+        wallets: await this.repo.walletMismatches(tm, MAX_REPORTED_MISMATCHES),
         extra: [] as LedgerCheck['mismatches'],
       };
-      for (const check of this.invariants) found.extra.push(...(await check(m, MAX_REPORTED_MISMATCHES)));
+      for (const check of this.invariants) found.extra.push(...(await check(tm, MAX_REPORTED_MISMATCHES)));
       return found;
     });
     const mismatches: LedgerCheck['mismatches'] = [];

@@ -1,0 +1,222 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
+import { type Dialect, dbDate, dialectOf, readDbDate } from '../database/dialect';
+import { LeaseEntity } from '../scheduler/lease.entity';
+import { BackupFormatError, type Cell } from './backup-format';
+
+export type ColumnKind = 'bigint' | 'int' | 'boolean' | 'datetime' | 'double' | 'text';
+
+export interface TableInfo {
+  name: string;
+  columns: { name: string; kind: ColumnKind }[];
+  /** Primary-key columns, in key order (rows are read and hashed in this order). */
+  primary: string[];
+  /** Whether the table has an auto-increment key whose counter a restore must bring back. */
+  autoIncrement: boolean;
+}
+
+/** Runtime coordination, not data: the scheduler's leases are neither backed up nor restored. */
+const EXCLUDED = new Set([LeaseEntity]);
+
+function kindOf(type: unknown): ColumnKind {
+  const t = typeof type === 'function' ? type.name.toLowerCase() : String(type).toLowerCase();
+  if (t === 'bigint') return 'bigint';
+  if (t === 'int' || t === 'integer' || t === 'number') return 'int';
+  if (t === 'boolean' || t === 'bool') return 'boolean';
+  if (t === 'datetime' || t === 'timestamp' || t === 'date') return 'datetime';
+  if (t === 'double' || t === 'float' || t === 'real') return 'double';
+  return 'text';
+}
+
+/** Parents before children (foreign keys), then by name, so inserts never miss their parent row. */
+function ordered(metas: EntityMetadata[]): EntityMetadata[] {
+  const byName = new Map(metas.map((m) => [m.tableName, m]));
+  const out: EntityMetadata[] = [];
+  const seen = new Set<string>();
+  const visit = (m: EntityMetadata): void => {
+    if (seen.has(m.tableName)) return;
+    seen.add(m.tableName);
+    for (const fk of m.foreignKeys) {
+      const parent = byName.get(fk.referencedEntityMetadata.tableName);
+      if (parent && parent !== m) visit(parent);
+    }
+    out.push(m);
+  };
+  for (const m of [...metas].sort((a, b) => a.tableName.localeCompare(b.tableName))) visit(m);
+  return out;
+}
+
+const quote = (d: Dialect, name: string): string => (d === 'mysql' ? `\`${name}\`` : `"${name}"`);
+
+/** Raw access to every table for backups and restores: reads in key order, bulk deletes and inserts. */
+@Injectable()
+export class BackupsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get dialect(): Dialect {
+    return dialectOf(this.dataSource);
+  }
+
+  /** Every backed-up table, parents first. */
+  tables(): TableInfo[] {
+    return ordered(
+      this.dataSource.entityMetadatas.filter((m) => !EXCLUDED.has(m.target as typeof LeaseEntity)),
+    ).map((m) => ({
+      name: m.tableName,
+      columns: m.columns.map((c) => ({ name: c.databaseName, kind: kindOf(c.type) })),
+      primary: m.primaryColumns.map((c) => c.databaseName),
+      autoIncrement: m.primaryColumns.some((c) => c.generationStrategy === 'increment'),
+    }));
+  }
+
+  /** The last migration applied: the schema version a backup belongs to. */
+  async schemaVersion(m?: EntityManager): Promise<string> {
+    const rows: { name: string }[] = await (m ?? this.dataSource.manager).query(
+      'SELECT name FROM migrations ORDER BY timestamp DESC, id DESC LIMIT 1',
+    );
+    return rows[0]?.name ?? '(none)';
+  }
+
+  /** The next auto-increment value of a table (null when it has none yet on SQLite). */
+  async nextId(table: TableInfo, m: EntityManager): Promise<number | null> {
+    if (!table.autoIncrement) return null;
+    if (this.dialect === 'sqlite') {
+      const rows: { seq: number }[] = await m.query('SELECT seq FROM sqlite_sequence WHERE name = ?', [
+        table.name,
+      ]);
+      return rows.length === 0 ? 1 : Number(rows[0].seq) + 1;
+    }
+    const rows: { n: unknown }[] = await m.query(
+      'SELECT AUTO_INCREMENT AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [table.name],
+    );
+    const n = rows[0]?.n;
+    return n === null || n === undefined ? null : Number(n);
+  }
+
+  /** Up to `limit` rows after the key `after` (keyset paging in primary-key order), as canonical cells. */
+  async page(table: TableInfo, after: Cell[] | null, limit: number, m: EntityManager): Promise<Cell[][]> {
+    const d = this.dialect;
+    const cols = table.columns.map((c) => quote(d, c.name)).join(', ');
+    const pk = table.primary.map((c) => quote(d, c));
+    const params: unknown[] = [];
+    let where = '';
+    if (after) {
+      // (a, b) > (x, y) spelled out: a > x OR (a = x AND b > y)
+      const keyParams = table.primary.map((name, i) =>
+        this.toParam(after[this.indexOf(table, name)], table.columns[this.indexOf(table, name)].kind, i),
+      );
+      const ors: string[] = [];
+      for (let i = 0; i < pk.length; i++) {
+        const parts = pk.slice(0, i).map((c) => `${c} = ?`);
+        parts.push(`${pk[i]} > ?`);
+        ors.push(`(${parts.join(' AND ')})`);
+        params.push(...keyParams.slice(0, i), keyParams[i]);
+      }
+      where = `WHERE ${ors.join(' OR ')}`;
+    }
+    const rows: Record<string, unknown>[] = await m.query(
+      `SELECT ${cols} FROM ${quote(d, table.name)} ${where} ORDER BY ${pk.join(', ')} LIMIT ${Math.floor(limit)}`,
+      params,
+    );
+    return rows.map((r) => table.columns.map((c) => this.toCell(r[c.name], c.kind)));
+  }
+
+  private indexOf(table: TableInfo, column: string): number {
+    return table.columns.findIndex((c) => c.name === column);
+  }
+
+  async count(table: string, m: EntityManager): Promise<number> {
+    const rows: { n: unknown }[] = await m.query(`SELECT COUNT(*) AS n FROM ${quote(this.dialect, table)}`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async deleteAll(table: string, m: EntityManager): Promise<void> {
+    await m.query(`DELETE FROM ${quote(this.dialect, table)}`);
+  }
+
+  /** Inserts canonical rows in one statement. */
+  async insertRows(table: TableInfo, rows: Cell[][], m: EntityManager): Promise<void> {
+    if (rows.length === 0) return;
+    const d = this.dialect;
+    const placeholders = `(${table.columns.map(() => '?').join(', ')})`;
+    const params: unknown[] = [];
+    for (const row of rows)
+      row.forEach((cell, i) => params.push(this.toParam(cell, table.columns[i].kind, i)));
+    await m.query(
+      `INSERT INTO ${quote(d, table.name)} (${table.columns.map((c) => quote(d, c.name)).join(', ')}) VALUES ${rows
+        .map(() => placeholders)
+        .join(', ')}`,
+      params,
+    );
+  }
+
+  /** Foreign-key checks off (MySQL, this connection) while every table is replaced; on again after. */
+  async setForeignKeyChecks(on: boolean, m: EntityManager): Promise<void> {
+    if (this.dialect === 'mysql') await m.query(`SET FOREIGN_KEY_CHECKS = ${on ? 1 : 0}`);
+    else await m.query(`PRAGMA defer_foreign_keys = ${on ? 'OFF' : 'ON'}`);
+  }
+
+  /**
+   * Brings an auto-increment counter back. SQLite: inside the restore's transaction. MySQL: ALTER TABLE
+   * commits implicitly, so this runs after the restore has committed (InnoDB then uses the larger of
+   * this value and the highest id + 1, so ids can never collide).
+   */
+  async setNextId(table: string, next: number, m?: EntityManager): Promise<void> {
+    const q = m ?? this.dataSource.manager;
+    if (this.dialect === 'sqlite') {
+      await q.query('DELETE FROM sqlite_sequence WHERE name = ?', [table]);
+      if (next > 1) await q.query('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)', [table, next - 1]);
+      return;
+    }
+    await q.query(`ALTER TABLE ${quote('mysql', table)} AUTO_INCREMENT = ${Math.max(1, Math.floor(next))}`);
+  }
+
+  /** A database value as a canonical cell (the same on both dialects). */
+  toCell(value: unknown, kind: ColumnKind): Cell {
+    if (value === null || value === undefined) return null;
+    switch (kind) {
+      case 'bigint':
+        return BigInt(value as string | number | bigint).toString();
+      case 'int':
+      case 'double':
+        return Number(value);
+      case 'boolean':
+        return Number(value) !== 0;
+      case 'datetime':
+        return readDbDate(value).toISOString();
+      default:
+        if (Buffer.isBuffer(value)) return value.toString('utf8');
+        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint')
+          return String(value);
+        throw new TypeError(`unexpected ${typeof value} in a text column`);
+    }
+  }
+
+  /** A canonical cell as a query parameter; throws BackupFormatError when it does not fit the column. */
+  toParam(cell: Cell, kind: ColumnKind, index: number): unknown {
+    if (cell === null) return null;
+    const bad = (): never => {
+      throw new BackupFormatError(`column ${index + 1}: ${JSON.stringify(cell)} is not a valid ${kind}`);
+    };
+    switch (kind) {
+      case 'bigint':
+        return typeof cell === 'string' && /^-?\d{1,19}$/.test(cell) ? BigInt(cell) : bad();
+      case 'int':
+        return typeof cell === 'number' && Number.isSafeInteger(cell) ? cell : bad();
+      case 'double':
+        return typeof cell === 'number' && Number.isFinite(cell) ? cell : bad();
+      case 'boolean':
+        return typeof cell === 'boolean' ? (cell ? 1 : 0) : bad();
+      case 'datetime': {
+        if (typeof cell !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(cell))
+          return bad();
+        const date = new Date(cell);
+        return Number.isNaN(date.getTime()) ? bad() : dbDate(this.dialect, date);
+      }
+      default:
+        return typeof cell === 'string' ? cell : bad();
+    }
+  }
+}

@@ -1,0 +1,623 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditEvent } from '../audit/audit-events';
+import { type AuditActor, AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { AppError, type ErrorDetail, ValidationFailedError } from '../common/errors/app-error';
+import type { RequestMeta } from '../common/http/request-meta';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { WalletService } from '../wallet/wallet.service';
+import {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  BackupFormatError,
+  type BackupHeader,
+  type Cell,
+  finalLine,
+  headerLine,
+  readBackup,
+  rowSeparator,
+  rowText,
+  sha256,
+  tableCloseLine,
+  tableOpenLine,
+  tablesEndLine,
+} from './backup-format';
+import {
+  BackupFormatUnsupportedError,
+  BackupInProgressError,
+  BackupInvalidError,
+  BackupNotFoundError,
+  BackupSchemaMismatchError,
+  RestoreVerificationError,
+} from './backups.errors';
+import { BackupsRepository, type TableInfo } from './backups.repository';
+import { BACKUP_NAME_PATTERN, type BackupFileDto, type BackupStatusDto } from './dto/backup.dto';
+
+/** Rows read per query while writing, and inserted per statement while restoring. */
+const READ_PAGE = 1000;
+const INSERT_CELLS = 20_000;
+/** Bytes gathered before each write to the file. */
+const WRITE_CHUNK = 1 << 16;
+
+export type BackupKind = 'backup' | 'safety';
+
+export interface BackupResult {
+  filename: string;
+  createdAt: Date;
+  sizeBytes: number;
+  sha256: string;
+  tables: Record<string, number>;
+  durationMs: number;
+}
+
+export interface RestoreResult {
+  filename: string;
+  tables: Record<string, number>;
+  safetyBackup: string;
+  durationMs: number;
+}
+
+/** Who asked: an admin over HTTP, the schedule, or a shell (npm run backup / restore). */
+export interface BackupTrigger {
+  actor: AuditActor | null;
+  meta?: RequestMeta;
+  via: 'http' | 'schedule' | 'cli';
+}
+
+interface ValidatedBackup {
+  header: BackupHeader;
+  sha256: string;
+  counts: Record<string, number>;
+  nextIds: Record<string, number | null>;
+}
+
+/** Buffered, ordered writes to a file handle, hashing what goes through. */
+class FileWriter {
+  private buffer: string[] = [];
+  private size = 0;
+  bytes = 0;
+  readonly hash = sha256();
+
+  constructor(private readonly fh: Awaited<ReturnType<typeof open>>) {}
+
+  async write(text: string, hashed = true): Promise<void> {
+    if (hashed) this.hash.update(text);
+    this.buffer.push(text);
+    this.size += text.length;
+    if (this.size >= WRITE_CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const data = Buffer.from(this.buffer.join(''), 'utf8');
+    this.buffer = [];
+    this.size = 0;
+    this.bytes += data.length;
+    await this.fh.write(data);
+  }
+}
+
+function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+const stampOf = (d: Date): string =>
+  d.toISOString().replace(/[-:]/g, '').replace('T', '_').replace('.', '_').slice(0, 19);
+
+function lines(path: string): AsyncIterable<string> {
+  return createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+}
+
+/**
+ * Backups and restores of every table (see backup-format.ts for the file). A backup reads all tables
+ * in one transaction (one consistent snapshot), streams them to a temporary file and renames it when
+ * complete. A restore checks the whole file first, takes a safety backup, then replaces every table in
+ * one transaction and checks row counts and the ledger before it commits.
+ */
+@Injectable()
+export class BackupsService {
+  private readonly logger = new Logger(BackupsService.name);
+  private busy = false;
+
+  constructor(
+    private readonly repo: BackupsRepository,
+    private readonly tx: TransactionRunner,
+    private readonly wallets: WalletService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get dir(): string {
+    return resolve(this.config.backup.dir);
+  }
+
+  /** POST /admin/backup, the schedule and `npm run backup`: a backup, audited, then retention. */
+  async backup(trigger: BackupTrigger): Promise<BackupResult> {
+    return this.exclusive(async () => {
+      const started = Date.now();
+      try {
+        const result = await this.writeBackup('backup');
+        await this.prune('backup');
+        await this.audit.record({
+          event: AuditEvent.BACKUP_CREATE,
+          action: `create backup (${trigger.via})`,
+          success: true,
+          statusCode: trigger.via === 'http' ? 201 : null,
+          message: `${result.filename}: ${result.sizeBytes} bytes in ${result.durationMs} ms`,
+          actor: trigger.actor,
+          metadata: {
+            filename: result.filename,
+            size_bytes: result.sizeBytes,
+            sha256: result.sha256,
+            tables: result.tables,
+            duration_ms: result.durationMs,
+            via: trigger.via,
+          },
+          request: trigger.meta,
+        });
+        return result;
+      } catch (err) {
+        await this.auditFailure(AuditEvent.BACKUP_CREATE, 'create backup', trigger, err, started, null);
+        throw err;
+      }
+    });
+  }
+
+  /** POST /admin/restore: `filename` in BACKUP_DIR, or the newest backup. */
+  async restoreByName(filename: string | undefined, trigger: BackupTrigger): Promise<RestoreResult> {
+    const name = filename ?? (await this.newest('backup'))?.filename;
+    if (!name) throw new BackupNotFoundError('There is no backup to restore.');
+    return this.restoreFile(this.pathOf(name), trigger);
+  }
+
+  /** `npm run restore -- <file>`: a name in BACKUP_DIR or a path. */
+  restorePath(file: string, trigger: BackupTrigger): Promise<RestoreResult> {
+    const path = file.includes('/') || file.includes('\\') ? resolve(file) : this.pathOf(file);
+    return this.restoreFile(path, trigger);
+  }
+
+  async status(): Promise<BackupStatusDto> {
+    const files = await this.list();
+    const total = files.reduce((a, f) => a + f.size_bytes, 0);
+    return {
+      last_backup: files[0] ?? null,
+      available_backups: files.length,
+      total_size: humanSize(total),
+      total_size_bytes: total,
+      backups: files,
+      schedule: this.config.backup.cron,
+      keep: this.config.backup.keep,
+    };
+  }
+
+  /** A plain name in BACKUP_DIR; anything else (paths, "..") is 400 before the disk is touched. */
+  private pathOf(name: string): string {
+    if (!BACKUP_NAME_PATTERN.test(name) || name.length > 200 || basename(name) !== name) {
+      throw new ValidationFailedError([
+        { field: 'filename', message: 'must be a plain backup file name (no path)' },
+      ]);
+    }
+    const path = resolve(this.dir, name);
+    if (resolve(path, '..') !== this.dir) {
+      throw new ValidationFailedError([
+        { field: 'filename', message: 'must be inside the backup directory' },
+      ]);
+    }
+    return path;
+  }
+
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new BackupInProgressError();
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async restoreFile(path: string, trigger: BackupTrigger): Promise<RestoreResult> {
+    return this.exclusive(async () => {
+      const started = Date.now();
+      const filename = basename(path);
+      let safety: string | null = null;
+      try {
+        try {
+          await stat(path);
+        } catch {
+          throw new BackupNotFoundError(`Backup ${filename} was not found.`);
+        }
+        const tables = this.repo.tables();
+        const checked = await this.validate(path, tables);
+        safety = (await this.writeBackup('safety')).filename;
+        await this.prune('safety');
+        const counts = await this.tx.run(async (m) => {
+          await this.replaceAll(path, tables, checked, m);
+          const verdict = await this.verifyRestored(tables, checked, m);
+          if (verdict.length > 0) throw new RestoreVerificationError(verdict);
+          await this.audit.record(
+            {
+              event: AuditEvent.BACKUP_RESTORE,
+              action: `restore backup (${trigger.via})`,
+              success: true,
+              statusCode: trigger.via === 'http' ? 200 : null,
+              message: `${filename} restored in ${Date.now() - started} ms; safety backup ${safety}`,
+              actor: trigger.actor,
+              metadata: {
+                filename,
+                safety_backup: safety,
+                tables: checked.counts,
+                backup_created_at: checked.header.created_at,
+                duration_ms: Date.now() - started,
+                via: trigger.via,
+              },
+              request: trigger.meta,
+            },
+            m,
+          );
+          return checked.counts;
+        });
+        if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
+        return { filename, tables: counts, safetyBackup: safety, durationMs: Date.now() - started };
+      } catch (err) {
+        await this.auditFailure(AuditEvent.BACKUP_RESTORE, 'restore backup', trigger, err, started, {
+          filename,
+          safety_backup: safety,
+        });
+        throw err;
+      }
+    });
+  }
+
+  /** Reads the whole file once: layout, format, schema, every cell's type, row counts and checksums. */
+  private async validate(path: string, tables: TableInfo[]): Promise<ValidatedBackup> {
+    const current = await this.repo.schemaVersion();
+    const expected = new Map(tables.map((t) => [t.name, t]));
+    const counts: Record<string, number> = {};
+    const nextIds: Record<string, number | null> = {};
+    let header: BackupHeader | null = null;
+    let table: TableInfo | null = null;
+    let rows = 0;
+    let tableHash = sha256();
+    try {
+      for await (const ev of readBackup(lines(path))) {
+        switch (ev.kind) {
+          case 'header': {
+            header = ev.header;
+            if (header.format !== BACKUP_FORMAT) throw new BackupInvalidError(`not a ${BACKUP_FORMAT} file`);
+            if (header.format_version !== BACKUP_FORMAT_VERSION)
+              throw new BackupFormatUnsupportedError(
+                `${header.format} v${String(header.format_version)}`,
+                `${BACKUP_FORMAT} v${BACKUP_FORMAT_VERSION}`,
+              );
+            if (header.schema_version !== current)
+              throw new BackupSchemaMismatchError(String(header.schema_version), current);
+            break;
+          }
+          case 'table': {
+            table = expected.get(ev.table.name) ?? null;
+            if (!table || ev.table.name in counts)
+              throw new BackupSchemaMismatchError(header?.schema_version ?? '?', current, [
+                { field: 'tables', message: `unexpected table ${ev.table.name}` },
+              ]);
+            const cols = table.columns.map((c) => c.name);
+            if (JSON.stringify(ev.table.columns) !== JSON.stringify(cols))
+              throw new BackupSchemaMismatchError(header?.schema_version ?? '?', current, [
+                { field: ev.table.name, message: 'its columns differ from this database' },
+              ]);
+            nextIds[table.name] = typeof ev.table.next_id === 'number' ? ev.table.next_id : null;
+            rows = 0;
+            tableHash = sha256();
+            break;
+          }
+          case 'row': {
+            if (!table) throw new BackupFormatError('a row outside a table');
+            if (ev.cells.length !== table.columns.length)
+              throw new BackupFormatError(`${table.name}: a row has ${ev.cells.length} cells`);
+            ev.cells.forEach((c, i) => this.repo.toParam(c, table?.columns[i].kind ?? 'text', i));
+            tableHash.update(ev.line);
+            rows += 1;
+            break;
+          }
+          case 'tableEnd': {
+            if (!table) throw new BackupFormatError('a table end outside a table');
+            if (ev.trailer.row_count !== rows)
+              throw new BackupInvalidError(
+                `${table.name} holds ${rows} rows, its trailer says ${ev.trailer.row_count}`,
+              );
+            if (tableHash.digest('hex') !== ev.trailer.sha256)
+              throw new BackupInvalidError(`the checksum of table ${table.name} does not match`);
+            counts[table.name] = rows;
+            table = null;
+            break;
+          }
+          case 'end': {
+            if (ev.computed !== ev.sha256) throw new BackupInvalidError('the file checksum does not match');
+            const missing = tables.filter((t) => !(t.name in counts)).map((t) => t.name);
+            if (missing.length > 0)
+              throw new BackupSchemaMismatchError(header?.schema_version ?? '?', current, [
+                { field: 'tables', message: `missing ${missing.join(', ')}` },
+              ]);
+            if (JSON.stringify(ev.counts) !== JSON.stringify(counts))
+              throw new BackupInvalidError('the table counts do not match the tables');
+            if (!header) throw new BackupFormatError('no header');
+            return { header, sha256: ev.sha256, counts, nextIds };
+          }
+        }
+      }
+    } catch (err) {
+      if (err instanceof BackupFormatError) throw new BackupInvalidError(err.message);
+      throw err;
+    }
+    throw new BackupInvalidError('the file ends early (truncated)');
+  }
+
+  /** Inside the restore's transaction: empty every table (children first), then insert the file's rows. */
+  private async replaceAll(
+    path: string,
+    tables: TableInfo[],
+    checked: ValidatedBackup,
+    m: EntityManager,
+  ): Promise<void> {
+    const byName = new Map(tables.map((t) => [t.name, t]));
+    await this.repo.setForeignKeyChecks(false, m);
+    try {
+      for (const t of [...tables].reverse()) await this.repo.deleteAll(t.name, m);
+      let table: TableInfo | null = null;
+      let batch: Cell[][] = [];
+      const flush = async () => {
+        if (table && batch.length > 0) await this.repo.insertRows(table, batch, m);
+        batch = [];
+      };
+      for await (const ev of readBackup(lines(path))) {
+        if (ev.kind === 'table') table = byName.get(ev.table.name) ?? null;
+        else if (ev.kind === 'row') {
+          batch.push(ev.cells);
+          if (table && batch.length * table.columns.length >= INSERT_CELLS) await flush();
+        } else if (ev.kind === 'tableEnd') {
+          await flush();
+          table = null;
+        } else if (ev.kind === 'end' && ev.computed !== checked.sha256) {
+          throw new BackupInvalidError('the file changed while it was being restored');
+        }
+      }
+      if (this.repo.dialect === 'sqlite') {
+        for (const t of tables) {
+          const next = checked.nextIds[t.name];
+          if (t.autoIncrement && next !== null && next !== undefined)
+            await this.repo.setNextId(t.name, next, m);
+        }
+      }
+    } finally {
+      await this.repo.setForeignKeyChecks(true, m);
+    }
+  }
+
+  /** Row counts as in the file and the ledger invariants, before the restore commits. */
+  private async verifyRestored(
+    tables: TableInfo[],
+    checked: ValidatedBackup,
+    m: EntityManager,
+  ): Promise<ErrorDetail[]> {
+    const problems: ErrorDetail[] = [];
+    for (const t of tables) {
+      const n = await this.repo.count(t.name, m);
+      if (n !== checked.counts[t.name])
+        problems.push({
+          field: t.name,
+          message: `${n} rows after the restore, ${checked.counts[t.name]} in the file`,
+        });
+    }
+    const ledger = await this.wallets.verify(m);
+    if (!ledger.ok)
+      problems.push({
+        field: 'ledger',
+        message: `${ledger.mismatches.length} ledger invariant(s) fail on the restored data`,
+      });
+    return problems;
+  }
+
+  /** MySQL, after the commit: auto-increment counters as they were at backup time (never below max id + 1). */
+  private async restoreCounters(tables: TableInfo[], checked: ValidatedBackup): Promise<void> {
+    for (const t of tables) {
+      const next = checked.nextIds[t.name];
+      if (!t.autoIncrement || next === null || next === undefined) continue;
+      try {
+        await this.repo.setNextId(t.name, next);
+      } catch (err) {
+        this.logger.warn(
+          `could not reset the counter of ${t.name}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+  }
+
+  /** Streams every table to `<kind>_<stamp>.json` through a temporary file renamed when complete. */
+  private async writeBackup(kind: BackupKind): Promise<BackupResult> {
+    const started = Date.now();
+    await mkdir(this.dir, { recursive: true });
+    const createdAt = this.clock.now();
+    let filename = `${kind}_${stampOf(createdAt)}.json`;
+    for (let i = 2; await exists(join(this.dir, filename)); i++)
+      filename = `${kind}_${stampOf(createdAt)}_${i}.json`;
+    const temp = join(this.dir, `.${filename}.partial`);
+    const fh = await open(temp, 'wx');
+    let closed = false;
+    try {
+      const w = new FileWriter(fh);
+      const counts = await this.tx.run(async (m) => {
+        const tables = this.repo.tables();
+        const header: BackupHeader = {
+          format: BACKUP_FORMAT,
+          format_version: BACKUP_FORMAT_VERSION,
+          created_at: createdAt.toISOString(),
+          app_version: this.config.version,
+          schema_version: await this.repo.schemaVersion(m),
+          dialect: this.repo.dialect,
+        };
+        await w.write(headerLine(header));
+        const out: Record<string, number> = {};
+        for (const [i, t] of tables.entries()) {
+          await w.write(
+            tableOpenLine(
+              { name: t.name, columns: t.columns.map((c) => c.name), next_id: await this.repo.nextId(t, m) },
+              i === 0,
+            ),
+          );
+          const th = sha256();
+          let n = 0;
+          let after: Cell[] | null = null;
+          for (;;) {
+            const rows = await this.repo.page(t, after, READ_PAGE, m);
+            for (const cells of rows) {
+              const text = rowText(cells);
+              th.update(`${text}\n`);
+              await w.write(rowSeparator(n === 0) + text);
+              n += 1;
+            }
+            if (rows.length < READ_PAGE) break;
+            after = rows[rows.length - 1];
+          }
+          await w.write(tableCloseLine({ row_count: n, sha256: th.digest('hex') }, n > 0));
+          out[t.name] = n;
+        }
+        await w.write(tablesEndLine(out, tables.length > 0));
+        return out;
+      });
+      const fileSha = w.hash.digest('hex');
+      await w.write(finalLine(fileSha), false);
+      await w.flush();
+      await fh.sync();
+      await fh.close();
+      closed = true;
+      await rename(temp, join(this.dir, filename));
+      return {
+        filename,
+        createdAt,
+        sizeBytes: w.bytes,
+        sha256: fileSha,
+        tables: counts,
+        durationMs: Date.now() - started,
+      };
+    } catch (err) {
+      if (!closed) await fh.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Backup files, newest first (by the time in their header; the file time when it cannot be read). */
+  private async list(): Promise<BackupFileDto[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const out: BackupFileDto[] = [];
+    for (const name of names) {
+      const kind = name.startsWith('safety_') ? 'safety' : name.startsWith('backup_') ? 'backup' : null;
+      if (!kind || !name.endsWith('.json')) continue;
+      const path = join(this.dir, name);
+      const st = await stat(path).catch(() => null);
+      if (!st?.isFile()) continue;
+      out.push({
+        filename: name,
+        created_at: (await headerTime(path)) ?? st.mtime.toISOString(),
+        size_bytes: st.size,
+        kind,
+      });
+    }
+    return out.sort(
+      (a, b) => b.created_at.localeCompare(a.created_at) || b.filename.localeCompare(a.filename),
+    );
+  }
+
+  private async newest(kind: BackupKind): Promise<BackupFileDto | undefined> {
+    return (await this.list()).find((f) => f.kind === kind);
+  }
+
+  /** Keeps the newest BACKUP_KEEP files of a kind. */
+  private async prune(kind: BackupKind): Promise<void> {
+    const old = (await this.list()).filter((f) => f.kind === kind).slice(this.config.backup.keep);
+    for (const f of old) {
+      await unlink(join(this.dir, f.filename)).catch((err: unknown) =>
+        this.logger.warn(`could not delete old backup ${f.filename}: ${String(err)}`),
+      );
+    }
+  }
+
+  private async auditFailure(
+    event: typeof AuditEvent.BACKUP_CREATE | typeof AuditEvent.BACKUP_RESTORE,
+    action: string,
+    trigger: BackupTrigger,
+    err: unknown,
+    started: number,
+    extra: Record<string, unknown> | null,
+  ): Promise<void> {
+    const app = err instanceof AppError ? err : null;
+    if (!app)
+      this.logger.error(
+        `${action} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+    await this.audit
+      .record({
+        event,
+        action: `${action} (${trigger.via})`,
+        success: false,
+        statusCode: app?.statusCode ?? 500,
+        message: app?.message ?? 'internal error',
+        actor: trigger.actor,
+        metadata: {
+          ...extra,
+          code: app?.code ?? 'INTERNAL_ERROR',
+          duration_ms: Date.now() - started,
+          via: trigger.via,
+        },
+        request: trigger.meta,
+      })
+      .catch(() => undefined);
+    if (app) app.audited = true;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** created_at from a backup's first line, without reading the rest. */
+async function headerTime(path: string): Promise<string | null> {
+  const rl = createInterface({
+    input: createReadStream(path, { encoding: 'utf8', end: 4095 }),
+    crlfDelay: Infinity,
+  });
+  try {
+    for await (const line of rl) {
+      const m = /"created_at":"([^"]+)"/.exec(line);
+      return m && !Number.isNaN(Date.parse(m[1])) ? new Date(m[1]).toISOString() : null;
+    }
+    return null;
+  } finally {
+    rl.close();
+  }
+}

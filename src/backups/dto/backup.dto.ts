@@ -1,0 +1,71 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+/** A plain file name inside BACKUP_DIR: no directories, no "..". */
+export const BACKUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.json$/;
+
+export class BackupCreatedDto {
+  /** "Backup created" */
+  message!: string;
+  filename!: string;
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+  size_bytes!: number;
+  /** SHA-256 of the file's content before its final checksum line (as stored in it). */
+  sha256!: string;
+  /** Rows per table. */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
+  tables!: Record<string, number>;
+  duration_ms!: number;
+}
+
+export class BackupFileDto {
+  filename!: string;
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+  size_bytes!: number;
+  /** `backup` (made on request, by the schedule or the CLI) or `safety` (made by a restore before it replaced the data). */
+  @ApiProperty({ enum: ['backup', 'safety'] })
+  kind!: 'backup' | 'safety';
+}
+
+export class BackupStatusDto {
+  /** The newest backup, or null when there is none. */
+  @ApiProperty({ type: BackupFileDto, nullable: true })
+  last_backup!: BackupFileDto | null;
+  /** How many backup files there are (safety backups included). */
+  available_backups!: number;
+  /** Their total size, for people ("1.4 MB"). */
+  total_size!: string;
+  total_size_bytes!: number;
+  /** Newest first. */
+  backups!: BackupFileDto[];
+  /** BACKUP_CRON, or null when backups are not scheduled. */
+  @ApiProperty({ type: String, nullable: true })
+  schedule!: string | null;
+  /** How many of each kind are kept (BACKUP_KEEP). */
+  keep!: number;
+}
+
+export class RestoreDto {
+  /** A backup file name in BACKUP_DIR (as listed by GET /admin/backup/status); default: the newest backup. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(BACKUP_NAME_PATTERN, {
+    message: 'filename must be a plain backup file name (no path), ending in .json',
+  })
+  filename?: string;
+}
+
+export class RestoreResultDto {
+  /** "Restore completed" */
+  message!: string;
+  filename!: string;
+  /** Rows restored per table. */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
+  tables!: Record<string, number>;
+  /** The backup taken of the data just replaced (restore it to undo). */
+  safety_backup!: string;
+  duration_ms!: number;
+}

@@ -1,0 +1,54 @@
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module';
+import { BackupsService } from '../backups/backups.service';
+import { AppError } from '../common/errors/app-error';
+import { loadConfigFromProcess } from '../config/app-config';
+
+/**
+ * `npm run backup` and `npm run restore -- <file>` (a name in BACKUP_DIR or a path): the same service
+ * as the admin routes, audited with no actor and `via: cli`. Exits 1 with the reason when refused.
+ */
+async function main(): Promise<void> {
+  const [command, file] = process.argv.slice(2);
+  if (command !== 'backup' && command !== 'restore')
+    throw new Error('usage: backup-cli backup | restore <file>');
+  if (command === 'restore' && !file) throw new Error('usage: npm run restore -- <file>');
+  const config = loadConfigFromProcess();
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRoot({
+      ...config,
+      logLevel: 'error',
+      adminBootstrap: null,
+      scheduler: { ...config.scheduler, enabled: false },
+    }),
+    { logger: ['error', 'warn'] },
+  );
+  try {
+    const backups = app.get(BackupsService);
+    if (command === 'backup') {
+      const r = await backups.backup({ actor: null, via: 'cli' });
+      const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
+      console.log(
+        `Backup ${r.filename} written to ${backups.dir}: ${rows} rows, ${r.sizeBytes} bytes, sha256 ${r.sha256}`,
+      );
+    } else {
+      const r = await backups.restorePath(file, { actor: null, via: 'cli' });
+      const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
+      console.log(
+        `Restored ${r.filename}: ${rows} rows in ${r.durationMs} ms. The data it replaced is in ${r.safetyBackup}.`,
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    console.error(`${err.code}: ${err.message}`);
+    for (const d of err.details ?? []) console.error(`  ${d.field}: ${d.message}`);
+    process.exitCode = 1;
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { BackupsService } from '../src/backups/backups.service';
+import { createAdmin, createUser, login, type TestUser } from './factories/users';
+import { type Res, startTestApp, type TestApp } from './test-app';
+
+jest.setTimeout(180_000);
+
+/** SHA-256 per table over its rows in primary-key order, computed here from the database itself. */
+async function digests(t: TestApp, opts: { auditUpTo?: number } = {}): Promise<Record<string, string>> {
+  const ds = t.app.get(DataSource);
+  const out: Record<string, string> = {};
+  for (const meta of ds.entityMetadatas) {
+    if (meta.tableName === 'scheduler_leases') continue; // runtime state, not backed up (see the README)
+    const pk = meta.primaryColumns.map((c) => c.databaseName).join(', ');
+    const where =
+      meta.tableName === 'audit_logs' && opts.auditUpTo !== undefined ? `WHERE id <= ${opts.auditUpTo}` : '';
+    const rows: Record<string, unknown>[] = await ds.query(
+      `SELECT * FROM ${meta.tableName} ${where} ORDER BY ${pk}`,
+    );
+    const h = createHash('sha256');
+    for (const r of rows) {
+      h.update(JSON.stringify(r, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v)));
+      h.update('\n');
+    }
+    out[meta.tableName] = `${rows.length}:${h.digest('hex')}`;
+  }
+  return out;
+}
+
+async function maxAuditId(t: TestApp): Promise<number> {
+  const rows: { n: unknown }[] = await t.app.get(DataSource).query('SELECT MAX(id) AS n FROM audit_logs');
+  return Number(rows[0]?.n ?? 0);
+}
+
+describe('backups and restore', () => {
+  let t: TestApp;
+  let dir: string;
+  let admin: TestUser;
+  let users: TestUser[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'backups-e2e-'));
+    t = await startTestApp({
+      BACKUP_DIR: dir,
+      BACKUP_KEEP: '3',
+      STARTING_BALANCE_USD: '1000',
+      STARTING_BALANCE_LBP: '90000000',
+      OFFER_RATE_LIMIT: '100000',
+      TRANSACTION_RATE_LIMIT: '100000',
+    });
+    admin = await createAdmin(t);
+    users = [await createUser(t), await createUser(t), await createUser(t)];
+    const [a, b, c] = users;
+    // a varied database: transactions, offers (open, taken, cancelled), trades, alerts, watchlist, notes
+    for (let i = 0; i < 6; i++) {
+      await t.request('POST', '/transaction', {
+        token: a.access,
+        body: { usd_amount: 10 + i, lbp_amount: (10 + i) * 89500, usd_to_lbp: i % 2 === 0 },
+      });
+    }
+    const mk = async (u: TestUser, body: Record<string, unknown>) =>
+      (await t.request('POST', '/market/offers', { token: u.access, body })).json<{ id: number }>().id;
+    const usd = { give_currency: 'USD', give_amount: 100, want_currency: 'LBP', want_amount: 8950000 };
+    const o1 = await mk(a, { ...usd, min_fill_amount: 10 });
+    await mk(b, { give_currency: 'LBP', give_amount: 895000, want_currency: 'USD', want_amount: 10 });
+    const o3 = await mk(c, usd);
+    await t.request('POST', `/market/offers/${o1}/accept`, { token: b.access, body: { amount: 30 } });
+    await t.request('POST', `/market/offers/${o3}/accept`, { token: a.access });
+    await t.request('DELETE', `/market/offers/${o1}`, { token: a.access });
+    await t.request('POST', '/alerts', {
+      token: b.access,
+      body: { direction: 'usd_to_lbp', condition: 'above', threshold: 1e6 },
+    });
+    await t.request('POST', '/watchlist', {
+      token: c.access,
+      body: { item_type: 'direction', direction: 'lbp_to_usd' },
+    });
+    await t.request('PUT', '/preferences', { token: c.access, body: { default_range_hours: 24 } });
+    await t.request('POST', '/admin/rates', {
+      token: admin.access,
+      body: { direction: 'usd_to_lbp', rate: 89600 },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const backup = (token = admin.access): Promise<Res> => t.request('POST', '/admin/backup', { token });
+  const restore = (body?: unknown, token = admin.access): Promise<Res> =>
+    t.request('POST', '/admin/restore', { token, body });
+  const files = () => readdirSync(dir).sort();
+
+  it('writes a complete, checksummed JSON backup and lists it', async () => {
+    const res = await backup();
+    expect(res.statusCode).toBe(201);
+    const b = res.json();
+    expect(b).toMatchObject({
+      message: 'Backup created',
+      filename: expect.stringMatching(/^backup_\d{8}_\d{6}_\d{3}\.json$/),
+      size_bytes: expect.any(Number),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(b.tables).toMatchObject({ users: 4, offers: 3, trades: 2, transactions: 6 });
+    expect(b.tables).not.toHaveProperty('scheduler_leases');
+    const text = readFileSync(join(dir, b.filename), 'utf8');
+    expect(Buffer.byteLength(text)).toBe(b.size_bytes);
+    const doc = JSON.parse(text); // one valid JSON document
+    expect(doc).toMatchObject({
+      format: 'exchange-rate-api-backup',
+      format_version: 1,
+      app_version: expect.any(String),
+    });
+    expect(doc.schema_version).toMatch(/^[A-Za-z]+\d+$/);
+    const users = doc.tables.find((x: { name: string }) => x.name === 'users');
+    expect(users.row_count).toBe(4);
+    const rowsHash = createHash('sha256');
+    for (const r of users.rows) rowsHash.update(`${JSON.stringify(r)}\n`);
+    expect(users.sha256).toBe(rowsHash.digest('hex'));
+    const lastLine = text.trimEnd().split('\n').pop() ?? '';
+    expect(
+      createHash('sha256')
+        .update(text.slice(0, text.length - lastLine.length - 1))
+        .digest('hex'),
+    ).toBe(b.sha256);
+    expect(files().filter((f) => f.endsWith('.partial'))).toEqual([]);
+    const status = (await t.request('GET', '/admin/backup/status', { token: admin.access })).json();
+    expect(status).toMatchObject({
+      available_backups: 1,
+      last_backup: { filename: b.filename, kind: 'backup' },
+    });
+    expect(status.total_size).toMatch(/^\d+(\.\d)? (B|KB|MB)$/);
+    const logs = await t.request('GET', `/admin/logs?event_type=BACKUP_CREATE&actor_user_id=${admin.id}`, {
+      token: admin.access,
+    });
+    const row = logs.json().logs[0];
+    expect(row).toMatchObject({
+      success: true,
+      status_code: 201,
+      http_method: 'POST',
+      path: '/admin/backup',
+    });
+    expect(JSON.parse(row.metadata_json)).toMatchObject({
+      filename: b.filename,
+      duration_ms: expect.any(Number),
+    });
+  });
+
+  it('round trip: back up, change and wipe everything, restore → every table identical, ledger ok, old passwords work', async () => {
+    const before = await digests(t);
+    const auditBefore = await maxAuditId(t);
+    const b = (await backup()).json();
+    // change things through the API, then wipe every table outright
+    await t.request('POST', '/transaction', {
+      token: users[0].access,
+      body: { usd_amount: 5, lbp_amount: 447500, usd_to_lbp: true },
+    });
+    await createUser(t);
+    const ds = t.app.get(DataSource);
+    for (const meta of [...ds.entityMetadatas].reverse()) {
+      if (meta.tableName !== 'scheduler_leases') await ds.query(`DELETE FROM ${meta.tableName}`);
+    }
+    const r = await t.app.get(BackupsService).restoreByName(b.filename, { actor: null, via: 'cli' });
+    expect(r.tables).toEqual(b.tables);
+    expect(r.safetyBackup).toMatch(/^safety_/);
+    const after = await digests(t, { auditUpTo: auditBefore });
+    expect(after).toEqual(before);
+    const extra: { event_type: string; success: number | boolean }[] = await ds.query(
+      `SELECT event_type, success FROM audit_logs WHERE id > ${auditBefore} ORDER BY id`,
+    );
+    expect(extra.map((e) => [e.event_type, Boolean(e.success)])).toEqual([['BACKUP_RESTORE', true]]);
+    for (const u of [...users, admin]) await login(t, u.userName, u.password);
+    const fresh = await login(t, admin.userName, admin.password);
+    const verify = await t.request('GET', '/admin/ledger/verify', { token: fresh.access });
+    expect(verify.json()).toMatchObject({ ok: true, mismatches: [] });
+    // counters came back: a new user gets the next id after the restored ones, no collision
+    const next = await createUser(t);
+    expect(next.id).toBeGreaterThan(Math.max(...users.map((u) => u.id), admin.id));
+    admin = { ...admin, ...fresh };
+  });
+
+  it('POST /admin/restore without a filename restores the newest backup and undoes later changes', async () => {
+    const b = (await backup()).json();
+    const before = await digests(t);
+    const auditBefore = await maxAuditId(t);
+    const u = users[1];
+    await t.request('POST', '/transaction', {
+      token: u.access,
+      body: { usd_amount: 1, lbp_amount: 89500, usd_to_lbp: true },
+    });
+    const res = await restore();
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      message: 'Restore completed',
+      filename: b.filename,
+      safety_backup: expect.stringMatching(/^safety_/),
+    });
+    const after = await digests(t, { auditUpTo: auditBefore });
+    // the BACKUP_CREATE row of this backup was written after its snapshot: compare what the file holds
+    expect({ ...after, audit_logs: undefined }).toEqual({ ...before, audit_logs: undefined });
+    const logs = await t.request('GET', `/admin/logs?event_type=BACKUP_RESTORE&success=true`, {
+      token: admin.access,
+    });
+    expect(JSON.parse(logs.json().logs[0].metadata_json)).toMatchObject({
+      filename: b.filename,
+      via: 'http',
+    });
+  });
+
+  describe('refusals change nothing', () => {
+    let good: string;
+    let text: string;
+
+    beforeAll(async () => {
+      good = (await backup()).json().filename;
+      text = readFileSync(join(dir, good), 'utf8');
+    });
+
+    const refuse = async (name: string, content: string | null, status: number, code: string) => {
+      if (content !== null) writeFileSync(join(dir, name), content);
+      const before = await digests(t);
+      const filesBefore = files();
+      const res = await restore({ filename: name });
+      expect([res.statusCode, res.json().code]).toEqual([status, code]);
+      expect(res.json().error).toEqual(expect.any(String));
+      // audit_logs gains the refusal's own row; every other table is untouched
+      const withoutAudit = (d: Record<string, string>) => ({ ...d, audit_logs: undefined });
+      expect(withoutAudit(await digests(t))).toEqual(withoutAudit(before));
+      expect(files()).toEqual(filesBefore); // no safety backup either
+      return res;
+    };
+
+    it('a truncated file', async () => {
+      await refuse(
+        'backup_truncated.json',
+        text.slice(0, Math.floor(text.length * 0.6)),
+        422,
+        'BACKUP_INVALID',
+      );
+      await refuse('backup_cut_end.json', text.slice(0, text.length - 3), 422, 'BACKUP_INVALID');
+    });
+
+    it('one byte changed', async () => {
+      const flip = (at: number) => text.slice(0, at) + (text[at] === 'a' ? 'b' : 'a') + text.slice(at + 1);
+      // inside a row (the JSON stays valid: the table checksum catches it)
+      await refuse('backup_row.json', flip(text.indexOf(admin.userName) + 2), 422, 'BACKUP_INVALID');
+      // in the header (only the file checksum covers it)
+      await refuse('backup_header.json', flip(text.indexOf('"app_version"') + 2), 422, 'BACKUP_INVALID');
+      // a digit of a row
+      const j = text.indexOf('\n[') + 2;
+      const digit = text.slice(0, j) + (text[j] === '9' ? '8' : '9') + text.slice(j + 1);
+      await refuse('backup_digit.json', digit, 422, 'BACKUP_INVALID');
+      // the checksum line itself
+      const k = text.lastIndexOf('"sha256":"') + 12;
+      await refuse(
+        'backup_sum.json',
+        text.slice(0, k) + (text[k] === '0' ? '1' : '0') + text.slice(k + 1),
+        422,
+        'BACKUP_INVALID',
+      );
+    });
+
+    it('another format version, another schema version, not a backup at all', async () => {
+      await refuse(
+        'backup_v2.json',
+        text.replace('"format_version":1', '"format_version":2'),
+        422,
+        'BACKUP_FORMAT_UNSUPPORTED',
+      );
+      const res = await refuse(
+        'backup_schema.json',
+        text.replace(/"schema_version":"[^"]+"/, '"schema_version":"1700000000000-Old"'),
+        422,
+        'BACKUP_SCHEMA_MISMATCH',
+      );
+      expect(res.json().error).toContain('1700000000000-Old');
+      await refuse('backup_other.json', '{"hello":"world"}\n', 422, 'BACKUP_INVALID');
+    });
+
+    it('paths and missing files', async () => {
+      for (const name of [
+        '../../etc/passwd',
+        '../backups/x.json',
+        '/etc/passwd',
+        'a/b.json',
+        '..json',
+        '.hidden.json',
+      ]) {
+        await refuse(name, null, 400, 'VALIDATION_FAILED');
+      }
+      await refuse('backup_missing.json', null, 404, 'BACKUP_NOT_FOUND');
+      const logs = await t.request('GET', '/admin/logs?event_type=BACKUP_RESTORE&success=false&limit=200', {
+        token: admin.access,
+      });
+      expect(logs.json().total).toBeGreaterThanOrEqual(8);
+    });
+  });
+
+  it('refuses non-admins and non-fresh admin tokens', async () => {
+    const u = users[2];
+    expect((await backup(u.access)).statusCode).toBe(403);
+    expect((await restore({}, u.access)).statusCode).toBe(403);
+    expect((await t.request('GET', '/admin/backup/status', { token: u.access })).statusCode).toBe(403);
+    const refreshed = await t.request('POST', '/refresh', { token: admin.refresh });
+    const stale = refreshed.json().access_token as string;
+    expect((await backup(stale)).json().code).toBe('FRESH_TOKEN_REQUIRED');
+    expect((await restore({}, stale)).json().code).toBe('FRESH_TOKEN_REQUIRED');
+    expect((await t.request('POST', '/admin/backup')).statusCode).toBe(401);
+  });
+
+  it('keeps BACKUP_KEEP backups of each kind', async () => {
+    for (let i = 0; i < 4; i++) expect((await backup()).statusCode).toBe(201);
+    const status = (await t.request('GET', '/admin/backup/status', { token: admin.access })).json();
+    const kinds = status.backups.map((f: { kind: string }) => f.kind);
+    expect(kinds.filter((k: string) => k === 'backup')).toHaveLength(3);
+    expect(kinds.filter((k: string) => k === 'safety').length).toBeLessThanOrEqual(3);
+  });
+});
