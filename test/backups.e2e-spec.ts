@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -108,6 +108,7 @@ describe('backups and restore', () => {
     expect(b.tables).toMatchObject({ users: 4, offers: 3, trades: 2, transactions: 6 });
     expect(b.tables).not.toHaveProperty('scheduler_leases');
     const text = readFileSync(join(dir, b.filename), 'utf8');
+    expect(statSync(join(dir, b.filename)).mode & 0o077).toBe(0); // owner-only
     expect(Buffer.byteLength(text)).toBe(b.size_bytes);
     const doc = JSON.parse(text); // one valid JSON document
     expect(doc).toMatchObject({

@@ -450,13 +450,14 @@ export class BackupsService {
   /** Streams every table to `<kind>_<stamp>.json` through a temporary file renamed when complete. */
   private async writeBackup(kind: BackupKind): Promise<BackupResult> {
     const started = Date.now();
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const createdAt = this.clock.now();
     let filename = `${kind}_${stampOf(createdAt)}.json`;
     for (let i = 2; await exists(join(this.dir, filename)); i++)
       filename = `${kind}_${stampOf(createdAt)}_${i}.json`;
     const temp = join(this.dir, `.${filename}.partial`);
-    const fh = await open(temp, 'wx');
+    // owner-only: a backup holds password and token hashes
+    const fh = await open(temp, 'wx', 0o600);
     let closed = false;
     try {
       const w = new FileWriter(fh);
