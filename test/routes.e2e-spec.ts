@@ -39,6 +39,7 @@ const EXPECTED: Route[] = [
   // audit
   ['GET', '/logs', 'user'],
   ['GET', '/admin/logs', 'admin'],
+  ['GET', '/admin/logs/export', 'admin'],
   // backups
   ['POST', '/admin/backup', 'admin+fresh'],
   ['GET', '/admin/backup/status', 'admin'],

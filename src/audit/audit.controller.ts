@@ -1,35 +1,19 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { parseRange } from '../common/dates';
+import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
 import { toPage } from '../common/pagination';
-import type { AuditLogEntity } from './audit-log.entity';
+import { AUDIT_CSV_COLUMNS } from './audit-csv';
+import { AuditEvent } from './audit-events';
+import { toAuditLogDto } from './audit-log.mapper';
+import { Audit } from './audit.decorator';
 import type { AuditLogFilter } from './audit.repository';
 import { AuditService } from './audit.service';
-import { type AuditLogDto, type AuditLogPageDto, LogQueryDto } from './dto/log-query.dto';
+import { type AuditLogPageDto, LogFilterDto, LogQueryDto } from './dto/log-query.dto';
 
-function toDto(r: AuditLogEntity): AuditLogDto {
-  return {
-    id: r.id,
-    created_at: r.createdAt.toISOString(),
-    event_type: r.eventType,
-    action: r.action,
-    success: Boolean(r.success),
-    status_code: r.statusCode,
-    message: r.message,
-    http_method: r.httpMethod,
-    path: r.path,
-    ip_address: r.ipAddress,
-    user_agent: r.userAgent,
-    actor_user_id: r.actorUserId,
-    actor_username: r.actorUsername,
-    target_user_id: r.targetUserId,
-    metadata_json: r.metadataJson,
-  };
-}
-
-function toFilter(q: LogQueryDto): AuditLogFilter {
+function toFilter(q: LogFilterDto): AuditLogFilter {
   const { from, to } = parseRange(q.from, q.to);
   return {
     from,
@@ -61,9 +45,42 @@ export class AuditController {
     return this.page(toFilter(q), q);
   }
 
+  /**
+   * The audit trail as CSV (`text/csv`), newest first, with the same filters as GET /admin/logs
+   * (`from`, `to`, `event_type`, `success`, `actor_user_id`, `target_user_id`, `actor_username`) and
+   * no paging: every matching row, streamed in chunks. Header row = the JSON log row's field names.
+   * Cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab, CR or LF)
+   * get a leading `'`; cells with a comma, quote, CR or LF are quoted with doubled quotes (RFC 4180).
+   * Ids and status codes stay plain numbers. Attachment `audit_logs_<YYYYmmdd_HHMMSS>.csv`. The export
+   * itself is audited (ADMIN_LOG_EXPORT).
+   */
+  @Get('admin/logs/export')
+  @Auth({ roles: ['ADMIN'] })
+  @Audit(AuditEvent.ADMIN_LOG_EXPORT)
+  @ApiProduces('text/csv')
+  @ApiOkResponse({
+    description: `Header \`${AUDIT_CSV_COLUMNS.join(',')}\`; attachment audit_logs_<YYYYmmdd_HHMMSS>.csv`,
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  })
+  async export(
+    @CurrentUser() user: Principal,
+    @Query() q: LogFilterDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<StreamableFile> {
+    const { filename, stream } = await this.audit.exportCsv(
+      toFilter(q),
+      { id: user.id, userName: user.userName },
+      meta,
+    );
+    return new StreamableFile(stream, {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename=${filename}`,
+    });
+  }
+
   private async page(filter: AuditLogFilter, q: LogQueryDto): Promise<AuditLogPageDto> {
     const page = toPage(q);
     const { rows, total } = await this.audit.search(filter, page);
-    return { total, offset: page.offset, limit: page.limit, logs: rows.map(toDto) };
+    return { total, offset: page.offset, limit: page.limit, logs: rows.map(toAuditLogDto) };
   }
 }

@@ -4,12 +4,18 @@ import { AuditController } from './audit.controller';
 import { AuditInterceptor } from './audit.interceptor';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
+import { RefusalAuditor } from './refusal-auditor';
 
 /** Global so every feature (and the guards) can write audit rows. */
 @Global()
 @Module({
   controllers: [AuditController],
-  providers: [AuditRepository, AuditService, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
-  exports: [AuditService],
+  providers: [
+    AuditRepository,
+    AuditService,
+    RefusalAuditor,
+    { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+  ],
+  exports: [AuditService, RefusalAuditor],
 })
 export class AuditModule {}

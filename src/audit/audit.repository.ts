@@ -36,6 +36,22 @@ export class AuditRepository {
     return { rows, total };
   }
 
+  /** Keyset page for the CSV export: the `size` rows after `cursor` in newest-first order. */
+  chunkAfter(
+    filter: AuditLogFilter,
+    cursor: { createdAt: Date; id: number } | null,
+    size: number,
+  ): Promise<AuditLogEntity[]> {
+    const qb = this.filtered(filter);
+    if (cursor) {
+      qb.andWhere('(a.created_at < :cAt OR (a.created_at = :cAt AND a.id < :cId))', {
+        cAt: cursor.createdAt,
+        cId: cursor.id,
+      });
+    }
+    return qb.orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').take(size).getMany();
+  }
+
   private filtered(f: AuditLogFilter): SelectQueryBuilder<AuditLogEntity> {
     const qb = this.repo().createQueryBuilder('a');
     if (f.from) qb.andWhere('a.created_at >= :from', { from: f.from });

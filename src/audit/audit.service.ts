@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
@@ -5,7 +6,9 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { NO_REQUEST, type RequestMeta } from '../common/http/request-meta';
 import type { Page } from '../common/pagination';
 import type { AuditLogEntity } from './audit-log.entity';
-import type { AuditEventType } from './audit-events';
+import { toAuditLogDto } from './audit-log.mapper';
+import { AuditEvent, type AuditEventType } from './audit-events';
+import { AUDIT_CSV_HEADER, auditCsvLine } from './audit-csv';
 import { type AuditLogFilter, AuditRepository } from './audit.repository';
 import { scrubSecrets } from './scrub';
 
@@ -27,6 +30,49 @@ export interface AuditEntry {
 }
 
 const clip = (s: string | null | undefined, n: number): string | null => (s == null ? null : s.slice(0, n));
+
+/** Bytes of metadata JSON kept per row: well inside a MySQL TEXT (64 KiB) whatever the characters. */
+export const MAX_METADATA_BYTES = 32_000;
+
+/**
+ * The row's metadata_json: scrubbed, and always valid JSON. Too large a payload is replaced by a small
+ * note (its top-level keys and size) instead of being cut in the middle of a value.
+ */
+export function metadataJsonOf(metadata: Record<string, unknown>): string | null {
+  if (Object.keys(metadata).length === 0) return null;
+  // bigint (minor units) as text: JSON.stringify would throw, and the row must not fail its action
+  const json = JSON.stringify(scrubSecrets(metadata), (_k, v: unknown) =>
+    typeof v === 'bigint' ? v.toString() : v,
+  );
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= MAX_METADATA_BYTES) return json;
+  return JSON.stringify({
+    truncated: true,
+    bytes,
+    keys: Object.keys(metadata).slice(0, 50),
+    ...(typeof metadata.code === 'string' ? { code: metadata.code } : {}),
+    ...(typeof metadata.request_id === 'string' ? { request_id: metadata.request_id } : {}),
+  });
+}
+
+const scrubText = (s: string | null | undefined, n: number): string | null =>
+  s == null ? null : (scrubSecrets(s) as string).slice(0, n);
+
+const EXPORT_CHUNK = 1000;
+
+/** The export's filter as the query named it, for the ADMIN_LOG_EXPORT row. */
+function describeFilter(f: AuditLogFilter): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    from: f.from?.toISOString(),
+    to: f.to?.toISOString(),
+    event_type: f.eventType,
+    success: f.success,
+    actor_user_id: f.actorUserId,
+    target_user_id: f.targetUserId,
+    actor_username: f.actorUsername,
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
 
 @Injectable()
 export class AuditService {
@@ -53,16 +99,15 @@ export class AuditService {
       action: entry.action.slice(0, 128),
       success: entry.success,
       statusCode: entry.statusCode ?? null,
-      message: clip(entry.message, 500),
+      message: scrubText(entry.message, 500),
       httpMethod: clip(req.method, 10),
       path: clip(req.path, 500),
       ipAddress: clip(req.ip, 64),
-      userAgent: clip(req.userAgent, 500),
+      userAgent: scrubText(req.userAgent, 500),
       actorUserId: entry.actor?.id ?? null,
       actorUsername: clip(entry.actor?.userName, 30),
       targetUserId: entry.targetUserId ?? null,
-      metadataJson:
-        Object.keys(metadata).length > 0 ? JSON.stringify(scrubSecrets(metadata)).slice(0, 60_000) : null,
+      metadataJson: metadataJsonOf(metadata),
     };
     if (manager) {
       await this.repo.insert(row, manager);
@@ -79,5 +124,43 @@ export class AuditService {
 
   search(filter: AuditLogFilter, page: Page): Promise<{ rows: AuditLogEntity[]; total: number }> {
     return this.repo.search(filter, page);
+  }
+
+  /**
+   * GET /admin/logs/export: the rows matching `filter`, newest first, as CSV produced chunk by chunk
+   * (keyset pages), never all in memory. The export itself is audited (ADMIN_LOG_EXPORT) first.
+   */
+  async exportCsv(
+    filter: AuditLogFilter,
+    actor: AuditActor,
+    meta: RequestMeta,
+  ): Promise<{ filename: string; stream: Readable }> {
+    const now = this.clock.now();
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+    const filename = `audit_logs_${stamp}.csv`;
+    await this.record({
+      event: AuditEvent.ADMIN_LOG_EXPORT,
+      action: 'export audit logs',
+      success: true,
+      statusCode: 200,
+      message: filename,
+      actor,
+      metadata: { filename, filter: describeFilter(filter) },
+      request: meta,
+    });
+    const repo = this.repo;
+    async function* lines(): AsyncGenerator<string> {
+      yield AUDIT_CSV_HEADER;
+      let cursor: { createdAt: Date; id: number } | null = null;
+      for (;;) {
+        const chunk = await repo.chunkAfter(filter, cursor, EXPORT_CHUNK);
+        if (chunk.length === 0) return;
+        yield chunk.map((r) => auditCsvLine(toAuditLogDto(r))).join('');
+        const last = chunk[chunk.length - 1];
+        cursor = { createdAt: last.createdAt, id: last.id };
+        if (chunk.length < EXPORT_CHUNK) return;
+      }
+    }
+    return { filename, stream: Readable.from(lines()) };
   }
 }

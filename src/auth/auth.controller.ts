@@ -92,6 +92,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @Auth()
+  @Audit(AuditEvent.LOGOUT)
   async logout(@CurrentUser() user: Principal, @ReqMeta() meta: RequestMeta): Promise<MessageDto> {
     await this.auth.logout(user, meta);
     return { message: 'Logged out successfully' };
@@ -101,6 +102,7 @@ export class AuthController {
   @Post('logout_refresh')
   @HttpCode(200)
   @Auth({ token: 'refresh' })
+  @Audit(AuditEvent.LOGOUT)
   async logoutRefresh(@CurrentUser() user: Principal, @ReqMeta() meta: RequestMeta): Promise<MessageDto> {
     await this.auth.logout(user, meta);
     return { message: 'Refresh token revoked; session ended' };
@@ -111,6 +113,7 @@ export class AuthController {
   @HttpCode(200)
   @Auth()
   @RateLimit('login')
+  @Audit(AuditEvent.FRESH_LOGIN)
   async fresh(
     @CurrentUser() user: Principal,
     @Body() dto: FreshDto,

@@ -1,31 +1,44 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { RefusalAuditor } from '../audit/refusal-auditor';
 import { AppError, UnauthorizedError } from '../common/errors/app-error';
 import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
 import type { Principal } from './principal';
 
-/** Global: every route needs a valid access token unless it says @Public() (or takes a refresh token). */
+/**
+ * Global: every route needs a valid access token unless it says @Public() (or takes a refresh token).
+ * Refusals are audited (ADMIN_ACCESS_DENIED on admin routes, else the route's @Audit() event).
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly refusals: RefusalAuditor,
+  ) {
     super();
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    await super.canActivate(context);
     const policy = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, targets) ?? {};
-    const wanted = policy.token ?? 'access';
-    const user = context.switchToHttp().getRequest<{ user: Principal }>().user;
-    if (user.tokenType !== wanted) {
-      throw new UnauthorizedError(
-        `This route needs ${wanted === 'access' ? 'an access' : 'a refresh'} token.`,
-        'WRONG_TOKEN_TYPE',
-      );
+    try {
+      await super.canActivate(context);
+      const wanted = policy.token ?? 'access';
+      const user = context.switchToHttp().getRequest<{ user: Principal }>().user;
+      if (user.tokenType !== wanted) {
+        throw new UnauthorizedError(
+          `This route needs ${wanted === 'access' ? 'an access' : 'a refresh'} token.`,
+          'WRONG_TOKEN_TYPE',
+        );
+      }
+      return true;
+    } catch (err) {
+      if (err instanceof AppError)
+        await this.refusals.guardRefusal(context, err, policy.roles?.includes('ADMIN') ?? false);
+      throw err;
     }
-    return true;
   }
 
   override handleRequest<TUser = Principal>(err: unknown, user: unknown, info: unknown): TUser {

@@ -1,20 +1,15 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuditEvent } from '../audit/audit-events';
-import { targetUserIdOf } from '../audit/audit-target';
-import { AuditService } from '../audit/audit.service';
+import { RefusalAuditor } from '../audit/refusal-auditor';
 import { ForbiddenError } from '../common/errors/app-error';
-import { requestMetaOf } from '../common/http/request-meta';
 import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
 import type { Principal } from './principal';
-
-type Req = Parameters<typeof requestMetaOf>[0] & { user?: Principal; params?: Record<string, string> };
 
 /** Role check (and freshness, below) read the principal the JWT guard just loaded from the database. */
 abstract class PolicyGuard implements CanActivate {
   constructor(
     protected readonly reflector: Reflector,
-    protected readonly audit: AuditService,
+    protected readonly refusals: RefusalAuditor,
   ) {}
 
   protected policy(context: ExecutionContext): AuthPolicy | null {
@@ -23,28 +18,17 @@ abstract class PolicyGuard implements CanActivate {
     return this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, targets) ?? {};
   }
 
-  /** Refusals on admin routes are audited as ADMIN_ACCESS_DENIED. */
+  protected user(context: ExecutionContext): Principal | undefined {
+    return context.switchToHttp().getRequest<{ user?: Principal }>().user;
+  }
+
+  /** Refusals are audited: ADMIN_ACCESS_DENIED on admin routes, else under the route's @Audit() event. */
   protected async refuse(
     context: ExecutionContext,
     policy: AuthPolicy,
     error: ForbiddenError,
   ): Promise<never> {
-    if (policy.roles?.includes('ADMIN')) {
-      const req = context.switchToHttp().getRequest<Req>();
-      await this.audit.record({
-        event: AuditEvent.ADMIN_ACCESS_DENIED,
-        action:
-          `${req?.method ?? ''} ${(req as { routeOptions?: { url?: string } }).routeOptions?.url ?? ''}`.trim(),
-        success: false,
-        statusCode: 403,
-        message: error.message,
-        actor: req.user ? { id: req.user.id, userName: req.user.userName } : null,
-        targetUserId: targetUserIdOf(req),
-        metadata: { code: error.code, role: req.user?.role ?? null },
-        request: requestMetaOf(req),
-      });
-      error.audited = true;
-    }
+    await this.refusals.guardRefusal(context, error, policy.roles?.includes('ADMIN') ?? false);
     throw error;
   }
 
@@ -53,14 +37,14 @@ abstract class PolicyGuard implements CanActivate {
 
 @Injectable()
 export class RolesGuard extends PolicyGuard {
-  constructor(reflector: Reflector, audit: AuditService) {
-    super(reflector, audit);
+  constructor(reflector: Reflector, refusals: RefusalAuditor) {
+    super(reflector, refusals);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const policy = this.policy(context);
     if (!policy?.roles?.length) return true;
-    const user = context.switchToHttp().getRequest<Req>().user;
+    const user = this.user(context);
     if (user && policy.roles.includes(user.role)) return true;
     return this.refuse(
       context,
@@ -72,15 +56,14 @@ export class RolesGuard extends PolicyGuard {
 
 @Injectable()
 export class FreshTokenGuard extends PolicyGuard {
-  constructor(reflector: Reflector, audit: AuditService) {
-    super(reflector, audit);
+  constructor(reflector: Reflector, refusals: RefusalAuditor) {
+    super(reflector, refusals);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const policy = this.policy(context);
     if (!policy?.fresh) return true;
-    const user = context.switchToHttp().getRequest<Req>().user;
-    if (user?.fresh) return true;
+    if (this.user(context)?.fresh) return true;
     return this.refuse(
       context,
       policy,

@@ -4,7 +4,9 @@ import { IntersectionType } from '@nestjs/swagger';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { PageQueryDto } from '../../common/pagination';
 
-export class LogQueryDto extends IntersectionType(DateRangeQueryDto, PageQueryDto) {
+/** The audit-log filters (GET /logs, GET /admin/logs and the CSV export); every filter combines. */
+export class LogFilterDto extends DateRangeQueryDto {
+  /** One event type, e.g. `LOGIN_FAILURE`. */
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -32,6 +34,8 @@ export class LogQueryDto extends IntersectionType(DateRangeQueryDto, PageQueryDt
   @MaxLength(30)
   actor_username?: string;
 }
+
+export class LogQueryDto extends IntersectionType(LogFilterDto, PageQueryDto) {}
 
 export class AuditLogDto {
   id!: number;
