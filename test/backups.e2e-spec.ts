@@ -301,6 +301,33 @@ describe('backups and restore', () => {
     });
   });
 
+  it('a backup whose ledger is inconsistent is rolled back (no file left), unless accept_ledger_mismatches', async () => {
+    const ds = t.app.get(DataSource);
+    const victim = users[0];
+    const usdOf = async () =>
+      Number((await ds.query(`SELECT usd_available AS v FROM wallets WHERE user_id = ${victim.id}`))[0].v);
+    const good = await usdOf();
+    await ds.query(`UPDATE wallets SET usd_available = usd_available + 1 WHERE user_id = ${victim.id}`);
+    const bad = (await backup()).json().filename as string;
+    await ds.query(`UPDATE wallets SET usd_available = usd_available - 1 WHERE user_id = ${victim.id}`);
+    const before = await digests(t);
+    const filesBefore = files();
+    const refused = await restore({ filename: bad });
+    expect([refused.statusCode, refused.json().code]).toEqual([422, 'RESTORE_VERIFICATION_FAILED']);
+    expect(refused.json().details).toEqual([expect.objectContaining({ field: 'ledger' })]);
+    expect({ ...(await digests(t)), audit_logs: undefined }).toEqual({ ...before, audit_logs: undefined });
+    expect(files()).toEqual(filesBefore);
+    const forced = await restore({ filename: bad, accept_ledger_mismatches: true });
+    expect(forced.statusCode).toBe(200);
+    expect(forced.json().ledger_mismatches).toBeGreaterThan(0);
+    expect(await usdOf()).toBe(good + 1); // the backup's (inconsistent) data, as it was
+    // put the ledger right again for the tests after this one
+    await ds.query(`UPDATE wallets SET usd_available = usd_available - 1 WHERE user_id = ${victim.id}`);
+    admin = { ...admin, ...(await login(t, admin.userName, admin.password)) };
+    const ok = await t.request('GET', '/admin/ledger/verify', { token: admin.access });
+    expect(ok.json().ok).toBe(true);
+  });
+
   it('refuses non-admins and non-fresh admin tokens', async () => {
     const u = users[2];
     expect((await backup(u.access)).statusCode).toBe(403);

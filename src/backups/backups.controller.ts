@@ -72,17 +72,18 @@ export class BackupsController {
     @Body() dto: RestoreDto,
     @ReqMeta() meta: RequestMeta,
   ): Promise<RestoreResultDto> {
-    const r = await this.backups.restoreByName(dto?.filename, {
-      actor: { id: admin.id, userName: admin.userName },
-      meta,
-      via: 'http',
-    });
+    const r = await this.backups.restoreByName(
+      dto?.filename,
+      { actor: { id: admin.id, userName: admin.userName }, meta, via: 'http' },
+      { acceptLedgerMismatches: dto?.accept_ledger_mismatches === true },
+    );
     return {
       message: 'Restore completed',
       filename: r.filename,
       tables: r.tables,
       safety_backup: r.safetyBackup,
       duration_ms: r.durationMs,
+      ledger_mismatches: r.ledgerMismatches,
     };
   }
 }

@@ -61,6 +61,16 @@ export interface RestoreResult {
   tables: Record<string, number>;
   safetyBackup: string;
   durationMs: number;
+  /** Ledger invariant failures on the restored data (0 unless the caller accepted them). */
+  ledgerMismatches: number;
+}
+
+export interface RestoreOptions {
+  /**
+   * Commit even when the restored data fails the ledger invariants (a backup of a database that was
+   * already inconsistent); row counts must still match. Off by default.
+   */
+  acceptLedgerMismatches?: boolean;
 }
 
 /** Who asked: an admin over HTTP, the schedule, or a shell (npm run backup / restore). */
@@ -179,16 +189,20 @@ export class BackupsService {
   }
 
   /** POST /admin/restore: `filename` in BACKUP_DIR, or the newest backup. */
-  async restoreByName(filename: string | undefined, trigger: BackupTrigger): Promise<RestoreResult> {
+  async restoreByName(
+    filename: string | undefined,
+    trigger: BackupTrigger,
+    options: RestoreOptions = {},
+  ): Promise<RestoreResult> {
     const name = filename ?? (await this.newest('backup'))?.filename;
     if (!name) throw new BackupNotFoundError('There is no backup to restore.');
-    return this.restoreFile(this.pathOf(name), trigger);
+    return this.restoreFile(this.pathOf(name), trigger, options);
   }
 
   /** `npm run restore -- <file>`: a name in BACKUP_DIR or a path. */
-  restorePath(file: string, trigger: BackupTrigger): Promise<RestoreResult> {
+  restorePath(file: string, trigger: BackupTrigger, options: RestoreOptions = {}): Promise<RestoreResult> {
     const path = file.includes('/') || file.includes('\\') ? resolve(file) : this.pathOf(file);
-    return this.restoreFile(path, trigger);
+    return this.restoreFile(path, trigger, options);
   }
 
   async status(): Promise<BackupStatusDto> {
@@ -231,7 +245,11 @@ export class BackupsService {
     }
   }
 
-  private async restoreFile(path: string, trigger: BackupTrigger): Promise<RestoreResult> {
+  private async restoreFile(
+    path: string,
+    trigger: BackupTrigger,
+    options: RestoreOptions,
+  ): Promise<RestoreResult> {
     return this.exclusive(async () => {
       const started = Date.now();
       const filename = basename(path);
@@ -246,10 +264,20 @@ export class BackupsService {
         const checked = await this.validate(path, tables);
         safety = (await this.writeBackup('safety')).filename;
         await this.prune('safety');
-        const counts = await this.tx.run(async (m) => {
+        const { counts, ledgerMismatches } = await this.tx.run(async (m) => {
           await this.replaceAll(path, tables, checked, m);
           const verdict = await this.verifyRestored(tables, checked, m);
-          if (verdict.length > 0) throw new RestoreVerificationError(verdict);
+          const fatal = verdict.problems.concat(
+            verdict.ledgerMismatches > 0 && !options.acceptLedgerMismatches
+              ? [
+                  {
+                    field: 'ledger',
+                    message: `${verdict.ledgerMismatches} ledger invariant(s) fail on the restored data (the backup's own data may be inconsistent; accept_ledger_mismatches restores it anyway)`,
+                  },
+                ]
+              : [],
+          );
+          if (fatal.length > 0) throw new RestoreVerificationError(fatal);
           await this.audit.record(
             {
               event: AuditEvent.BACKUP_RESTORE,
@@ -263,6 +291,8 @@ export class BackupsService {
                 safety_backup: safety,
                 tables: checked.counts,
                 backup_created_at: checked.header.created_at,
+                ledger_mismatches: verdict.ledgerMismatches,
+                accepted_ledger_mismatches: verdict.ledgerMismatches > 0,
                 duration_ms: Date.now() - started,
                 via: trigger.via,
               },
@@ -270,14 +300,22 @@ export class BackupsService {
             },
             m,
           );
-          return checked.counts;
+          return { counts: checked.counts, ledgerMismatches: verdict.ledgerMismatches };
         });
         if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
-        return { filename, tables: counts, safetyBackup: safety, durationMs: Date.now() - started };
+        return {
+          filename,
+          tables: counts,
+          safetyBackup: safety,
+          durationMs: Date.now() - started,
+          ledgerMismatches,
+        };
       } catch (err) {
+        // rolled back: the safety backup of data that was never replaced goes too (a failed request
+        // leaves no file behind)
+        if (safety) await unlink(join(this.dir, safety)).catch(() => undefined);
         await this.auditFailure(AuditEvent.BACKUP_RESTORE, 'restore backup', trigger, err, started, {
           filename,
-          safety_backup: safety,
         });
         throw err;
       }
@@ -408,12 +446,12 @@ export class BackupsService {
     }
   }
 
-  /** Row counts as in the file and the ledger invariants, before the restore commits. */
+  /** Row counts as in the file, and the ledger invariants, before the restore commits. */
   private async verifyRestored(
     tables: TableInfo[],
     checked: ValidatedBackup,
     m: EntityManager,
-  ): Promise<ErrorDetail[]> {
+  ): Promise<{ problems: ErrorDetail[]; ledgerMismatches: number }> {
     const problems: ErrorDetail[] = [];
     for (const t of tables) {
       const n = await this.repo.count(t.name, m);
@@ -424,12 +462,7 @@ export class BackupsService {
         });
     }
     const ledger = await this.wallets.verify(m);
-    if (!ledger.ok)
-      problems.push({
-        field: 'ledger',
-        message: `${ledger.mismatches.length} ledger invariant(s) fail on the restored data`,
-      });
-    return problems;
+    return { problems, ledgerMismatches: ledger.ok ? 0 : Math.max(1, ledger.mismatches.length) };
   }
 
   /** MySQL, after the commit: auto-increment counters as they were at backup time (never below max id + 1). */

@@ -5,11 +5,14 @@ import { AppError } from '../common/errors/app-error';
 import { loadConfigFromProcess } from '../config/app-config';
 
 /**
- * `npm run backup` and `npm run restore -- <file>` (a name in BACKUP_DIR or a path): the same service
+ * `npm run backup` and `npm run restore -- <file> [--accept-ledger-mismatches]` (a name in BACKUP_DIR or
+ * a path): the same service
  * as the admin routes, audited with no actor and `via: cli`. Exits 1 with the reason when refused.
  */
 async function main(): Promise<void> {
-  const [command, file] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const acceptLedgerMismatches = args.includes('--accept-ledger-mismatches');
+  const [command, file] = args.filter((a) => !a.startsWith('--'));
   if (command !== 'backup' && command !== 'restore')
     throw new Error('usage: backup-cli backup | restore <file>');
   if (command === 'restore' && !file) throw new Error('usage: npm run restore -- <file>');
@@ -32,7 +35,7 @@ async function main(): Promise<void> {
         `Backup ${r.filename} written to ${backups.dir}: ${rows} rows, ${r.sizeBytes} bytes, sha256 ${r.sha256}`,
       );
     } else {
-      const r = await backups.restorePath(file, { actor: null, via: 'cli' });
+      const r = await backups.restorePath(file, { actor: null, via: 'cli' }, { acceptLedgerMismatches });
       const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
       console.log(
         `Restored ${r.filename}: ${rows} rows in ${r.durationMs} ms. The data it replaced is in ${r.safetyBackup}.`,

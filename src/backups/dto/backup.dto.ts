@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 /** A plain file name inside BACKUP_DIR: no directories, no "..". */
 export const BACKUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.json$/;
@@ -56,6 +56,15 @@ export class RestoreDto {
     message: 'filename must be a plain backup file name (no path), ending in .json',
   })
   filename?: string;
+
+  /**
+   * Restore even if the restored data fails the ledger invariants (for a backup of a database that was
+   * already inconsistent). Default false: such a restore is rolled back with 422
+   * RESTORE_VERIFICATION_FAILED. Row counts must match either way.
+   */
+  @IsOptional()
+  @IsBoolean()
+  accept_ledger_mismatches?: boolean;
 }
 
 export class RestoreResultDto {
@@ -68,4 +77,6 @@ export class RestoreResultDto {
   /** The backup taken of the data just replaced (restore it to undo). */
   safety_backup!: string;
   duration_ms!: number;
+  /** Ledger invariant failures on the restored data: 0 unless `accept_ledger_mismatches` was set. */
+  ledger_mismatches!: number;
 }
