@@ -148,6 +148,7 @@ describe('backups and restore', () => {
     expect(JSON.parse(row.metadata_json)).toMatchObject({
       filename: b.filename,
       duration_ms: expect.any(Number),
+      table_rows: expect.arrayContaining(['users=4', `refresh_tokens=${b.tables.refresh_tokens}`]),
     });
   });
 

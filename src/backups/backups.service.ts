@@ -174,7 +174,7 @@ export class BackupsService {
             filename: result.filename,
             size_bytes: result.sizeBytes,
             sha256: result.sha256,
-            tables: result.tables,
+            table_rows: rowsList(result.tables),
             duration_ms: result.durationMs,
             via: trigger.via,
           },
@@ -289,7 +289,7 @@ export class BackupsService {
               metadata: {
                 filename,
                 safety_backup: safety,
-                tables: checked.counts,
+                table_rows: rowsList(checked.counts),
                 backup_created_at: checked.header.created_at,
                 ledger_mismatches: verdict.ledgerMismatches,
                 accepted_ledger_mismatches: verdict.ledgerMismatches > 0,
@@ -628,6 +628,11 @@ export class BackupsService {
       .catch(() => undefined);
     if (app) app.audited = true;
   }
+}
+
+/** Rows per table for audit metadata, as "name=count" (a key such as refresh_tokens would be scrubbed). */
+function rowsList(counts: Record<string, number>): string[] {
+  return Object.entries(counts).map(([name, n]) => `${name}=${n}`);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -5,9 +5,9 @@ import { AppError } from '../common/errors/app-error';
 import { loadConfigFromProcess } from '../config/app-config';
 
 /**
- * `npm run backup` and `npm run restore -- <file> [--accept-ledger-mismatches]` (a name in BACKUP_DIR or
- * a path): the same service
- * as the admin routes, audited with no actor and `via: cli`. Exits 1 with the reason when refused.
+ * `npm run backup` and `npm run restore -- <file> [--accept-ledger-mismatches]` (a name in BACKUP_DIR
+ * or a path): the same service as the admin routes, audited with no actor and `via: cli`. Exits 1 with
+ * the reason when refused.
  */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -40,6 +40,10 @@ async function main(): Promise<void> {
       console.log(
         `Restored ${r.filename}: ${rows} rows in ${r.durationMs} ms. The data it replaced is in ${r.safetyBackup}.`,
       );
+      if (r.ledgerMismatches > 0)
+        console.log(
+          `Warning: ${r.ledgerMismatches} ledger invariant(s) fail on the restored data (accepted).`,
+        );
     }
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
