@@ -8,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppError, BadRequestError } from './common/errors/app-error';
+import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument } from './openapi';
@@ -110,6 +111,17 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       return done(null, text);
     },
   );
+
+  // A restore is replacing every table: nothing else runs meanwhile (the health check still answers).
+  const maintenance = app.get(MaintenanceState);
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (!maintenance.active || (req.url ?? '').split('?')[0] === '/health') return done();
+    void reply.code(503).header('retry-after', String(MAINTENANCE_RETRY_SECONDS)).send({
+      error: 'The service is being restored from a backup. Try again in a moment.',
+      code: 'MAINTENANCE',
+      statusCode: 503,
+    });
+  });
 
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -4,17 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { BackupsService } from '../src/backups/backups.service';
+import { MaintenanceState } from '../src/common/maintenance';
 import { createAdmin, createUser, login, type TestUser } from './factories/users';
 import { type Res, startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(180_000);
 
 /** SHA-256 per table over its rows in primary-key order, computed here from the database itself. */
-async function digests(t: TestApp, opts: { auditUpTo?: number } = {}): Promise<Record<string, string>> {
+async function digests(
+  t: TestApp,
+  opts: { auditUpTo?: number; sessions?: boolean } = {},
+): Promise<Record<string, string>> {
   const ds = t.app.get(DataSource);
   const out: Record<string, string> = {};
   for (const meta of ds.entityMetadatas) {
     if (meta.tableName === 'scheduler_leases') continue; // runtime state, not backed up (see the README)
+    // a restore ends every session (they are in the file, but not brought back)
+    if (opts.sessions === false && ['auth_sessions', 'refresh_tokens'].includes(meta.tableName)) continue;
     const pk = meta.primaryColumns.map((c) => c.databaseName).join(', ');
     const where =
       meta.tableName === 'audit_logs' && opts.auditUpTo !== undefined ? `WHERE id <= ${opts.auditUpTo}` : '';
@@ -29,6 +35,24 @@ async function digests(t: TestApp, opts: { auditUpTo?: number } = {}): Promise<R
     out[meta.tableName] = `${rows.length}:${h.digest('hex')}`;
   }
   return out;
+}
+
+/** Recomputes every table checksum and the file checksum of an edited backup (a forger's work). */
+function rehash(text: string): string {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  let rows: string[] | null = null;
+  for (let i = 0; i < lines.length - 1; i++) {
+    if (lines[i].endsWith('"rows":[')) rows = [];
+    else if (rows && lines[i].startsWith('],"row_count":')) {
+      const h = createHash('sha256');
+      for (const r of rows) h.update(`${r}\n`);
+      lines[i] = lines[i].replace(/"sha256":"[0-9a-f]+"/, `"sha256":"${h.digest('hex')}"`);
+      rows = null;
+    } else if (rows) rows.push(lines[i].endsWith(',') ? lines[i].slice(0, -1) : lines[i]);
+  }
+  const body = `${lines.slice(0, -1).join('\n')}\n`;
+  return `${body}"sha256":"${createHash('sha256').update(body).digest('hex')}"}\n`;
 }
 
 async function maxAuditId(t: TestApp): Promise<number> {
@@ -94,6 +118,8 @@ describe('backups and restore', () => {
   const restore = (body?: unknown, token = admin.access): Promise<Res> =>
     t.request('POST', '/admin/restore', { token, body });
   const files = () => readdirSync(dir).sort();
+  const relogin = (list: TestUser[]): Promise<TestUser[]> =>
+    Promise.all(list.map(async (u) => ({ ...u, ...(await login(t, u.userName, u.password)) })));
 
   it('writes a complete, checksummed JSON backup and lists it', async () => {
     const res = await backup();
@@ -153,7 +179,7 @@ describe('backups and restore', () => {
   });
 
   it('round trip: back up, change and wipe everything, restore → every table identical, ledger ok, old passwords work', async () => {
-    const before = await digests(t);
+    const before = await digests(t, { sessions: false });
     const auditBefore = await maxAuditId(t);
     const b = (await backup()).json();
     // change things through the API, then wipe every table outright
@@ -169,13 +195,15 @@ describe('backups and restore', () => {
     const r = await t.app.get(BackupsService).restoreByName(b.filename, { actor: null, via: 'cli' });
     expect(r.tables).toEqual(b.tables);
     expect(r.safetyBackup).toMatch(/^safety_/);
-    const after = await digests(t, { auditUpTo: auditBefore });
+    const after = await digests(t, { auditUpTo: auditBefore, sessions: false });
     expect(after).toEqual(before);
     const extra: { event_type: string; success: number | boolean }[] = await ds.query(
       `SELECT event_type, success FROM audit_logs WHERE id > ${auditBefore} ORDER BY id`,
     );
     expect(extra.map((e) => [e.event_type, Boolean(e.success)])).toEqual([['BACKUP_RESTORE', true]]);
-    for (const u of [...users, admin]) await login(t, u.userName, u.password);
+    // every session ended with the restore; the old passwords work
+    expect((await t.request('GET', '/whoami', { token: users[0].access })).statusCode).toBe(401);
+    users = await relogin(users);
     const fresh = await login(t, admin.userName, admin.password);
     const verify = await t.request('GET', '/admin/ledger/verify', { token: fresh.access });
     expect(verify.json()).toMatchObject({ ok: true, mismatches: [] });
@@ -187,7 +215,7 @@ describe('backups and restore', () => {
 
   it('POST /admin/restore without a filename restores the newest backup and undoes later changes', async () => {
     const b = (await backup()).json();
-    const before = await digests(t);
+    const before = await digests(t, { sessions: false });
     const auditBefore = await maxAuditId(t);
     const u = users[1];
     await t.request('POST', '/transaction', {
@@ -201,9 +229,17 @@ describe('backups and restore', () => {
       filename: b.filename,
       safety_backup: expect.stringMatching(/^safety_/),
     });
-    const after = await digests(t, { auditUpTo: auditBefore });
-    // the BACKUP_CREATE row of this backup was written after its snapshot: compare what the file holds
-    expect({ ...after, audit_logs: undefined }).toEqual({ ...before, audit_logs: undefined });
+    const after = await digests(t, { auditUpTo: auditBefore, sessions: false });
+    expect(after).toEqual(before);
+    // the audit trail only grows: the refused-transaction-era rows written after the backup are kept
+    const kept: { n: unknown }[] = await t.app
+      .get(DataSource)
+      .query(
+        `SELECT COUNT(*) AS n FROM audit_logs WHERE id > ${auditBefore} AND event_type = 'TRANSACTION_CREATE'`,
+      );
+    expect(Number(kept[0].n)).toBe(1);
+    admin = { ...admin, ...(await login(t, admin.userName, admin.password)) };
+    users = await relogin(users);
     const logs = await t.request('GET', `/admin/logs?event_type=BACKUP_RESTORE&success=true`, {
       token: admin.access,
     });
@@ -283,6 +319,24 @@ describe('backups and restore', () => {
       await refuse('backup_other.json', '{"hello":"world"}\n', 422, 'BACKUP_INVALID');
     });
 
+    it('content after the end, and rows whose foreign keys name nothing (checksums recomputed)', async () => {
+      await refuse('backup_junk.json', `${text}{"more":1}\n`, 422, 'BACKUP_INVALID');
+      expect(rehash(text)).toBe(text); // the helper recomputes exactly what the server wrote
+      const lines = text.split('\n');
+      const start = lines.findIndex((l) => l.startsWith('{"name":"user_preferences"'));
+      expect(lines[start + 1]).toMatch(/^\[\d+,/);
+      lines[start + 1] = lines[start + 1].replace(/^\[\d+,/, '[999999,');
+      const res = await refuse(
+        'backup_orphan.json',
+        rehash(lines.join('\n')),
+        422,
+        'RESTORE_VERIFICATION_FAILED',
+      );
+      expect(res.json().details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field: 'user_preferences' })]),
+      );
+    });
+
     it('paths and missing files', async () => {
       for (const name of [
         '../../etc/passwd',
@@ -325,8 +379,36 @@ describe('backups and restore', () => {
     // put the ledger right again for the tests after this one
     await ds.query(`UPDATE wallets SET usd_available = usd_available - 1 WHERE user_id = ${victim.id}`);
     admin = { ...admin, ...(await login(t, admin.userName, admin.password)) };
+    users = await relogin(users);
     const ok = await t.request('GET', '/admin/ledger/verify', { token: admin.access });
     expect(ok.json().ok).toBe(true);
+  });
+
+  it('a restore puts the instance in maintenance: other requests get 503 MAINTENANCE, /health still answers', async () => {
+    const state = t.app.get(MaintenanceState);
+    let release: () => void = () => undefined;
+    const held = state.during(() => new Promise<void>((r) => (release = r)));
+    try {
+      const res = await t.request('GET', '/wallet', { token: users[0].access });
+      expect([res.statusCode, res.json().code, res.headers['retry-after']]).toEqual([
+        503,
+        'MAINTENANCE',
+        '30',
+      ]);
+      expect(res.json().error).toEqual(expect.any(String));
+      expect((await t.request('GET', '/health')).statusCode).toBe(200);
+    } finally {
+      release();
+      await held;
+    }
+    expect((await t.request('GET', '/wallet', { token: users[0].access })).statusCode).toBe(200);
+    const spy = jest.spyOn(state, 'during');
+    expect((await backup()).statusCode).toBe(201);
+    expect((await restore()).statusCode).toBe(200);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+    admin = { ...admin, ...(await login(t, admin.userName, admin.password)) };
+    users = await relogin(users);
   });
 
   it('refuses non-admins and non-fresh admin tokens', async () => {

@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
 import { SchedulerService } from '../src/scheduler/scheduler.service';
 import { createAdmin, createUser, login, type TestUser } from './factories/users';
@@ -434,6 +435,29 @@ describe('P2P marketplace', () => {
       expect(row).toMatchObject({ success: true, target_user_id: maker.id });
       expect(JSON.parse(row.metadata_json)).toMatchObject({ offer_id: id });
     }
+  });
+
+  it('an offer that cannot be refunded does not stop the sweep from expiring the others', async () => {
+    const broken = await createUser(t);
+    const fine = await createUser(t);
+    const a = (await offer(broken, { ...usdOffer, expires_in_hours: 1 })).json<{ id: number }>().id;
+    const b = (await offer(fine, { ...usdOffer, expires_in_hours: 2 })).json<{ id: number }>().id;
+    const ds = t.app.get(DataSource);
+    await ds.query(`UPDATE wallets SET usd_held = 0 WHERE user_id = ${broken.id}`); // held out of line
+    jest.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 3 * 3_600_000));
+    try {
+      await t.app.get(SchedulerService).runJob('offer-expiry', 'test');
+    } finally {
+      jest.restoreAllMocks();
+    }
+    const mine = async (u: TestUser, id: number) =>
+      (await t.request('GET', `/market/offers/${id}`, { token: u.access })).json<{
+        refunded_amount: number;
+      }>();
+    expect((await mine(fine, b)).refunded_amount).toBe(100);
+    expect((await mine(broken, a)).refunded_amount).toBe(0);
+    await ds.query(`UPDATE wallets SET usd_held = 10000 WHERE user_id = ${broken.id}`); // put it right
+    expect((await verify()).ok).toBe(true);
   });
 
   it('expires offers through the sweep and refunds', async () => {

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 import { type Dialect, dbDate, dialectOf, readDbDate } from '../database/dialect';
+import { AuditLogEntity } from '../audit/audit-log.entity';
+import { AuthSessionEntity } from '../auth/auth-session.entity';
+import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { LeaseEntity } from '../scheduler/lease.entity';
 import { BackupFormatError, type Cell } from './backup-format';
 
@@ -14,10 +17,26 @@ export interface TableInfo {
   primary: string[];
   /** Whether the table has an auto-increment key whose counter a restore must bring back. */
   autoIncrement: boolean;
+  /**
+   * What a restore does with it: `replace` its rows with the file's; `append` the file's rows that are
+   * missing and keep the rest (the audit trail only grows: a restore never erases who did what); or
+   * `clear` it (sessions and refresh tokens: every session ends, so a session revoked since the backup
+   * cannot come back; they stay in the file for the record).
+   */
+  restore: 'replace' | 'append' | 'clear';
+}
+
+export interface ForeignKeyInfo {
+  table: string;
+  columns: string[];
+  parent: string;
+  parentColumns: string[];
 }
 
 /** Runtime coordination, not data: the scheduler's leases are neither backed up nor restored. */
-const EXCLUDED = new Set([LeaseEntity]);
+const EXCLUDED = new Set<unknown>([LeaseEntity]);
+const APPEND_ONLY = new Set<unknown>([AuditLogEntity]);
+const CLEARED = new Set<unknown>([AuthSessionEntity, RefreshTokenEntity]);
 
 function kindOf(type: unknown): ColumnKind {
   const t = typeof type === 'function' ? type.name.toLowerCase() : String(type).toLowerCase();
@@ -47,7 +66,8 @@ function ordered(metas: EntityMetadata[]): EntityMetadata[] {
   return out;
 }
 
-const quote = (d: Dialect, name: string): string => (d === 'mysql' ? `\`${name}\`` : `"${name}"`);
+const quote = (d: Dialect, name: string): string =>
+  d === 'mysql' ? `\`${name.replace(/`/g, '``')}\`` : `"${name.replace(/"/g, '""')}"`;
 
 /** Raw access to every table for backups and restores: reads in key order, bulk deletes and inserts. */
 @Injectable()
@@ -60,14 +80,41 @@ export class BackupsRepository {
 
   /** Every backed-up table, parents first. */
   tables(): TableInfo[] {
-    return ordered(
-      this.dataSource.entityMetadatas.filter((m) => !EXCLUDED.has(m.target as typeof LeaseEntity)),
-    ).map((m) => ({
+    return ordered(this.dataSource.entityMetadatas.filter((m) => !EXCLUDED.has(m.target))).map((m) => ({
       name: m.tableName,
       columns: m.columns.map((c) => ({ name: c.databaseName, kind: kindOf(c.type) })),
       primary: m.primaryColumns.map((c) => c.databaseName),
       autoIncrement: m.primaryColumns.some((c) => c.generationStrategy === 'increment'),
+      restore: APPEND_ONLY.has(m.target) ? 'append' : CLEARED.has(m.target) ? 'clear' : 'replace',
     }));
+  }
+
+  /** Every foreign key between backed-up tables. */
+  foreignKeys(): ForeignKeyInfo[] {
+    return this.dataSource.entityMetadatas
+      .filter((m) => !EXCLUDED.has(m.target))
+      .flatMap((m) =>
+        m.foreignKeys.map((fk) => ({
+          table: m.tableName,
+          columns: fk.columns.map((c) => c.databaseName),
+          parent: fk.referencedEntityMetadata.tableName,
+          parentColumns: fk.referencedColumns.map((c) => c.databaseName),
+        })),
+      );
+  }
+
+  /** Rows of `fk.table` whose foreign key names no parent row (checked after a restore, on both dialects). */
+  async orphans(fk: ForeignKeyInfo, m: EntityManager): Promise<number> {
+    const d = this.dialect;
+    const on = fk.columns
+      .map((c, i) => `c.${quote(d, c)} = p.${quote(d, fk.parentColumns[i])}`)
+      .join(' AND ');
+    const notNull = fk.columns.map((c) => `c.${quote(d, c)} IS NOT NULL`).join(' AND ');
+    const rows: { n: unknown }[] = await m.query(
+      `SELECT COUNT(*) AS n FROM ${quote(d, fk.table)} c LEFT JOIN ${quote(d, fk.parent)} p ON ${on}
+       WHERE ${notNull} AND p.${quote(d, fk.parentColumns[0])} IS NULL`,
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** The last migration applied: the schema version a backup belongs to. */
@@ -87,6 +134,8 @@ export class BackupsRepository {
       ]);
       return rows.length === 0 ? 1 : Number(rows[0].seq) + 1;
     }
+    // MySQL 8 caches information_schema statistics (a day by default); MariaDB has no such variable
+    await m.query('SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
     const rows: { n: unknown }[] = await m.query(
       'SELECT AUTO_INCREMENT AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
       [table.name],
@@ -136,41 +185,60 @@ export class BackupsRepository {
     await m.query(`DELETE FROM ${quote(this.dialect, table)}`);
   }
 
-  /** Inserts canonical rows in one statement. */
-  async insertRows(table: TableInfo, rows: Cell[][], m: EntityManager): Promise<void> {
+  /** Inserts canonical rows in one statement (`ignoreExisting`: rows whose key exists are skipped). */
+  async insertRows(
+    table: TableInfo,
+    rows: Cell[][],
+    m: EntityManager,
+    ignoreExisting = false,
+  ): Promise<void> {
     if (rows.length === 0) return;
     const d = this.dialect;
     const placeholders = `(${table.columns.map(() => '?').join(', ')})`;
     const params: unknown[] = [];
     for (const row of rows)
       row.forEach((cell, i) => params.push(this.toParam(cell, table.columns[i].kind, i)));
+    const insert = ignoreExisting
+      ? d === 'mysql'
+        ? 'INSERT IGNORE INTO'
+        : 'INSERT OR IGNORE INTO'
+      : 'INSERT INTO';
     await m.query(
-      `INSERT INTO ${quote(d, table.name)} (${table.columns.map((c) => quote(d, c.name)).join(', ')}) VALUES ${rows
+      `${insert} ${quote(d, table.name)} (${table.columns.map((c) => quote(d, c.name)).join(', ')}) VALUES ${rows
         .map(() => placeholders)
         .join(', ')}`,
       params,
     );
   }
 
-  /** Foreign-key checks off (MySQL, this connection) while every table is replaced; on again after. */
+  /**
+   * While every table is replaced: MySQL turns foreign-key checks off for this connection (and on
+   * again after: they are not re-checked, which is why a restore counts orphans itself); SQLite defers
+   * them to the commit (the pragma ends with the transaction, so it is never turned off early, which
+   * would drop the deferred checks).
+   */
   async setForeignKeyChecks(on: boolean, m: EntityManager): Promise<void> {
     if (this.dialect === 'mysql') await m.query(`SET FOREIGN_KEY_CHECKS = ${on ? 1 : 0}`);
-    else await m.query(`PRAGMA defer_foreign_keys = ${on ? 'OFF' : 'ON'}`);
+    else if (!on) await m.query('PRAGMA defer_foreign_keys = ON');
   }
 
   /**
-   * Brings an auto-increment counter back. SQLite: inside the restore's transaction. MySQL: ALTER TABLE
-   * commits implicitly, so this runs after the restore has committed (InnoDB then uses the larger of
-   * this value and the highest id + 1, so ids can never collide).
+   * Raises an auto-increment counter to the backup's next id when it is below it (a fresh database),
+   * never lowers it (ids handed out since the backup are not handed out again). SQLite: inside the
+   * restore's transaction. MySQL: ALTER TABLE commits implicitly, so after the restore has committed.
    */
-  async setNextId(table: string, next: number, m?: EntityManager): Promise<void> {
+  async raiseNextId(table: TableInfo, next: number, m?: EntityManager): Promise<void> {
     const q = m ?? this.dataSource.manager;
+    const current = await this.nextId(table, q);
+    // never lower: ids handed out since the backup are not handed out again
+    if (current !== null && current >= next) return;
     if (this.dialect === 'sqlite') {
-      await q.query('DELETE FROM sqlite_sequence WHERE name = ?', [table]);
-      if (next > 1) await q.query('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)', [table, next - 1]);
+      await q.query('DELETE FROM sqlite_sequence WHERE name = ?', [table.name]);
+      await q.query('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)', [table.name, next - 1]);
       return;
     }
-    await q.query(`ALTER TABLE ${quote('mysql', table)} AUTO_INCREMENT = ${Math.max(1, Math.floor(next))}`);
+    const name = table.name;
+    await q.query(`ALTER TABLE ${quote('mysql', name)} AUTO_INCREMENT = ${Math.max(1, Math.floor(next))}`);
   }
 
   /** A database value as a canonical cell (the same on both dialects). */
@@ -198,7 +266,8 @@ export class BackupsRepository {
   toParam(cell: Cell, kind: ColumnKind, index: number): unknown {
     if (cell === null) return null;
     const bad = (): never => {
-      throw new BackupFormatError(`column ${index + 1}: ${JSON.stringify(cell)} is not a valid ${kind}`);
+      // the value itself is not echoed: it may be a password hash
+      throw new BackupFormatError(`column ${index + 1} does not hold a valid ${kind}`);
     };
     switch (kind) {
       case 'bigint':

@@ -7,6 +7,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { MaintenanceState } from '../common/maintenance';
 import { AppError, type ErrorDetail, ValidationFailedError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -94,7 +95,10 @@ class FileWriter {
   bytes = 0;
   readonly hash = sha256();
 
-  constructor(private readonly fh: Awaited<ReturnType<typeof open>>) {}
+  constructor(
+    private readonly fh: Awaited<ReturnType<typeof open>>,
+    private position = 0,
+  ) {}
 
   async write(text: string, hashed = true): Promise<void> {
     if (hashed) this.hash.update(text);
@@ -109,7 +113,8 @@ class FileWriter {
     this.buffer = [];
     this.size = 0;
     this.bytes += data.length;
-    await this.fh.write(data);
+    await this.fh.write(data, 0, data.length, this.position);
+    this.position += data.length;
   }
 }
 
@@ -128,8 +133,16 @@ function humanSize(bytes: number): string {
 const stampOf = (d: Date): string =>
   d.toISOString().replace(/[-:]/g, '').replace('T', '_').replace('.', '_').slice(0, 19);
 
-function lines(path: string): AsyncIterable<string> {
-  return createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+/** The file's lines; the underlying stream is destroyed however the iteration ends (no fd leak). */
+async function* lines(path: string): AsyncGenerator<string> {
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  try {
+    yield* rl;
+  } finally {
+    rl.close();
+    input.destroy();
+  }
 }
 
 /**
@@ -150,6 +163,7 @@ export class BackupsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly maintenance: MaintenanceState,
   ) {}
 
   get dir(): string {
@@ -262,51 +276,57 @@ export class BackupsService {
         }
         const tables = this.repo.tables();
         const checked = await this.validate(path, tables);
-        safety = (await this.writeBackup('safety')).filename;
-        await this.prune('safety');
-        const { counts, ledgerMismatches } = await this.tx.run(async (m) => {
-          await this.replaceAll(path, tables, checked, m);
-          const verdict = await this.verifyRestored(tables, checked, m);
-          const fatal = verdict.problems.concat(
-            verdict.ledgerMismatches > 0 && !options.acceptLedgerMismatches
-              ? [
-                  {
-                    field: 'ledger',
-                    message: `${verdict.ledgerMismatches} ledger invariant(s) fail on the restored data (the backup's own data may be inconsistent; accept_ledger_mismatches restores it anyway)`,
-                  },
-                ]
-              : [],
-          );
-          if (fatal.length > 0) throw new RestoreVerificationError(fatal);
-          await this.audit.record(
-            {
-              event: AuditEvent.BACKUP_RESTORE,
-              action: `restore backup (${trigger.via})`,
-              success: true,
-              statusCode: trigger.via === 'http' ? 200 : null,
-              message: `${filename} restored in ${Date.now() - started} ms; safety backup ${safety}`,
-              actor: trigger.actor,
-              metadata: {
-                filename,
-                safety_backup: safety,
-                table_rows: rowsList(checked.counts),
-                backup_created_at: checked.header.created_at,
-                ledger_mismatches: verdict.ledgerMismatches,
-                accepted_ledger_mismatches: verdict.ledgerMismatches > 0,
-                duration_ms: Date.now() - started,
-                via: trigger.via,
+        // from the safety backup to the commit nothing else runs here (503 MAINTENANCE): no write can
+        // fall between the two, and nobody reads a half-replaced database
+        const { counts, ledgerMismatches, safetyName } = await this.maintenance.during(async () => {
+          const safetyName = (await this.writeBackup('safety')).filename;
+          safety = safetyName;
+          await this.prune('safety');
+          const done = await this.tx.run(async (m) => {
+            await this.replaceAll(path, tables, checked, m);
+            const verdict = await this.verifyRestored(tables, checked, m);
+            const fatal = verdict.problems.concat(
+              verdict.ledgerMismatches > 0 && !options.acceptLedgerMismatches
+                ? [
+                    {
+                      field: 'ledger',
+                      message: `${verdict.ledgerMismatches} ledger invariant(s) fail on the restored data (the backup's own data may be inconsistent; accept_ledger_mismatches restores it anyway)`,
+                    },
+                  ]
+                : [],
+            );
+            if (fatal.length > 0) throw new RestoreVerificationError(fatal);
+            await this.audit.record(
+              {
+                event: AuditEvent.BACKUP_RESTORE,
+                action: `restore backup (${trigger.via})`,
+                success: true,
+                statusCode: trigger.via === 'http' ? 200 : null,
+                message: `${filename} restored in ${Date.now() - started} ms; safety backup ${safetyName}`,
+                actor: trigger.actor,
+                metadata: {
+                  filename,
+                  safety_backup: safetyName,
+                  table_rows: rowsList(checked.counts),
+                  backup_created_at: checked.header.created_at,
+                  ledger_mismatches: verdict.ledgerMismatches,
+                  accepted_ledger_mismatches: verdict.ledgerMismatches > 0,
+                  duration_ms: Date.now() - started,
+                  via: trigger.via,
+                },
+                request: trigger.meta,
               },
-              request: trigger.meta,
-            },
-            m,
-          );
-          return { counts: checked.counts, ledgerMismatches: verdict.ledgerMismatches };
+              m,
+            );
+            return { counts: checked.counts, ledgerMismatches: verdict.ledgerMismatches };
+          });
+          if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
+          return { ...done, safetyName };
         });
-        if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
         return {
           filename,
           tables: counts,
-          safetyBackup: safety,
+          safetyBackup: safetyName,
           durationMs: Date.now() - started,
           ledgerMismatches,
         };
@@ -332,6 +352,7 @@ export class BackupsService {
     let table: TableInfo | null = null;
     let rows = 0;
     let tableHash = sha256();
+    let result: ValidatedBackup | null = null;
     try {
       for await (const ev of readBackup(lines(path))) {
         switch (ev.kind) {
@@ -394,7 +415,8 @@ export class BackupsService {
             if (JSON.stringify(ev.counts) !== JSON.stringify(counts))
               throw new BackupInvalidError('the table counts do not match the tables');
             if (!header) throw new BackupFormatError('no header');
-            return { header, sha256: ev.sha256, counts, nextIds };
+            result = { header, sha256: ev.sha256, counts, nextIds };
+            break; // read on: anything after the end is refused by readBackup
           }
         }
       }
@@ -402,10 +424,14 @@ export class BackupsService {
       if (err instanceof BackupFormatError) throw new BackupInvalidError(err.message);
       throw err;
     }
-    throw new BackupInvalidError('the file ends early (truncated)');
+    if (!result) throw new BackupInvalidError('the file ends early (truncated)');
+    return result;
   }
 
-  /** Inside the restore's transaction: empty every table (children first), then insert the file's rows. */
+  /**
+   * Inside the restore's transaction: empties the replaced and cleared tables (children first), then
+   * inserts the file's rows (the audit trail keeps its rows and gains the file's missing ones).
+   */
   private async replaceAll(
     path: string,
     tables: TableInfo[],
@@ -415,11 +441,12 @@ export class BackupsService {
     const byName = new Map(tables.map((t) => [t.name, t]));
     await this.repo.setForeignKeyChecks(false, m);
     try {
-      for (const t of [...tables].reverse()) await this.repo.deleteAll(t.name, m);
+      for (const t of [...tables].reverse()) if (t.restore !== 'append') await this.repo.deleteAll(t.name, m);
       let table: TableInfo | null = null;
       let batch: Cell[][] = [];
       const flush = async () => {
-        if (table && batch.length > 0) await this.repo.insertRows(table, batch, m);
+        if (table && table.restore !== 'clear' && batch.length > 0)
+          await this.repo.insertRows(table, batch, m, table.restore === 'append');
         batch = [];
       };
       for await (const ev of readBackup(lines(path))) {
@@ -437,10 +464,12 @@ export class BackupsService {
       if (this.repo.dialect === 'sqlite') {
         for (const t of tables) {
           const next = checked.nextIds[t.name];
-          if (t.autoIncrement && next !== null && next !== undefined)
-            await this.repo.setNextId(t.name, next, m);
+          if (t.autoIncrement && next !== null && next !== undefined) await this.repo.raiseNextId(t, next, m);
         }
       }
+    } catch (err) {
+      if (err instanceof BackupFormatError) throw new BackupInvalidError(err.message);
+      throw err;
     } finally {
       await this.repo.setForeignKeyChecks(true, m);
     }
@@ -455,23 +484,27 @@ export class BackupsService {
     const problems: ErrorDetail[] = [];
     for (const t of tables) {
       const n = await this.repo.count(t.name, m);
-      if (n !== checked.counts[t.name])
-        problems.push({
-          field: t.name,
-          message: `${n} rows after the restore, ${checked.counts[t.name]} in the file`,
-        });
+      const inFile = checked.counts[t.name];
+      const ok = t.restore === 'clear' ? n === 0 : t.restore === 'append' ? n >= inFile : n === inFile;
+      if (!ok)
+        problems.push({ field: t.name, message: `${n} rows after the restore, ${inFile} in the file` });
+    }
+    for (const fk of this.repo.foreignKeys()) {
+      const orphans = await this.repo.orphans(fk, m);
+      if (orphans > 0)
+        problems.push({ field: fk.table, message: `${orphans} row(s) refer to missing ${fk.parent} rows` });
     }
     const ledger = await this.wallets.verify(m);
     return { problems, ledgerMismatches: ledger.ok ? 0 : Math.max(1, ledger.mismatches.length) };
   }
 
-  /** MySQL, after the commit: auto-increment counters as they were at backup time (never below max id + 1). */
+  /** MySQL, after the commit: counters raised to the backup's where they are below it (never lowered). */
   private async restoreCounters(tables: TableInfo[], checked: ValidatedBackup): Promise<void> {
     for (const t of tables) {
       const next = checked.nextIds[t.name];
       if (!t.autoIncrement || next === null || next === undefined) continue;
       try {
-        await this.repo.setNextId(t.name, next);
+        await this.repo.raiseNextId(t, next);
       } catch (err) {
         this.logger.warn(
           `could not reset the counter of ${t.name}: ${err instanceof Error ? err.message : String(err)}`,
@@ -493,8 +526,11 @@ export class BackupsService {
     const fh = await open(temp, 'wx', 0o600);
     let closed = false;
     try {
-      const w = new FileWriter(fh);
+      let w = new FileWriter(fh);
       const counts = await this.tx.run(async (m) => {
+        // a MySQL retry (deadlock, lock timeout) runs this again: start the file over
+        await fh.truncate(0);
+        w = new FileWriter(fh, 0);
         const tables = this.repo.tables();
         const header: BackupHeader = {
           format: BACKUP_FORMAT,

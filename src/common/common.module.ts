@@ -3,14 +3,16 @@ import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { Clock } from './clock';
 import { AllExceptionsFilter } from './filters/all-exceptions.filter';
 import { PagingInterceptor } from './interceptors/paging.interceptor';
+import { MaintenanceState } from './maintenance';
 
 @Global()
 @Module({
   providers: [
     Clock,
+    MaintenanceState,
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     { provide: APP_INTERCEPTOR, useClass: PagingInterceptor },
   ],
-  exports: [Clock],
+  exports: [Clock, MaintenanceState],
 })
 export class CommonModule {}

@@ -146,17 +146,30 @@ export class OffersRepository {
     return { rows, total };
   }
 
-  /** Ids of OPEN offers past their expiry, oldest expiry first. */
-  async findDue(now: Date, limit: number): Promise<number[]> {
-    const rows = await this.offers()
+  /**
+   * OPEN offers past their expiry, oldest expiry first, after the cursor (keyset on expires_at, id, so
+   * a sweep moves past offers it could not expire).
+   */
+  async findDue(
+    now: Date,
+    limit: number,
+    after: { expiresAt: Date; id: number } | null = null,
+  ): Promise<{ id: number; expiresAt: Date }[]> {
+    const qb = this.offers()
       .createQueryBuilder('o')
-      .select('o.id', 'id')
-      .where('o.status = :open AND o.expires_at <= :now', { open: 'OPEN', now })
-      .orderBy('o.expires_at', 'ASC')
-      .addOrderBy('o.id', 'ASC')
-      .limit(limit)
-      .getRawMany<{ id: unknown }>();
-    return rows.map((r) => Number(r.id));
+      .select(['o.id', 'o.expiresAt'])
+      .where('o.status = :open AND o.expires_at <= :now', { open: 'OPEN', now });
+    if (after) {
+      qb.andWhere(
+        new Brackets((b) =>
+          b
+            .where('o.expires_at > :ce', { ce: after.expiresAt })
+            .orWhere('o.expires_at = :ce AND o.id > :ci', { ce: after.expiresAt, ci: after.id }),
+        ),
+      );
+    }
+    const rows = await qb.orderBy('o.expires_at', 'ASC').addOrderBy('o.id', 'ASC').take(limit).getMany();
+    return rows.map((o) => ({ id: o.id, expiresAt: o.expiresAt ?? now }));
   }
 
   async insertTrade(row: Omit<TradeEntity, 'id'>, m: EntityManager): Promise<TradeEntity> {

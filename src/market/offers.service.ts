@@ -49,6 +49,8 @@ export type OfferActor = AuditActor & { id: number };
 
 export interface ExpirySweepResult {
   expired: number;
+  /** Offers whose expiry failed (logged; retried by the next sweep). */
+  failed: number;
 }
 
 const directionOf = (give: Currency): Direction => (give === 'USD' ? 'usd_to_lbp' : 'lbp_to_usd');
@@ -423,19 +425,27 @@ export class OffersService implements OnModuleInit {
    */
   async expireDue(): Promise<ExpirySweepResult> {
     let expired = 0;
+    let failed = 0;
+    let cursor: { expiresAt: Date; id: number } | null = null;
     for (let batch = 0; batch < EXPIRY_MAX_BATCHES; batch++) {
-      const ids = await this.repo.findDue(this.clock.now(), EXPIRY_BATCH);
-      let progressed = false;
-      for (const id of ids) {
-        if (await this.expireOne(id)) {
-          expired++;
-          progressed = true;
+      const due = await this.repo.findDue(this.clock.now(), EXPIRY_BATCH, cursor);
+      for (const { id } of due) {
+        try {
+          if (await this.expireOne(id)) expired++;
+        } catch (err) {
+          // one offer that cannot be refunded (e.g. a held balance restored out of line) must not
+          // stop every later one from expiring: log it, move past it (the next sweep retries it)
+          failed++;
+          this.logger.error(
+            `offer ${id} could not expire: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }
-      if (ids.length < EXPIRY_BATCH || !progressed) break;
+      if (due.length < EXPIRY_BATCH) break;
+      cursor = due[due.length - 1];
     }
-    if (expired > 0) this.logger.log(`expired ${expired} offer(s)`);
-    return { expired };
+    if (expired > 0 || failed > 0) this.logger.log(`expired ${expired} offer(s), ${failed} failed`);
+    return { expired, failed };
   }
 
   private expireOne(offerId: number): Promise<boolean> {
