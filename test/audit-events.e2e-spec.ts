@@ -1,5 +1,7 @@
 import { AuditEvent, type AuditEventType } from '../src/audit/audit-events';
 import { AuditService } from '../src/audit/audit.service';
+import { ANONYMOUS_REFUSAL_ROWS_PER_MINUTE } from '../src/audit/refusal-auditor';
+import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
 import { TransactionRunner } from '../src/database/transaction-runner';
 import { SchedulerService } from '../src/scheduler/scheduler.service';
@@ -228,6 +230,24 @@ describe('RATE_LIMIT_HIT on the auth and money routes', () => {
     expect(meta(money[0])).toMatchObject({ group: 'transaction', limit: 2 });
     for (const r of [...login, ...money]) expectNoSecret(r);
     seen.add(AuditEvent.RATE_LIMIT_HIT);
+  });
+
+  it('anonymous refusals write at most ANONYMOUS_REFUSAL_ROWS_PER_MINUTE rows per IP a minute (no log flooding)', async () => {
+    const ip = '10.9.8.7';
+    const sent = ANONYMOUS_REFUSAL_ROWS_PER_MINUTE + 10;
+    for (let i = 0; i < sent; i++) {
+      expect((await t.request('GET', '/admin/logs', { ip })).statusCode).toBe(401);
+    }
+    const rows: { n: unknown }[] = await t.app
+      .get(DataSource)
+      .query('SELECT COUNT(*) AS n FROM audit_logs WHERE ip_address = ?', [ip]);
+    expect(Number(rows[0].n)).toBe(ANONYMOUS_REFUSAL_ROWS_PER_MINUTE);
+    // another client is not affected
+    expect((await t.request('GET', '/admin/logs', { ip: '10.9.8.6' })).statusCode).toBe(401);
+    const other: { n: unknown }[] = await t.app
+      .get(DataSource)
+      .query('SELECT COUNT(*) AS n FROM audit_logs WHERE ip_address = ?', ['10.9.8.6']);
+    expect(Number(other[0].n)).toBe(1);
   });
 });
 

@@ -467,6 +467,12 @@ describe('P2P marketplace', () => {
     const later = new Date(Date.now() + 3_601_000);
     jest.spyOn(clock, 'now').mockReturnValue(later);
     expect((await accept(await createUser(t), id)).statusCode).toBe(409);
+    const byStatus = async (s: string) =>
+      (await t.request('GET', `/market/offers/mine?status=${s}`, { token: maker.access }))
+        .json()
+        .map((o: { id: number; status: string }) => [o.id, o.status]);
+    expect(await byStatus('EXPIRED')).toEqual([[id, 'EXPIRED']]); // not swept yet, but past its expiry
+    expect(await byStatus('OPEN')).toEqual([]);
     await t.app.get(SchedulerService).runJob('offer-expiry', 'test');
     jest.restoreAllMocks();
     const mine = (await t.request('GET', '/market/offers/mine', { token: maker.access })).json();

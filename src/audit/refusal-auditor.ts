@@ -25,6 +25,38 @@ interface AuditedRequest {
 /** A refused request's body is kept (scrubbed) up to this size, so the row says what was attempted. */
 const MAX_ATTEMPT_BYTES = 1024;
 
+/**
+ * Refusals of requests without a valid token are the one kind anyone can send without limit (the
+ * throttler runs after authentication): per client IP, at most this many rows a minute are written;
+ * the next row written says how many were left out.
+ */
+export const ANONYMOUS_REFUSAL_ROWS_PER_MINUTE = 30;
+const WINDOW_MS = 60_000;
+const MAX_TRACKED_IPS = 10_000;
+
+/** Per-IP budget of anonymous refusal rows (in memory, per instance). */
+export class AnonymousRefusalBudget {
+  private readonly windows = new Map<string, { start: number; used: number; skipped: number }>();
+
+  /** Whether a row may be written now; with the number of rows skipped since the last one written. */
+  take(ip: string, now: number): { write: boolean; skipped: number } {
+    let w = this.windows.get(ip);
+    if (!w || now - w.start >= WINDOW_MS) {
+      if (!w && this.windows.size >= MAX_TRACKED_IPS) this.windows.clear();
+      w = { start: now, used: 0, skipped: w?.skipped ?? 0 };
+      this.windows.set(ip, w);
+    }
+    if (w.used >= ANONYMOUS_REFUSAL_ROWS_PER_MINUTE) {
+      w.skipped += 1;
+      return { write: false, skipped: w.skipped };
+    }
+    w.used += 1;
+    const skipped = w.skipped;
+    w.skipped = 0;
+    return { write: true, skipped };
+  }
+}
+
 function attemptOf(req: AuditedRequest): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const params = Object.entries(req.params ?? {});
@@ -50,6 +82,8 @@ function attemptOf(req: AuditedRequest): Record<string, unknown> {
  */
 @Injectable()
 export class RefusalAuditor {
+  private readonly anonymous = new AnonymousRefusalBudget();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
@@ -67,6 +101,15 @@ export class RefusalAuditor {
     const event = adminRoute ? AuditEvent.ADMIN_ACCESS_DENIED : routeEvent;
     if (!event) return;
     const req = context.switchToHttp().getRequest<AuditedRequest>();
+    let skipped = 0;
+    if (!req.user) {
+      const budget = this.anonymous.take(req.ip ?? 'unknown', Date.now());
+      if (!budget.write) {
+        error.audited = true;
+        return;
+      }
+      skipped = budget.skipped;
+    }
     await this.audit.record({
       event,
       action: actionOf(req),
@@ -77,6 +120,7 @@ export class RefusalAuditor {
       targetUserId: targetUserIdOf(req),
       metadata: {
         code: error.code,
+        ...(skipped > 0 ? { skipped_rows_from_this_ip: skipped } : {}),
         ...(req.user ? { role: req.user.role } : {}),
         ...(adminRoute && routeEvent ? { attempted: routeEvent } : {}),
       },

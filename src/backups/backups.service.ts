@@ -43,6 +43,7 @@ import { BACKUP_NAME_PATTERN, type BackupFileDto, type BackupStatusDto } from '.
 /** Rows read per query while writing, and inserted per statement while restoring. */
 const READ_PAGE = 1000;
 const INSERT_CELLS = 20_000;
+const INSERT_BYTES = 4 << 20;
 /** Bytes gathered before each write to the file. */
 const WRITE_CHUNK = 1 << 16;
 
@@ -444,16 +445,21 @@ export class BackupsService {
       for (const t of [...tables].reverse()) if (t.restore !== 'append') await this.repo.deleteAll(t.name, m);
       let table: TableInfo | null = null;
       let batch: Cell[][] = [];
+      let batchBytes = 0;
       const flush = async () => {
         if (table && table.restore !== 'clear' && batch.length > 0)
           await this.repo.insertRows(table, batch, m, table.restore === 'append');
         batch = [];
+        batchBytes = 0;
       };
       for await (const ev of readBackup(lines(path))) {
         if (ev.kind === 'table') table = byName.get(ev.table.name) ?? null;
         else if (ev.kind === 'row') {
           batch.push(ev.cells);
-          if (table && batch.length * table.columns.length >= INSERT_CELLS) await flush();
+          batchBytes += ev.line.length;
+          // bounded in cells (placeholders) and in bytes (MySQL max_allowed_packet is 16 MB by default)
+          if (table && (batch.length * table.columns.length >= INSERT_CELLS || batchBytes >= INSERT_BYTES))
+            await flush();
         } else if (ev.kind === 'tableEnd') {
           await flush();
           table = null;

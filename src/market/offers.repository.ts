@@ -131,18 +131,32 @@ export class OffersRepository {
     return { rows, total };
   }
 
-  /** A user's offers in any status (or one), newest first. */
+  /**
+   * A user's offers in any status (or one, as readers see it: an OPEN offer past its expiry counts as
+   * EXPIRED), newest first.
+   */
   async listByCreator(
     userId: number,
     status: OfferStatus | undefined,
+    now: Date,
     page: Page,
   ): Promise<{ rows: OfferEntity[]; total: number }> {
-    const [rows, total] = await this.offers().findAndCount({
-      where: status ? { creatorUserId: userId, status } : { creatorUserId: userId },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: page.limit,
-      skip: page.offset,
-    });
+    const qb = this.offers().createQueryBuilder('o').where('o.creator_user_id = :userId', { userId });
+    const due = 'o.status = :open AND o.expires_at IS NOT NULL AND o.expires_at <= :now';
+    if (status === 'OPEN') qb.andWhere(`o.status = :open AND NOT (${due})`, { open: 'OPEN', now });
+    else if (status === 'EXPIRED')
+      qb.andWhere(
+        new Brackets((b) =>
+          b.where('o.status = :expired', { expired: 'EXPIRED' }).orWhere(due, { open: 'OPEN', now }),
+        ),
+      );
+    else if (status) qb.andWhere('o.status = :status', { status });
+    const [rows, total] = await qb
+      .orderBy('o.created_at', 'DESC')
+      .addOrderBy('o.id', 'DESC')
+      .take(page.limit)
+      .skip(page.offset)
+      .getManyAndCount();
     return { rows, total };
   }
 

@@ -508,7 +508,7 @@ export class OffersService implements OnModuleInit {
 
   async listMine(userId: number, q: MyOfferQueryDto, page: Page) {
     const now = this.clock.now();
-    const { rows, total } = await this.repo.listByCreator(userId, q.status, page);
+    const { rows, total } = await this.repo.listByCreator(userId, q.status, now, page);
     return { rows: rows.map((o) => toOwnOfferDto(o, now)), total };
   }
 
