@@ -5,11 +5,11 @@ import { Audit } from '../audit/audit.decorator';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
-import { Paged, PageQueryDto, toPage } from '../common/pagination';
+import { Paged, PageQueryDto, toPage, ApiPaged } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
 import { toAdminAlertDto } from './alert.mapper';
 import { AlertsService } from './alerts.service';
-import type { AdminAlertDto, AlertDeletedDto } from './dto/alert.dto';
+import { AdminAlertDto, type AlertDeletedDto } from './dto/alert.dto';
 
 @ApiTags('admin')
 @Controller('admin')
@@ -20,6 +20,7 @@ export class AdminAlertsController {
   @Get('users/:id/alerts')
   @Auth({ roles: ['ADMIN'] })
   @ApiNotFoundResponse({ description: 'USER_NOT_FOUND' })
+  @ApiPaged(AdminAlertDto)
   async list(@IdParam() id: number, @Query() q: PageQueryDto): Promise<Paged<AdminAlertDto>> {
     const { rows, total } = await this.alerts.listForUser(id, toPage(q));
     return new Paged(rows.map(toAdminAlertDto), total);

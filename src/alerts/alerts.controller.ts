@@ -5,16 +5,11 @@ import { Audit } from '../audit/audit.decorator';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
-import { Paged, PageQueryDto, toPage } from '../common/pagination';
+import { Paged, PageQueryDto, toPage, ApiPaged } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
 import { toAlertDto, toTriggeredAlertDto } from './alert.mapper';
 import { AlertsService } from './alerts.service';
-import {
-  type AlertDeletedDto,
-  type AlertDto,
-  CreateAlertDto,
-  type TriggeredAlertsDto,
-} from './dto/alert.dto';
+import { type AlertDeletedDto, AlertDto, CreateAlertDto, type TriggeredAlertsDto } from './dto/alert.dto';
 
 const actorOf = (p: Principal) => ({ id: p.id, userName: p.userName });
 
@@ -43,6 +38,7 @@ export class AlertsController {
   /** Your alerts (active and fired), newest first; total in X-Total-Count. */
   @Get()
   @Auth()
+  @ApiPaged(AlertDto)
   async list(@CurrentUser() user: Principal, @Query() q: PageQueryDto): Promise<Paged<AlertDto>> {
     const { rows, total } = await this.alerts.list(user.id, toPage(q));
     return new Paged(rows.map(toAlertDto), total);

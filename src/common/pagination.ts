@@ -1,3 +1,5 @@
+import { applyDecorators, type Type as ClassType } from '@nestjs/common';
+import { ApiOkResponse } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -35,4 +37,24 @@ export class Paged<T> {
     readonly items: T[],
     readonly total: number,
   ) {}
+}
+
+/**
+ * Documents a paged list route: a plain JSON array of `item` (the Paged return type is unwrapped by the
+ * paging interceptor, which the Swagger plugin cannot see) with the total in X-Total-Count.
+ */
+export function ApiPaged(
+  item: ClassType<unknown>,
+  description = 'The page of rows; the total in X-Total-Count.',
+): MethodDecorator {
+  return applyDecorators(
+    ApiOkResponse({
+      type: item,
+      isArray: true,
+      description,
+      headers: {
+        'X-Total-Count': { description: 'Rows matching the filters, all pages', schema: { type: 'integer' } },
+      },
+    }),
+  );
 }

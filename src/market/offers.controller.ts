@@ -12,7 +12,7 @@ import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
 import { IdempotencyKey, Idempotent } from '../common/idempotency/idempotent.decorator';
-import { Paged, toPage } from '../common/pagination';
+import { Paged, toPage, ApiPaged } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
 import { RateLimit } from '../common/throttling/rate-limit.decorator';
 import {
@@ -25,7 +25,7 @@ import {
   OfferDto,
   OfferQueryDto,
   OwnOfferDto,
-  type TradeDto,
+  TradeDto,
   TradeQueryDto,
 } from './dto/offer.dto';
 import { OffersService } from './offers.service';
@@ -65,6 +65,7 @@ export class OffersController {
    */
   @Get('offers')
   @Auth()
+  @ApiPaged(OfferDto)
   async list(@CurrentUser() user: Principal, @Query() q: OfferQueryDto): Promise<Paged<OfferDto>> {
     const { rows, total } = await this.offers.listOpen(user.id, q, toPage(q));
     return new Paged(rows, total);
@@ -73,6 +74,7 @@ export class OffersController {
   /** All your offers in any status (or `status`), newest first. */
   @Get('offers/mine')
   @Auth()
+  @ApiPaged(OwnOfferDto)
   async mine(@CurrentUser() user: Principal, @Query() q: MyOfferQueryDto): Promise<Paged<OwnOfferDto>> {
     const { rows, total } = await this.offers.listMine(user.id, q, toPage(q));
     return new Paged(rows, total);
@@ -136,6 +138,7 @@ export class OffersController {
   /** Your trades on either side (`side` says which), newest first; `from`, `to`, `offer_id` filter. */
   @Get('trades')
   @Auth()
+  @ApiPaged(TradeDto)
   async trades(@CurrentUser() user: Principal, @Query() q: TradeQueryDto): Promise<Paged<TradeDto>> {
     const { rows, total } = await this.offers.listTrades(user.id, q, toPage(q));
     return new Paged(rows, total);

@@ -2,10 +2,10 @@ import { Controller, Delete, Get, Patch, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
-import { Paged, toPage } from '../common/pagination';
+import { Paged, toPage, ApiPaged } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
 import {
-  type NotificationDto,
+  NotificationDto,
   type NotificationMessageDto,
   NotificationQueryDto,
   type ReadAllDto,
@@ -22,6 +22,7 @@ export class NotificationsController {
   /** Your notifications, newest first; `unread_only=true` for the unread ones; total in X-Total-Count. */
   @Get()
   @Auth()
+  @ApiPaged(NotificationDto)
   async list(
     @CurrentUser() user: Principal,
     @Query() q: NotificationQueryDto,

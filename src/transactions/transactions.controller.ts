@@ -6,12 +6,12 @@ import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
 import { IdempotencyKey, Idempotent } from '../common/idempotency/idempotent.decorator';
-import { Paged, toPage } from '../common/pagination';
+import { Paged, toPage, ApiPaged } from '../common/pagination';
 import { RateLimit } from '../common/throttling/rate-limit.decorator';
 import {
   CreateTransactionDto,
   type TransactionCreatedDto,
-  type TransactionDto,
+  TransactionDto,
   TransactionFilterDto,
   TransactionQueryDto,
 } from './dto/transaction.dto';
@@ -46,6 +46,7 @@ export class TransactionsController {
   /** Your transactions, newest first; filters `from`, `to`, `direction`; total in X-Total-Count. */
   @Get('transactions')
   @Auth()
+  @ApiPaged(TransactionDto)
   async list(
     @CurrentUser() user: Principal,
     @Query() q: TransactionQueryDto,
@@ -57,6 +58,7 @@ export class TransactionsController {
   /** Same as GET /transactions (older clients). */
   @Get('transaction')
   @Auth()
+  @ApiPaged(TransactionDto)
   async listLegacy(
     @CurrentUser() user: Principal,
     @Query() q: TransactionQueryDto,

@@ -5,7 +5,7 @@ import { Audit } from '../audit/audit.decorator';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
-import { Paged, toPage } from '../common/pagination';
+import { Paged, toPage, ApiPaged } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
 import {
   AdminUserQueryDto,
@@ -15,7 +15,7 @@ import {
   type StatusChangedDto,
 } from './dto/admin-users.dto';
 import { type PreferencesDto, type PreferencesUpdatedDto, UpdatePreferencesDto } from './dto/preferences.dto';
-import type { UserWithBalancesDto } from './dto/user.dto';
+import { UserWithBalancesDto } from './dto/user.dto';
 import { toPreferences, toUserWithBalances } from './user.mapper';
 import { UsersService } from './users.service';
 
@@ -27,6 +27,7 @@ export class AdminUsersController {
   /** All users, newest first; filters `status`, `role`, `q`; total in X-Total-Count. */
   @Get()
   @Auth({ roles: ['ADMIN'] })
+  @ApiPaged(UserWithBalancesDto)
   async list(@Query() q: AdminUserQueryDto): Promise<Paged<UserWithBalancesDto>> {
     const { rows, total } = await this.users.list({ status: q.status, role: q.role, q: q.q }, toPage(q));
     return new Paged(

@@ -6,11 +6,11 @@ import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
 import { IdempotencyKey, Idempotent } from '../common/idempotency/idempotent.decorator';
-import { Paged, PageQueryDto, toPage } from '../common/pagination';
+import { Paged, PageQueryDto, toPage, ApiPaged } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
 import {
   AdjustWalletDto,
-  type LedgerEntryDto,
+  LedgerEntryDto,
   type LedgerVerifyDto,
   type WalletAdjustedDto,
   type WalletDto,
@@ -33,6 +33,7 @@ export class WalletController {
   /** Your ledger entries, newest first; total in X-Total-Count. */
   @Get('wallet/ledger')
   @Auth()
+  @ApiPaged(LedgerEntryDto)
   async ledger(@CurrentUser() user: Principal, @Query() q: PageQueryDto): Promise<Paged<LedgerEntryDto>> {
     const { rows, total } = await this.wallets.ledger(user.id, toPage(q));
     return new Paged(rows.map(toLedgerEntryDto), total);

@@ -5,12 +5,12 @@ import { Audit } from '../audit/audit.decorator';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
-import { Paged, PageQueryDto, toPage } from '../common/pagination';
+import { Paged, PageQueryDto, toPage, ApiPaged } from '../common/pagination';
 import { IdParam } from '../common/pipes/id-param';
 import {
   CreateWatchlistItemDto,
   type WatchlistItemDto,
-  type WatchlistItemViewDto,
+  WatchlistItemViewDto,
   type WatchlistMessageDto,
 } from './dto/watchlist.dto';
 import { toWatchlistItemDto, toWatchlistItemViewDto } from './watchlist.mapper';
@@ -42,6 +42,7 @@ export class WatchlistController {
   /** Your items, newest first, with `current_rate` and `change_24h_percent`; total in X-Total-Count. */
   @Get()
   @Auth()
+  @ApiPaged(WatchlistItemViewDto)
   async list(@CurrentUser() user: Principal, @Query() q: PageQueryDto): Promise<Paged<WatchlistItemViewDto>> {
     const { rows, total } = await this.watchlist.list(user.id, toPage(q));
     return new Paged(
