@@ -1,0 +1,201 @@
+/**
+ * Authorization matrix (issue 7): every route × 8 caller identities → the expected outcome.
+ * test/auth-matrix.e2e-spec.ts plays every cell against one app and asserts the table.
+ *
+ * The route list and policies are those of test/routes.e2e-spec.ts (EXPECTED, not exported there);
+ * the spec checks that this table covers exactly the routes the app serves, so a new route that is
+ * not added here fails it.
+ *
+ * An outcome is an exact status, or:
+ *   'allowed'  auth passed: the answer is neither 401 nor 403 (nor 5xx); it may be 2xx, 400, 404,
+ *              409 or 422 depending on the body and the state;
+ *   'ok'       auth passed and the request succeeded (2xx); used where a 404 for another identity is
+ *              only meaningful if the owner really reaches the object.
+ */
+
+export type Policy = 'public' | 'user' | 'user+fresh' | 'admin' | 'admin+fresh' | 'refresh';
+
+export const IDENTITIES = [
+  'anonymous', // no Authorization header
+  'user', // an active USER, fresh token from login; owns the objects the :id routes name
+  'other_user', // a second active USER, fresh token from login
+  'admin', // an ADMIN, fresh token from login
+  'admin_not_fresh', // the same ADMIN, access token from POST /refresh (never fresh)
+  'expired', // the ADMIN's claims, correctly signed, with `exp` in the past
+  'alg_none', // the ADMIN's claims under {"alg":"none"} and no signature
+  'suspended', // a USER who logged in and was then suspended by an admin; old tokens
+] as const;
+export type Identity = (typeof IDENTITIES)[number];
+
+export type Outcome = 'allowed' | 'ok' | 401 | 403 | 404;
+
+export const ROUTES = [
+  // operations
+  ['GET', '/health', 'public'],
+  // accounts and tokens
+  ['POST', '/user', 'public'],
+  ['POST', '/login', 'public'],
+  ['POST', '/authentication', 'public'],
+  ['POST', '/refresh', 'refresh'],
+  ['POST', '/logout', 'user'],
+  ['POST', '/logout_refresh', 'refresh'],
+  ['POST', '/auth/fresh', 'user'],
+  ['GET', '/whoami', 'user'],
+  ['PUT', '/user/password', 'user+fresh'],
+  // preferences
+  ['GET', '/preferences', 'user'],
+  ['PUT', '/preferences', 'user'],
+  // audit
+  ['GET', '/logs', 'user'],
+  ['GET', '/admin/logs', 'admin'],
+  ['GET', '/admin/logs/export', 'admin'],
+  // backups
+  ['POST', '/admin/backup', 'admin+fresh'],
+  ['GET', '/admin/backup/status', 'admin'],
+  ['POST', '/admin/restore', 'admin+fresh'],
+  // admin: users
+  ['GET', '/admin/users', 'admin'],
+  ['PUT', '/admin/users/:id/status', 'admin+fresh'],
+  ['PUT', '/admin/users/:id/role', 'admin+fresh'],
+  ['GET', '/admin/users/:id/preferences', 'admin'],
+  ['PUT', '/admin/users/:id/preferences', 'admin+fresh'],
+  // wallet and ledger
+  ['GET', '/wallet', 'user'],
+  ['GET', '/wallet/ledger', 'user'],
+  ['POST', '/admin/users/:id/wallet/adjust', 'admin+fresh'],
+  ['GET', '/admin/ledger/verify', 'admin'],
+  // transactions
+  ['POST', '/transaction', 'user'],
+  ['GET', '/transactions', 'user'],
+  ['GET', '/transaction', 'user'],
+  ['GET', '/transactions/export', 'user'],
+  // market rate, analytics, history
+  ['GET', '/exchangeRate', 'public'],
+  ['GET', '/analytics/exchange-rate', 'user'],
+  ['GET', '/history/exchange-rate', 'user'],
+  // reports
+  ['GET', '/reports/summary', 'user'],
+  ['GET', '/admin/stats/transactions', 'admin'],
+  ['GET', '/admin/reports/summary', 'admin'],
+  // admin: rate samples and data quality
+  ['POST', '/admin/rates', 'admin'],
+  ['POST', '/admin/rates/import', 'admin'],
+  ['PATCH', '/admin/rates/:id', 'admin+fresh'],
+  ['GET', '/admin/data-quality', 'admin'],
+  // notifications
+  ['GET', '/notifications', 'user'],
+  ['GET', '/notifications/unread-count', 'user'],
+  ['PATCH', '/notifications/read-all', 'user'],
+  ['PATCH', '/notifications/:id/read', 'user'],
+  ['DELETE', '/notifications/:id', 'user'],
+  // alerts
+  ['POST', '/alerts', 'user'],
+  ['GET', '/alerts', 'user'],
+  ['GET', '/alerts/triggered', 'user'],
+  ['DELETE', '/alerts/:id', 'user'],
+  ['GET', '/admin/users/:id/alerts', 'admin'],
+  ['DELETE', '/admin/alerts/:id', 'admin+fresh'],
+  // P2P marketplace
+  ['POST', '/market/offers', 'user'],
+  ['GET', '/market/offers', 'user'],
+  ['GET', '/market/offers/mine', 'user'],
+  ['GET', '/market/offers/:id', 'user'],
+  ['DELETE', '/market/offers/:id', 'user'],
+  ['POST', '/market/offers/:id/accept', 'user'],
+  ['GET', '/market/trades', 'user'],
+  ['DELETE', '/admin/market/offers/:id', 'admin+fresh'],
+  // watchlist
+  ['POST', '/watchlist', 'user'],
+  ['GET', '/watchlist', 'user'],
+  ['DELETE', '/watchlist/:id', 'user'],
+] as const satisfies readonly (readonly [string, string, Policy])[];
+
+/** "METHOD /path" of each route of the table (distributed over the rows, not their cross product). */
+type KeyOf<R> = R extends readonly [infer M extends string, infer P extends string, Policy]
+  ? `${M} ${P}`
+  : never;
+export type RouteKey = KeyOf<(typeof ROUTES)[number]>;
+
+export const routeKey = (method: string, path: string): RouteKey => `${method} ${path}` as RouteKey;
+
+/** The rule: what a policy gives each identity when nothing about the object or body matters. */
+export function outcomeFromPolicy(policy: Policy, who: Identity): Outcome {
+  if (policy === 'public') return 'allowed';
+  switch (who) {
+    case 'anonymous':
+    case 'expired':
+    case 'alg_none':
+      return 401;
+    case 'suspended':
+      // Account status is checked before anything else about the session (refresh tokens too).
+      return 403;
+    case 'user':
+    case 'other_user':
+      // Tokens from login are fresh, so `user+fresh` passes.
+      return policy.startsWith('admin') ? 403 : 'allowed';
+    case 'admin':
+      return 'allowed';
+    case 'admin_not_fresh':
+      return policy.endsWith('+fresh') ? 403 : 'allowed';
+  }
+}
+
+/** Every identity except `user` is a stranger to the user's private object: 404, never 2xx or 403. */
+const ownedByUser: Partial<Record<Identity, Outcome>> = {
+  user: 'ok',
+  other_user: 404,
+  admin: 404,
+  admin_not_fresh: 404,
+};
+
+/**
+ * Where the rule differs. The :id of a user-route names an object owned by `user` (the spec creates
+ * them); admin-route :ids name another user's objects.
+ */
+export const OVERRIDES: Partial<Record<RouteKey, Partial<Record<Identity, Outcome>>>> = {
+  // Public login routes ignore the bearer token but read the credentials in the body: each identity
+  // logs in with its own (anonymous, expired and alg_none with a spare account's), so the suspended
+  // user is refused on the account status.
+  'POST /login': { suspended: 403 },
+  'POST /authentication': { suspended: 403 },
+  // Owner-only objects of `user`.
+  'PATCH /notifications/:id/read': ownedByUser,
+  'DELETE /notifications/:id': ownedByUser,
+  'DELETE /alerts/:id': ownedByUser,
+  'DELETE /watchlist/:id': ownedByUser,
+  // A cancelled offer: only its creator may still read it; others get 404 as for a missing one.
+  'GET /market/offers/:id': ownedByUser,
+  // Only the creator may cancel an offer; others get 404 (the contract's preferred answer).
+  'DELETE /market/offers/:id': ownedByUser,
+  // NOT overridden: POST /market/offers/:id/accept — an open offer is public and taking another
+  // user's offer is the point of the market (the maker taking their own gets 422, still 'allowed').
+  // Refresh-token routes (/refresh, /logout_refresh) follow the rule: each identity presents its own
+  // refresh token (a throwaway session's), the suspended user their pre-suspension one (403).
+};
+
+export function expectedOutcome(key: RouteKey, policy: Policy, who: Identity): Outcome {
+  return OVERRIDES[key]?.[who] ?? outcomeFromPolicy(policy, who);
+}
+
+export interface MatrixRow {
+  method: string;
+  path: string;
+  policy: Policy;
+  expected: Record<Identity, Outcome>;
+}
+
+/** The whole table, one row per route. */
+export const AUTH_MATRIX: MatrixRow[] = ROUTES.map(([method, path, policy]) => {
+  const key = routeKey(method, path);
+  const expected = Object.fromEntries(
+    IDENTITIES.map((who) => [who, expectedOutcome(key, policy, who)]),
+  ) as Record<Identity, Outcome>;
+  return { method, path, policy, expected };
+});
+
+/** Whether a status satisfies an outcome. */
+export function satisfies(outcome: Outcome, status: number): boolean {
+  if (outcome === 'ok') return status >= 200 && status < 300;
+  if (outcome === 'allowed') return status !== 401 && status !== 403 && status < 500;
+  return status === outcome;
+}
