@@ -8,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppError, BadRequestError } from './common/errors/app-error';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import type { AppConfig } from './config/app-config';
@@ -89,6 +90,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       const text = typeof body === 'string' ? body : body.toString('utf8');
       if (Buffer.byteLength(text) > limitFor(req.url)) return done(tooLarge(), undefined);
       if (text.trim() === '') return done(null, undefined);
+      if (jsonDepthExceeds(text)) {
+        return done(
+          new BadRequestError(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, 'INVALID_JSON'),
+          undefined,
+        );
+      }
       return defaultJson(req, text, (err, parsed) =>
         err
           ? done(new BadRequestError('The request body is not valid JSON.', 'INVALID_JSON'), undefined)

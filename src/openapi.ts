@@ -32,7 +32,50 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   doc.components = doc.components ?? {};
   doc.components.schemas = { ...(doc.components.schemas ?? {}), ErrorResponse: ERROR_SCHEMA };
   documentErrors(doc);
+  documentParameters(doc);
+  nullableEnums(doc.components.schemas);
   return doc;
+}
+
+/**
+ * Path parameters are read by IdParam (raw, so the pipe cannot coerce them), which Swagger cannot see:
+ * each `{name}` is declared here as a positive integer. The Idempotency-Key header is documented once,
+ * optional (by @Idempotent); the lower-case copy Swagger derives from the parameter decorator goes.
+ */
+function documentParameters(doc: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const op = (item as Record<string, Operation | undefined>)[method];
+      if (!op) continue;
+      const params = ((op.parameters ?? []) as { name?: string; in?: string }[]).filter(
+        (p) => !(p.in === 'header' && p.name === 'idempotency-key'),
+      );
+      for (const name of names) {
+        if (!params.some((p) => p.in === 'path' && p.name === name)) {
+          params.unshift({
+            name,
+            in: 'path',
+            required: true,
+            schema: { type: 'integer', minimum: 1, maximum: 2147483647 },
+          } as { name: string; in: string });
+        }
+      }
+      op.parameters = params;
+    }
+  }
+}
+
+/** A nullable enum lists null among its values too (OpenAPI 3.0: `nullable` does not extend `enum`). */
+function nullableEnums(schemas: Record<string, unknown> | undefined): void {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const o = node as { nullable?: boolean; enum?: unknown[] };
+    if (o.nullable === true && Array.isArray(o.enum) && !o.enum.includes(null)) o.enum = [...o.enum, null];
+    Object.values(o).forEach(visit);
+  };
+  visit(schemas);
 }
 
 type Operation = {

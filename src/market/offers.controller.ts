@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Post, Query } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
@@ -86,6 +87,11 @@ export class OffersController {
    */
   @Get('offers/:id')
   @Auth()
+  @ApiOkResponse({
+    type: OfferDto,
+    description:
+      'The offer; `filled_give_amount`, `received_want_amount`, `refunded_amount` and `closed_at` only for its creator.',
+  })
   @ApiNotFoundResponse({ description: 'OFFER_NOT_FOUND' })
   get(@CurrentUser() user: Principal, @IdParam() id: number): Promise<OfferDto | OwnOfferDto> {
     return this.offers.get(user.id, id);

@@ -35,7 +35,8 @@ export class AdjustWalletDto {
   @IsIn(CURRENCIES)
   currency!: Currency;
 
-  /** Signed amount in major units (at most 2 decimals); a debit never takes the balance below zero. */
+  /** Signed amount in major units (at most 2 decimals, not 0); a debit never takes the balance below zero. */
+  @ApiProperty({ type: Number, minimum: -MAX_AMOUNT_MAJOR, maximum: MAX_AMOUNT_MAJOR, example: 100 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsTwoDecimalNumber()
   @Min(-MAX_AMOUNT_MAJOR)
