@@ -155,6 +155,21 @@ describe('P2P marketplace', () => {
     expect(empty.statusCode).toBe(201);
   });
 
+  it('null optional fields mean absent: a whole-only offer without expiry, a take of the whole remainder', async () => {
+    const maker = await createUser(t);
+    const res = await offer(maker, { ...usdOffer, min_fill_amount: null, expires_in_hours: null });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ min_fill_amount: null, expires_at: null, status: 'OPEN' });
+    const take = await accept(await createUser(t), res.json<{ id: number }>().id, { amount: null });
+    expect(take.statusCode).toBe(201);
+    expect(take.json().trade.usd_amount).toBe(100);
+    const prefs = await t.request('PUT', '/preferences', {
+      token: maker.access,
+      body: { default_range_hours: null },
+    });
+    expect(prefs.statusCode).toBeLessThan(500);
+  });
+
   it('validates the body: 400 with details, nothing escrowed', async () => {
     const u = await createUser(t);
     const bad: [Record<string, unknown>, string][] = [

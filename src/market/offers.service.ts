@@ -98,7 +98,7 @@ export class OffersService implements OnModuleInit {
     }
     const give = toMinor(dto.give_amount);
     const want = toMinor(dto.want_amount);
-    const minFill = dto.min_fill_amount === undefined ? null : toMinor(dto.min_fill_amount);
+    const minFill = dto.min_fill_amount == null ? null : toMinor(dto.min_fill_amount);
     if (minFill !== null && minFill > give) {
       throw new ValidationFailedError([{ field: 'min_fill_amount', message: 'must not exceed give_amount' }]);
     }
@@ -126,7 +126,7 @@ export class OffersService implements OnModuleInit {
             refundedAmount: 0n,
             createdAt: now,
             expiresAt:
-              dto.expires_in_hours === undefined
+              dto.expires_in_hours == null
                 ? null
                 : new Date(now.getTime() + dto.expires_in_hours * 3_600_000),
             closedAt: null,
@@ -188,7 +188,7 @@ export class OffersService implements OnModuleInit {
     meta: RequestMeta,
     key?: string,
   ): Promise<OfferAcceptedDto> {
-    const asked = dto.amount === undefined ? null : toMinor(dto.amount);
+    const asked = dto.amount == null ? null : toMinor(dto.amount);
     let moved: Direction | null = null;
     const result = await this.idempotency.execute(
       {
