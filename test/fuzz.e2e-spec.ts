@@ -43,7 +43,13 @@ import { type Res, startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(600_000);
 
-const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
+// CI replays one fixed seed (a red main must come from a change, not from luck); elsewhere every run
+// explores a new one, printed for replay.
+const SEED = process.env.FUZZ_SEED
+  ? Number(process.env.FUZZ_SEED)
+  : process.env.CI === 'true'
+    ? 20_261_125
+    : Date.now() % 2 ** 31;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_500);
 const MAX_REPORTED = 20;
 
