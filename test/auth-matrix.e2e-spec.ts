@@ -13,6 +13,7 @@ import {
 } from './auth-matrix';
 import { algNoneToken, decodeJwt, signClaims } from './factories/tokens';
 import { createAdmin, createUser, login, type TestUser, uniqueName } from './factories/users';
+import { servedRoutes } from './route-table';
 import { startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(120_000);
@@ -201,28 +202,6 @@ const PLAY_ORDER: Identity[] = [
 
 /** Routes played after all others (none should change shared state with the bodies above). */
 const LAST: RouteKey[] = ['POST /admin/restore'];
-
-/**
- * "METHOD /path" of every route Fastify has, read from its route tree printout (as in
- * routes.e2e-spec.ts): each line is a path segment indented 4 characters per level, with its methods.
- */
-function servedRoutes(tree: string): string[] {
-  const prefixes: string[] = [''];
-  const out = new Set<string>();
-  for (const line of tree.split('\n')) {
-    const m = /^([\s│├└─]*)(\S.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = Math.round(m[1].length / 4);
-    const path = `${prefixes[depth - 1] ?? ''}${m[2]}`;
-    prefixes[depth] = path;
-    prefixes.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((x) => x.trim())) {
-      if (!method || method === 'HEAD' || method === 'OPTIONS' || /^\/docs\b/.test(path)) continue;
-      out.add(`${method} ${path}`);
-    }
-  }
-  return [...out].sort();
-}
 
 interface Cell {
   route: RouteKey;

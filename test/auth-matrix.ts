@@ -1,10 +1,12 @@
+import { type Policy, ROUTES, type RouteKey, routeKey } from './route-table';
+
+export { type Policy, ROUTES, type RouteKey, routeKey };
 /**
  * Authorization matrix (issue 7): every route × 8 caller identities → the expected outcome.
  * test/auth-matrix.e2e-spec.ts plays every cell against one app and asserts the table.
  *
- * The route list and policies are those of test/routes.e2e-spec.ts (EXPECTED, not exported there);
- * the spec checks that this table covers exactly the routes the app serves, so a new route that is
- * not added here fails it.
+ * The route list and policies are test/route-table.ts, the same table the routes test checks against
+ * the routes the app serves.
  *
  * An outcome is an exact status, or:
  *   'allowed'  auth passed: the answer is neither 401 nor 403 (nor 5xx); it may be 2xx, 400, 404,
@@ -12,8 +14,6 @@
  *   'ok'       auth passed and the request succeeded (2xx); used where a 404 for another identity is
  *              only meaningful if the owner really reaches the object.
  */
-
-export type Policy = 'public' | 'user' | 'user+fresh' | 'admin' | 'admin+fresh' | 'refresh';
 
 export const IDENTITIES = [
   'anonymous', // no Authorization header
@@ -28,95 +28,6 @@ export const IDENTITIES = [
 export type Identity = (typeof IDENTITIES)[number];
 
 export type Outcome = 'allowed' | 'ok' | 401 | 403 | 404;
-
-export const ROUTES = [
-  // operations
-  ['GET', '/health', 'public'],
-  // accounts and tokens
-  ['POST', '/user', 'public'],
-  ['POST', '/login', 'public'],
-  ['POST', '/authentication', 'public'],
-  ['POST', '/refresh', 'refresh'],
-  ['POST', '/logout', 'user'],
-  ['POST', '/logout_refresh', 'refresh'],
-  ['POST', '/auth/fresh', 'user'],
-  ['GET', '/whoami', 'user'],
-  ['PUT', '/user/password', 'user+fresh'],
-  // preferences
-  ['GET', '/preferences', 'user'],
-  ['PUT', '/preferences', 'user'],
-  // audit
-  ['GET', '/logs', 'user'],
-  ['GET', '/admin/logs', 'admin'],
-  ['GET', '/admin/logs/export', 'admin'],
-  // backups
-  ['POST', '/admin/backup', 'admin+fresh'],
-  ['GET', '/admin/backup/status', 'admin'],
-  ['POST', '/admin/restore', 'admin+fresh'],
-  // admin: users
-  ['GET', '/admin/users', 'admin'],
-  ['PUT', '/admin/users/:id/status', 'admin+fresh'],
-  ['PUT', '/admin/users/:id/role', 'admin+fresh'],
-  ['GET', '/admin/users/:id/preferences', 'admin'],
-  ['PUT', '/admin/users/:id/preferences', 'admin+fresh'],
-  // wallet and ledger
-  ['GET', '/wallet', 'user'],
-  ['GET', '/wallet/ledger', 'user'],
-  ['POST', '/admin/users/:id/wallet/adjust', 'admin+fresh'],
-  ['GET', '/admin/ledger/verify', 'admin'],
-  // transactions
-  ['POST', '/transaction', 'user'],
-  ['GET', '/transactions', 'user'],
-  ['GET', '/transaction', 'user'],
-  ['GET', '/transactions/export', 'user'],
-  // market rate, analytics, history
-  ['GET', '/exchangeRate', 'public'],
-  ['GET', '/analytics/exchange-rate', 'user'],
-  ['GET', '/history/exchange-rate', 'user'],
-  // reports
-  ['GET', '/reports/summary', 'user'],
-  ['GET', '/admin/stats/transactions', 'admin'],
-  ['GET', '/admin/reports/summary', 'admin'],
-  // admin: rate samples and data quality
-  ['POST', '/admin/rates', 'admin'],
-  ['POST', '/admin/rates/import', 'admin'],
-  ['PATCH', '/admin/rates/:id', 'admin+fresh'],
-  ['GET', '/admin/data-quality', 'admin'],
-  // notifications
-  ['GET', '/notifications', 'user'],
-  ['GET', '/notifications/unread-count', 'user'],
-  ['PATCH', '/notifications/read-all', 'user'],
-  ['PATCH', '/notifications/:id/read', 'user'],
-  ['DELETE', '/notifications/:id', 'user'],
-  // alerts
-  ['POST', '/alerts', 'user'],
-  ['GET', '/alerts', 'user'],
-  ['GET', '/alerts/triggered', 'user'],
-  ['DELETE', '/alerts/:id', 'user'],
-  ['GET', '/admin/users/:id/alerts', 'admin'],
-  ['DELETE', '/admin/alerts/:id', 'admin+fresh'],
-  // P2P marketplace
-  ['POST', '/market/offers', 'user'],
-  ['GET', '/market/offers', 'user'],
-  ['GET', '/market/offers/mine', 'user'],
-  ['GET', '/market/offers/:id', 'user'],
-  ['DELETE', '/market/offers/:id', 'user'],
-  ['POST', '/market/offers/:id/accept', 'user'],
-  ['GET', '/market/trades', 'user'],
-  ['DELETE', '/admin/market/offers/:id', 'admin+fresh'],
-  // watchlist
-  ['POST', '/watchlist', 'user'],
-  ['GET', '/watchlist', 'user'],
-  ['DELETE', '/watchlist/:id', 'user'],
-] as const satisfies readonly (readonly [string, string, Policy])[];
-
-/** "METHOD /path" of each route of the table (distributed over the rows, not their cross product). */
-type KeyOf<R> = R extends readonly [infer M extends string, infer P extends string, Policy]
-  ? `${M} ${P}`
-  : never;
-export type RouteKey = KeyOf<(typeof ROUTES)[number]>;
-
-export const routeKey = (method: string, path: string): RouteKey => `${method} ${path}` as RouteKey;
 
 /** The rule: what a policy gives each identity when nothing about the object or body matters. */
 export function outcomeFromPolicy(policy: Policy, who: Identity): Outcome {

@@ -3,106 +3,18 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from '../src/auth/auth.decorators';
 import { createAdmin, createUser, login, type TestUser } from './factories/users';
+import { type Policy, ROUTES, servedRoutes } from './route-table';
 import { startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(60_000);
 
-/**
- * Every route the app serves (Swagger's /docs* excluded) and who may call it. A change to a route or
- * to its auth requirement must change this table, so it shows up in review.
- *   public       no token
- *   user         any active user's access token
- *   user+fresh   ... that is fresh (POST /auth/fresh or a recent login)
- *   admin        an ADMIN's access token
- *   admin+fresh  ... that is fresh
- *   refresh      a refresh token as Bearer
- */
-type Policy = 'public' | 'user' | 'user+fresh' | 'admin' | 'admin+fresh' | 'refresh';
-type Route = [method: string, path: string, policy: Policy];
+type Route = readonly [method: string, path: string, policy: Policy];
 
-const EXPECTED: Route[] = [
-  // operations
-  ['GET', '/health', 'public'],
-  // accounts and tokens
-  ['POST', '/user', 'public'],
-  ['POST', '/login', 'public'],
-  ['POST', '/authentication', 'public'],
-  ['POST', '/refresh', 'refresh'],
-  ['POST', '/logout', 'user'],
-  ['POST', '/logout_refresh', 'refresh'],
-  ['POST', '/auth/fresh', 'user'],
-  ['GET', '/whoami', 'user'],
-  ['PUT', '/user/password', 'user+fresh'],
-  // preferences
-  ['GET', '/preferences', 'user'],
-  ['PUT', '/preferences', 'user'],
-  // audit
-  ['GET', '/logs', 'user'],
-  ['GET', '/admin/logs', 'admin'],
-  ['GET', '/admin/logs/export', 'admin'],
-  // backups
-  ['POST', '/admin/backup', 'admin+fresh'],
-  ['GET', '/admin/backup/status', 'admin'],
-  ['POST', '/admin/restore', 'admin+fresh'],
-  // admin: users
-  ['GET', '/admin/users', 'admin'],
-  ['PUT', '/admin/users/:id/status', 'admin+fresh'],
-  ['PUT', '/admin/users/:id/role', 'admin+fresh'],
-  ['GET', '/admin/users/:id/preferences', 'admin'],
-  ['PUT', '/admin/users/:id/preferences', 'admin+fresh'],
-  // wallet and ledger
-  ['GET', '/wallet', 'user'],
-  ['GET', '/wallet/ledger', 'user'],
-  ['POST', '/admin/users/:id/wallet/adjust', 'admin+fresh'],
-  ['GET', '/admin/ledger/verify', 'admin'],
-  // transactions
-  ['POST', '/transaction', 'user'],
-  ['GET', '/transactions', 'user'],
-  ['GET', '/transaction', 'user'],
-  ['GET', '/transactions/export', 'user'],
-  // market rate, analytics, history
-  ['GET', '/exchangeRate', 'public'],
-  ['GET', '/analytics/exchange-rate', 'user'],
-  ['GET', '/history/exchange-rate', 'user'],
-  // reports
-  ['GET', '/reports/summary', 'user'],
-  ['GET', '/admin/stats/transactions', 'admin'],
-  ['GET', '/admin/reports/summary', 'admin'],
-  // admin: rate samples and data quality
-  ['POST', '/admin/rates', 'admin'],
-  ['POST', '/admin/rates/import', 'admin'],
-  ['PATCH', '/admin/rates/:id', 'admin+fresh'],
-  ['GET', '/admin/data-quality', 'admin'],
-  // notifications
-  ['GET', '/notifications', 'user'],
-  ['GET', '/notifications/unread-count', 'user'],
-  ['PATCH', '/notifications/read-all', 'user'],
-  ['PATCH', '/notifications/:id/read', 'user'],
-  ['DELETE', '/notifications/:id', 'user'],
-  // alerts
-  ['POST', '/alerts', 'user'],
-  ['GET', '/alerts', 'user'],
-  ['GET', '/alerts/triggered', 'user'],
-  ['DELETE', '/alerts/:id', 'user'],
-  ['GET', '/admin/users/:id/alerts', 'admin'],
-  ['DELETE', '/admin/alerts/:id', 'admin+fresh'],
-  // P2P marketplace
-  ['POST', '/market/offers', 'user'],
-  ['GET', '/market/offers', 'user'],
-  ['GET', '/market/offers/mine', 'user'],
-  ['GET', '/market/offers/:id', 'user'],
-  ['DELETE', '/market/offers/:id', 'user'],
-  ['POST', '/market/offers/:id/accept', 'user'],
-  ['GET', '/market/trades', 'user'],
-  ['DELETE', '/admin/market/offers/:id', 'admin+fresh'],
-  // watchlist
-  ['POST', '/watchlist', 'user'],
-  ['GET', '/watchlist', 'user'],
-  ['DELETE', '/watchlist/:id', 'user'],
-];
+/** The table of every route and its auth requirement lives in route-table.ts (the auth matrix uses it too). */
+const EXPECTED: readonly Route[] = ROUTES;
 
 const byRoute = (a: Route, b: Route): number => `${a[1]} ${a[0]}`.localeCompare(`${b[1]} ${b[0]}`);
-const sorted = (routes: Route[]): Route[] => [...routes].sort(byRoute);
+const sorted = (routes: readonly Route[]): Route[] => [...routes].sort(byRoute);
 const isFresh = (p: Policy): boolean => p.endsWith('+fresh');
 const isAdmin = (p: Policy): boolean => p.startsWith('admin');
 
@@ -150,28 +62,6 @@ function actualRoutes(t: TestApp): Route[] {
     }
   }
   return out;
-}
-
-/**
- * "METHOD /path" of every route Fastify has, read from its route tree printout (the only public
- * listing): each line is a path segment indented 4 characters per level, with its methods.
- */
-function servedRoutes(tree: string): string[] {
-  const prefixes: string[] = [''];
-  const out = new Set<string>();
-  for (const line of tree.split('\n')) {
-    const m = /^([\s│├└─]*)(\S.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = Math.round(m[1].length / 4);
-    const path = `${prefixes[depth - 1] ?? ''}${m[2]}`;
-    prefixes[depth] = path;
-    prefixes.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((x) => x.trim())) {
-      if (!method || method === 'HEAD' || method === 'OPTIONS' || /^\/docs\b/.test(path)) continue;
-      out.add(`${method} ${path}`);
-    }
-  }
-  return [...out].sort();
 }
 
 /** A concrete URL for a route: every path parameter becomes `id`. */
