@@ -57,3 +57,8 @@ export function toBigInt(value: unknown): bigint {
 export function impliedRate(usdMinor: bigint, lbpMinor: bigint): number {
   return Number(lbpMinor) / Number(usdMinor);
 }
+
+/** Rates (derived, LBP per USD) are shown with at most 6 decimals. */
+export function roundRate(rate: number): number {
+  return Math.round(rate * 1e6) / 1e6;
+}

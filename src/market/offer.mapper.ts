@@ -1,5 +1,4 @@
-import { toMajor } from '../common/money';
-import { roundRate } from '../transactions/transaction.mapper';
+import { toMajor, roundRate } from '../common/money';
 import type { OfferDto, OwnOfferDto, TradeDto } from './dto/offer.dto';
 import type { OfferEntity, OfferStatus } from './offer.entity';
 import type { TradeEntity } from './trade.entity';

@@ -5,10 +5,10 @@ import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { parseRange } from '../common/dates';
-import { ValidationFailedError } from '../common/errors/app-error';
+import { ConflictError, ValidationFailedError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
-import { type Currency, formatMinor, impliedRate, toMajor, toMinor } from '../common/money';
+import { type Currency, formatMinor, impliedRate, toMajor, toMinor, roundRate } from '../common/money';
 import type { Page } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -16,7 +16,6 @@ import { NotificationsService } from '../notifications/notifications.service';
 import type { Direction } from '../rates/rate-sample.entity';
 import { RateOutlierError } from '../rates/rates.errors';
 import { RatesService } from '../rates/rates.service';
-import { roundRate } from '../transactions/transaction.mapper';
 import { toWalletDto } from '../wallet/wallet.mapper';
 import { type LedgerCheck, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 import type {
@@ -393,7 +392,9 @@ export class OffersService implements OnModuleInit {
     now: Date,
     m: EntityManager,
   ): Promise<void> {
-    if (!(await this.repo.close(offer, status, now, m))) throw new OfferNotOpenError(offer.status);
+    // the row is locked by the caller, so this only fails if the lock was not taken: never refund twice
+    if (!(await this.repo.close(offer, status, now, m)))
+      throw new ConflictError('This offer changed while it was being closed; try again.', 'OFFER_NOT_OPEN');
     await this.wallets.post(
       {
         kind: status === 'CANCELLED' ? 'OFFER_CANCEL_REFUND' : 'OFFER_EXPIRY_REFUND',

@@ -1,5 +1,4 @@
-import { toMajor } from '../common/money';
-import { roundRate } from '../transactions/transaction.mapper';
+import { toMajor, roundRate } from '../common/money';
 import type { Bucket } from '../users/user-preferences.entity';
 import type { Balances } from '../wallet/wallet.service';
 import type {

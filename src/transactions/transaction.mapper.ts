@@ -1,4 +1,4 @@
-import { toMajor } from '../common/money';
+import { roundRate, toMajor } from '../common/money';
 import type { TransactionDto } from './dto/transaction.dto';
 import type { TransactionEntity } from './transaction.entity';
 
@@ -11,9 +11,4 @@ export function toTransactionDto(t: TransactionEntity): TransactionDto {
     rate: roundRate(t.rate),
     created_at: t.createdAt.toISOString(),
   };
-}
-
-/** Rates are shown with at most 6 decimals. */
-export function roundRate(rate: number): number {
-  return Math.round(rate * 1e6) / 1e6;
 }

@@ -8,7 +8,7 @@ import { Clock } from '../common/clock';
 import { parseRange } from '../common/dates';
 import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
-import { formatMinor, impliedRate, toMajor, toMinor } from '../common/money';
+import { formatMinor, impliedRate, toMajor, toMinor, roundRate } from '../common/money';
 import type { Page } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Direction } from '../rates/rate-sample.entity';
@@ -20,7 +20,7 @@ import type {
   TransactionFilterDto,
 } from './dto/transaction.dto';
 import type { TransactionEntity } from './transaction.entity';
-import { roundRate, toTransactionDto } from './transaction.mapper';
+import { toTransactionDto } from './transaction.mapper';
 import { RateOutlierError } from '../rates/rates.errors';
 import { type TransactionFilter, TransactionsRepository } from './transactions.repository';
 
