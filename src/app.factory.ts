@@ -11,6 +11,7 @@ import { AppError, BadRequestError } from './common/errors/app-error';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { createValidationPipe } from './common/pipes/validation.pipe';
+import { MarketService } from './rates/market.service';
 import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument } from './openapi';
 
@@ -25,6 +26,9 @@ const NEST_LEVELS: Record<string, LogLevel[] | false> = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Answered from the market-rate cache when it is fresh (see the onRequest hook below). */
+const EXCHANGE_RATE_ROUTE = '/exchangeRate';
 
 /** The one route whose bodies may exceed BODY_LIMIT_BYTES (up to IMPORT_BODY_LIMIT_BYTES). */
 const IMPORT_ROUTE = '/admin/rates/import';
@@ -154,6 +158,18 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     exposedHeaders: ['Content-Disposition', 'X-Total-Count', 'Retry-After', 'X-Request-Id'],
     credentials: false,
     maxAge: 600,
+  });
+
+  // GET /exchangeRate is public, unthrottled and read by every client: while the market rate is
+  // cached (MarketService), its body is answered here, after the maintenance gate, helmet and CORS
+  // (their hooks ran already, so the headers are the same) but before the Nest pipeline. On a miss
+  // the request goes on to the controller, which computes and caches the rate.
+  const market = app.get(MarketService);
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== EXCHANGE_RATE_ROUTE) return done();
+    const body = market.cachedExchangeRateJson();
+    if (body === null) return done();
+    void reply.header('content-type', 'application/json; charset=utf-8').send(body);
   });
 
   app.useGlobalPipes(createValidationPipe());

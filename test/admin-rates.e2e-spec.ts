@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { NO_REQUEST } from '../src/common/http/request-meta';
 import { AdminRatesService } from '../src/rates/admin-rates.service';
-import { RateHourlyEntity } from '../src/rates/rate-hourly.entity';
 import { type Direction, RateSampleEntity } from '../src/rates/rate-sample.entity';
 import { createAdmin, createUser, login, type TestUser } from './factories/users';
+import { hourlyRollup } from './support/rollup';
 import { type Res, startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(180_000);
@@ -215,8 +215,7 @@ describe('outliers, PATCH /admin/rates/:id and the hourly rollup', () => {
   };
   const patch = (id: number | string, body: unknown, token = admin.access): Promise<Res> =>
     t.request('PATCH', `/admin/rates/${id}`, { token, body });
-  const hourly = (direction: Direction, hour: string) =>
-    ds.getRepository(RateHourlyEntity).findOneBy({ direction, bucketStart: new Date(hour) });
+  const hourly = (direction: Direction, hour: string) => hourlyRollup(ds, direction, new Date(hour));
 
   const HOUR = '2026-11-01T10:00:00.000Z';
   let planted: SampleBody;
@@ -451,9 +450,7 @@ describe('POST /admin/rates/import', () => {
     const byTime = [...stored].sort((a, c) => a.createdAt.getTime() - c.createdAt.getTime());
     expect(byTime.map((s) => s.id)).toEqual([...b.samples].sort((a, c) => a - c));
     // the flagged one is not in its hour's rollup; the early 3x one (accepted) is
-    const hour = await ds
-      .getRepository(RateHourlyEntity)
-      .findOneByOrFail({ direction: 'usd_to_lbp', bucketStart: new Date(T) });
+    const hour = await hourlyRollup(ds, 'usd_to_lbp', new Date(T));
     expect(hour).toMatchObject({ sampleCount: 6, maxRate: 268650, openRate: 268650, closeRate: 89700 });
   });
 

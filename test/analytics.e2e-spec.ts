@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { Between, DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
 import { toMajor } from '../src/common/money';
 import { TransactionRunner } from '../src/database/transaction-runner';
@@ -506,28 +506,55 @@ describe('market rate, analytics and history', () => {
       expect(res.json<Analytics>().max_rate).toBe(268_000);
     });
 
-    it('market figures read whole hours from the rollup and cut hours from the raw samples', async () => {
+    it('market figures read whole hours from the rollup, and a cut hour from it only when it holds every sample of the hour', async () => {
       const ds = t.app.get(DataSource);
       const bucket = t.db === 'sqlite' ? '2025-03-10 10:00:00.000' : new Date('2025-03-10T10:00:00.000Z');
       const count = async (from: string, to: string, scope = 'market'): Promise<number> =>
         (
           await get(`/analytics/exchange-rate?direction=usd_to_lbp&from=${from}&to=${to}&scope=${scope}`, a)
         ).json<Analytics>().total_transactions;
+      const inHour = await ds.getRepository(RateSampleEntity).find({
+        where: {
+          direction: 'usd_to_lbp',
+          isOutlier: false,
+          createdAt: Between(new Date('2025-03-10T10:00:00.000Z'), new Date('2025-03-10T10:59:59.999Z')),
+        },
+        order: { createdAt: 'DESC' },
+      });
+      expect(inHour.length).toBeGreaterThan(1);
+      const last = inHour[0].createdAt.getTime();
+      const iso = (ms: number) => new Date(ms).toISOString();
       const whole = ['2025-03-10T10:00:00.000Z', '2025-03-10T10:59:59.999Z'] as const;
-      const cut = ['2025-03-10T10:00:00.000Z', '2025-03-10T10:59:59.998Z'] as const;
-      const before = [await count(...whole), await count(...cut), await count(...whole, 'mine')];
+      // ends at the hour's last sample: every sample of the hour is inside, so the rollup answers
+      const covering = ['2025-03-10T10:00:00.000Z', iso(last)] as const;
+      // ends just before it: the rollup would count a sample outside the range, so raw samples answer
+      const cut = ['2025-03-10T10:00:00.000Z', iso(last - 1)] as const;
+      const before = [
+        await count(...whole),
+        await count(...covering),
+        await count(...cut),
+        await count(...whole, 'mine'),
+      ];
+      expect(before[1]).toBe(before[0]);
+      expect(before[2]).toBeLessThan(before[1]);
+      // a marker in one of the hour's rollup rows shows which source answered
+      const [{ s: shard }] = await ds.query<{ s: number }[]>(
+        'SELECT MIN(shard) AS s FROM rate_hourly WHERE direction = ? AND bucket_start = ?',
+        ['usd_to_lbp', bucket],
+      );
       const bump = (n: number) =>
         ds.query(
-          'UPDATE rate_hourly SET sample_count = sample_count + ? WHERE direction = ? AND bucket_start = ?',
-          [n, 'usd_to_lbp', bucket],
+          'UPDATE rate_hourly SET sample_count = sample_count + ? WHERE direction = ? AND bucket_start = ? AND shard = ?',
+          [n, 'usd_to_lbp', bucket, shard],
         );
       await bump(1000);
       try {
-        expect([await count(...whole), await count(...cut), await count(...whole, 'mine')]).toEqual([
-          before[0] + 1000,
-          before[1],
-          before[2],
-        ]);
+        expect([
+          await count(...whole),
+          await count(...covering),
+          await count(...cut),
+          await count(...whole, 'mine'),
+        ]).toEqual([before[0] + 1000, before[1] + 1000, before[2], before[3]]);
       } finally {
         await bump(-1000);
       }

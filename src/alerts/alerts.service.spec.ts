@@ -36,6 +36,7 @@ describe('AlertsService.evaluate', () => {
   let firedIds: Set<number>;
   let notified: NewNotification[];
   let findMet: jest.Mock;
+  let samplesChanged: jest.Mock;
   let sut: AlertsService;
 
   beforeEach(() => {
@@ -55,8 +56,10 @@ describe('AlertsService.evaluate', () => {
         return Promise.resolve(true);
       }),
     } as unknown as AlertsRepository;
+    samplesChanged = jest.fn();
     const market = {
       exchangeRate: () => Promise.resolve({ ...rates } as ExchangeRateDto),
+      samplesChanged,
     } as unknown as MarketService;
     const notifications = {
       notify: jest.fn((n: NewNotification) => {
@@ -122,5 +125,14 @@ describe('AlertsService.evaluate', () => {
     await expect(sut.evaluateAfterCommit('usd_to_lbp')).resolves.toBeUndefined();
     expect(log).toHaveBeenCalledWith(expect.stringContaining('db down'));
     log.mockRestore();
+  });
+
+  it('evaluateAfterCommit refreshes the market rate first, and concurrent callers share evaluations', async () => {
+    met.set('usd_to_lbp', [alert(1)]);
+    await Promise.all(Array.from({ length: 10 }, () => sut.evaluateAfterCommit('usd_to_lbp')));
+    expect(samplesChanged).toHaveBeenCalledTimes(10);
+    // one run for the first caller, one shared by the nine that came while it ran
+    expect(findMet.mock.calls.filter(([d]) => d === 'usd_to_lbp')).toHaveLength(2);
+    expect(notified).toHaveLength(1);
   });
 });

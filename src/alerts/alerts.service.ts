@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { Coalescer } from '../common/coalescer';
 import type { RequestMeta } from '../common/http/request-meta';
 import type { Page } from '../common/pagination';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -30,6 +31,11 @@ const summary = (a: Pick<AlertEntity, 'direction' | 'condition' | 'threshold'>):
 @Injectable()
 export class AlertsService {
   private readonly logger = new Logger(AlertsService.name);
+  /** Per direction, evaluations after commits are coalesced (see evaluateAfterCommit). */
+  private readonly afterCommit: Record<Direction, Coalescer<number>> = {
+    usd_to_lbp: new Coalescer(() => this.evaluate('usd_to_lbp')),
+    lbp_to_usd: new Coalescer(() => this.evaluate('lbp_to_usd')),
+  };
 
   constructor(
     private readonly repo: AlertsRepository,
@@ -127,12 +133,16 @@ export class AlertsService {
   }
 
   /**
-   * For callers that just committed a rate-moving sample: evaluates, and logs instead of throwing,
-   * because the caller's own work is already committed and must still be reported as done.
+   * For callers that just committed a rate-moving sample (in the same request, as the contract asks):
+   * refreshes the market rate and evaluates. Concurrent callers share one evaluation that started
+   * after their commit, so a burst of N transactions costs about two evaluations, not N, and each
+   * caller still returns only once its own sample has been judged against the alerts. Logs instead
+   * of throwing, because the caller's own work is already committed and must still be reported done.
    */
   async evaluateAfterCommit(direction: Direction): Promise<void> {
+    this.market.samplesChanged();
     try {
-      await this.evaluate(direction);
+      await this.afterCommit[direction].run();
     } catch (err) {
       this.logger.error(
         `alert evaluation for ${direction} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,

@@ -322,6 +322,8 @@ export class BackupsService {
             return { counts: checked.counts, ledgerMismatches: verdict.ledgerMismatches };
           });
           if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
+          // cached market figures and outlier baselines describe the old data
+          this.maintenance.dataReplaced();
           return { ...done, safetyName };
         });
         return {

@@ -8,6 +8,7 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class MaintenanceState {
   private depth = 0;
+  private readonly replacedListeners: (() => void)[] = [];
 
   get active(): boolean {
     return this.depth > 0;
@@ -20,6 +21,16 @@ export class MaintenanceState {
     } finally {
       this.depth -= 1;
     }
+  }
+
+  /** Registers what must be forgotten when the database is replaced (in-process caches). */
+  onDataReplaced(listener: () => void): void {
+    this.replacedListeners.push(listener);
+  }
+
+  /** Called by a restore after its commit, before maintenance ends. */
+  dataReplaced(): void {
+    for (const listener of this.replacedListeners) listener();
   }
 }
 

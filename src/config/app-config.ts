@@ -60,6 +60,11 @@ export interface RatesConfig {
   outlierMinSamples: number;
   /** How long a computed baseline may be reused (0 = every sample recomputes it). */
   baselineCacheSeconds: number;
+  /**
+   * How long a computed market rate may be reused (0 = only shared by concurrent requests). Writes
+   * through this instance refresh it at once; this bounds staleness against other instances.
+   */
+  marketRateCacheMs: number;
 }
 
 export interface SchedulerConfig {
@@ -324,6 +329,7 @@ export function loadConfig(env: Env): AppConfig {
       outlierMadThreshold: num(env, 'OUTLIER_MAD_THRESHOLD', 3.5, 0, 1000),
       outlierMinSamples: int(env, 'OUTLIER_MIN_SAMPLES', 5, 1, 100_000),
       baselineCacheSeconds: int(env, 'OUTLIER_BASELINE_CACHE_SECONDS', 5, 0, 3600),
+      marketRateCacheMs: int(env, 'MARKET_RATE_CACHE_MS', 1000, 0, 60_000),
     },
     scheduler: {
       enabled: bool(env, 'SCHEDULER_ENABLED', nodeEnv !== 'test'),

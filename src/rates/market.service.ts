@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { FreshCache } from '../common/fresh-cache';
+import { MaintenanceState } from '../common/maintenance';
 import { parseRange } from '../common/dates';
 import { NotFoundError, ValidationFailedError } from '../common/errors/app-error';
 import { toMajor } from '../common/money';
@@ -122,15 +124,40 @@ function toPoint(p: RatePartial): HistoryPointDto {
 /** The market rate, analytics and chart history, all aggregated in SQL (the rollup where it can). */
 @Injectable()
 export class MarketService {
+  /**
+   * The market rate, computed at most once per MARKET_RATE_CACHE_MS and shared by concurrent callers
+   * (GET /exchangeRate, alert evaluation, GET /alerts/triggered). `samplesChanged()` after a commit
+   * makes the next call compute anew, so this instance always reads its own writes.
+   */
+  private readonly rateCache: FreshCache<{ dto: ExchangeRateDto; json: string }>;
+
   constructor(
     private readonly repo: MarketRepository,
     private readonly users: UsersService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    maintenance: MaintenanceState,
+  ) {
+    this.rateCache = new FreshCache(config.rates.marketRateCacheMs, () => clock.now().getTime());
+    maintenance.onDataReplaced(() => this.samplesChanged());
+  }
 
   /** GET /exchangeRate: per direction, the weighted average of the last MARKET_RATE_WINDOW_HOURS. */
   async exchangeRate(): Promise<ExchangeRateDto> {
+    return (await this.rateCache.get(() => this.computeExchangeRate())).dto;
+  }
+
+  /** The cached GET /exchangeRate body while it is fresh (for the HTTP fast path), else null. */
+  cachedExchangeRateJson(): string | null {
+    return this.rateCache.peek()?.json ?? null;
+  }
+
+  /** Call after committing a sample or a change of outlier marks (or a restore). */
+  samplesChanged(): void {
+    this.rateCache.invalidate();
+  }
+
+  private async computeExchangeRate(): Promise<{ dto: ExchangeRateDto; json: string }> {
     const now = this.clock.now();
     const hours = this.config.rates.marketWindowHours;
     const span: Span = { start: new Date(now.getTime() - hours * HOUR_MS), end: new Date(now.getTime() + 1) };
@@ -140,13 +167,14 @@ export class MarketService {
     const newest = [sell, buy]
       .filter((p): p is RatePartial => p !== null)
       .reduce<Date | null>((acc, p) => (acc === null || p.closeAt > acc ? p.closeAt : acc), null);
-    return {
+    const dto: ExchangeRateDto = {
       usd_to_lbp: sell ? round6(vwapOf(sell)) : null,
       lbp_to_usd: buy ? round6(vwapOf(buy)) : null,
       window_hours: hours,
       samples: { usd_to_lbp: sell?.count ?? 0, lbp_to_usd: buy?.count ?? 0 },
       updated_at: newest ? newest.toISOString() : null,
     };
+    return { dto, json: JSON.stringify(dto) };
   }
 
   /** GET /analytics/exchange-rate; 404 NO_DATA without samples. */
@@ -241,9 +269,28 @@ export class MarketService {
       planSpan(span).map((piece) =>
         piece.source === 'rollup'
           ? this.repo.hourlyRollup(direction, piece.span, bucket)
-          : this.repo.marketSamples(direction, piece.span, bucket),
+          : this.edge(direction, piece.span, bucket),
       ),
     );
     return mergeByBucket(parts.flat());
+  }
+
+  /**
+   * A part of one hour (the edges of a span): the hour's rollup when every accepted sample of the
+   * hour lies inside the part (as for the current hour, whose samples are all before now), else the
+   * raw samples. The rollup read is one primary-key range; the raw one grows with the hour's samples.
+   */
+  private async edge(direction: Direction, piece: Span, bucket: Bucket | null): Promise<RatePartial[]> {
+    const hour = hourStart(piece.start);
+    if (hourStart(new Date(piece.end.getTime() - 1)).getTime() !== hour.getTime()) {
+      return this.repo.marketSamples(direction, piece, bucket);
+    }
+    const whole = await this.repo.hourlyRollup(
+      direction,
+      { start: hour, end: new Date(hour.getTime() + HOUR_MS) },
+      bucket,
+    );
+    const inside = whole.every((p) => p.openAt >= piece.start && p.closeAt < piece.end);
+    return inside ? whole : this.repo.marketSamples(direction, piece, bucket);
   }
 }

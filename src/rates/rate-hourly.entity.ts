@@ -2,9 +2,13 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { DateTimeColumn, DoubleColumn, MinorUnitsColumn } from '../database/columns';
 import type { Direction } from './rate-sample.entity';
 
+/** Rows per hour and direction that concurrent samples are spread over (see `shard`). */
+export const ROLLUP_SHARDS = 8;
+
 /**
  * Hourly rollup of the accepted (non-outlier) samples of a direction, kept up to date as samples
- * arrive and when outlier marks change, so market figures never scan the raw samples.
+ * arrive and when outlier marks change, so market figures never scan the raw samples. An hour may
+ * have up to ROLLUP_SHARDS rows; readers aggregate them like any other rows of the hour.
  */
 @Entity({ name: 'rate_hourly' })
 export class RateHourlyEntity {
@@ -13,6 +17,14 @@ export class RateHourlyEntity {
 
   @PrimaryColumn({ type: 'datetime', precision: 3, name: 'bucket_start' })
   bucketStart!: Date;
+
+  /**
+   * Which of the hour's rows a sample was added to (its id modulo ROLLUP_SHARDS): every sample of an
+   * hour updating one row would make concurrent transactions wait on that row's lock until they
+   * commit. A rebuilt hour is one row, shard 0.
+   */
+  @PrimaryColumn({ type: 'smallint', default: 0 })
+  shard!: number;
 
   @Column({ type: 'int', name: 'sample_count' })
   sampleCount!: number;

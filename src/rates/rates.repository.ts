@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { toBigInt } from '../common/money';
 import { dbDate, dialectOf, exactInt, hourStart } from '../database/dialect';
-import { RateHourlyEntity } from './rate-hourly.entity';
+import { RateHourlyEntity, ROLLUP_SHARDS } from './rate-hourly.entity';
 import { type Direction, RateSampleEntity } from './rate-sample.entity';
 import { insertedId } from '../database/insert';
 
@@ -72,7 +72,7 @@ export class RatesRepository {
     await m.getRepository(RateSampleEntity).update({ id }, patch);
   }
 
-  /** Adds one accepted sample to its hour's rollup row (insert or merge, atomically). */
+  /** Adds one accepted sample to its hour's rollup row of its shard (insert or merge, atomically). */
   async addToHourly(s: RateSampleEntity, m: EntityManager): Promise<void> {
     const dialect = dialectOf(m);
     const bucket = dbDate(dialect, hourStart(s.createdAt));
@@ -82,6 +82,7 @@ export class RatesRepository {
     const params = [
       s.direction,
       bucket,
+      s.id % ROLLUP_SHARDS,
       volume,
       rv,
       s.rate,
@@ -94,13 +95,13 @@ export class RatesRepository {
       at,
       s.id,
     ];
-    const insert = `INSERT INTO rate_hourly (direction, bucket_start, sample_count, volume_usd, rate_volume_sum, rate_sum,
-      min_rate, max_rate, open_rate, open_at, open_id, close_rate, close_at, close_id)
-      VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    const insert = `INSERT INTO rate_hourly (direction, bucket_start, shard, sample_count, volume_usd, rate_volume_sum,
+      rate_sum, min_rate, max_rate, open_rate, open_at, open_id, close_rate, close_at, close_id)
+      VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     if (dialect === 'sqlite') {
       // SQLite evaluates every SET expression against the old row.
       await m.query(
-        `${insert} ON CONFLICT (direction, bucket_start) DO UPDATE SET
+        `${insert} ON CONFLICT (direction, bucket_start, shard) DO UPDATE SET
           sample_count = sample_count + 1,
           volume_usd = volume_usd + excluded.volume_usd,
           rate_volume_sum = rate_volume_sum + excluded.rate_volume_sum,
@@ -141,7 +142,7 @@ export class RatesRepository {
     );
   }
 
-  /** Recomputes one hour's rollup row from the raw samples (after an outlier mark changed). */
+  /** Recomputes one hour's rollup (all its shards) as one row from the raw samples (after an outlier mark changed). */
   async rebuildHour(direction: Direction, bucketStart: Date, m: EntityManager): Promise<void> {
     const end = new Date(bucketStart.getTime() + 3600_000);
     await m.getRepository(RateHourlyEntity).delete({ direction, bucketStart });
@@ -171,6 +172,7 @@ export class RatesRepository {
     await m.getRepository(RateHourlyEntity).insert({
       direction,
       bucketStart,
+      shard: 0,
       sampleCount: n,
       volumeUsd: toBigInt(agg.vol),
       rateVolumeSum: Number(agg.rv ?? 0),

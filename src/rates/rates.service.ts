@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
+import { FreshCache } from '../common/fresh-cache';
+import { MaintenanceState } from '../common/maintenance';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { hourStart } from '../database/dialect';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -23,32 +25,40 @@ export interface NewSample {
 /** Rate samples, the outlier guard and the hourly rollup that market figures read. */
 @Injectable()
 export class RatesService {
-  private readonly baselineCache = new Map<Direction, { at: number; value: Baseline }>();
+  /** The live baseline per direction, reused for OUTLIER_BASELINE_CACHE_SECONDS and computed once at a time. */
+  private readonly baselineCache: Record<Direction, FreshCache<Baseline>>;
 
   constructor(
     private readonly repo: RatesRepository,
     private readonly clock: Clock,
     private readonly tx: TransactionRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    maintenance: MaintenanceState,
+  ) {
+    const ttl = config.rates.baselineCacheSeconds * 1000;
+    const cache = () => new FreshCache<Baseline>(ttl, () => clock.now().getTime());
+    this.baselineCache = { usd_to_lbp: cache(), lbp_to_usd: cache() };
+    maintenance.onDataReplaced(() => this.forgetBaselines());
+  }
 
   /**
    * The trailing-window baseline of a direction at `at`: the accepted samples of the window before it.
-   * The live baseline (at = now) may be reused for OUTLIER_BASELINE_CACHE_SECONDS; a past `at`
-   * (imports with their own times) is always computed.
+   * The live baseline (at = now) may be reused for OUTLIER_BASELINE_CACHE_SECONDS, and concurrent
+   * requests share one computation of it; a past `at` (imports with their own times) is always computed.
    */
   async baseline(direction: Direction, at: Date = this.clock.now(), m?: EntityManager): Promise<Baseline> {
     const ttl = this.config.rates.baselineCacheSeconds * 1000;
-    const now = this.clock.now().getTime();
-    const live = ttl > 0 && Math.abs(now - at.getTime()) < ttl;
-    const cached = this.baselineCache.get(direction);
-    if (live && cached && now - cached.at < ttl) return cached.value;
-    const windowHours = this.config.rates.outlierWindowHours;
-    const since = new Date(at.getTime() - windowHours * 3600_000);
-    const rows = await this.repo.baseline(direction, since, at, m);
-    const value: Baseline = { ...rows, windowHours };
-    if (live) this.baselineCache.set(direction, { at: now, value });
-    return value;
+    const live = ttl > 0 && Math.abs(this.clock.now().getTime() - at.getTime()) < ttl;
+    const compute = async (): Promise<Baseline> => {
+      const windowHours = this.config.rates.outlierWindowHours;
+      const since = new Date(at.getTime() - windowHours * 3600_000);
+      return { ...(await this.repo.baseline(direction, since, at, m)), windowHours };
+    };
+    return live ? this.baselineCache[direction].get(compute) : compute();
+  }
+
+  private forgetBaselines(): void {
+    for (const d of DIRECTIONS) this.baselineCache[d].invalidate();
   }
 
   /** Judges a rate against the market of its direction. */
@@ -103,7 +113,7 @@ export class RatesService {
       }
       hours += 1;
     }
-    this.baselineCache.clear();
+    this.forgetBaselines();
     return hours;
   }
 
@@ -120,7 +130,7 @@ export class RatesService {
   ): Promise<RateSampleEntity> {
     await this.repo.updateSampleMark(sample.id, { isOutlier, anomalyReason: reason }, m);
     await this.repo.rebuildHour(sample.direction, hourStart(sample.createdAt), m);
-    this.baselineCache.delete(sample.direction);
+    this.baselineCache[sample.direction].invalidate();
     return { ...sample, isOutlier, anomalyReason: reason };
   }
 }

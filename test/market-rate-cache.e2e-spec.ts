@@ -1,0 +1,182 @@
+import { DataSource } from 'typeorm';
+import { Clock } from '../src/common/clock';
+import { MaintenanceState } from '../src/common/maintenance';
+import { TransactionRunner } from '../src/database/transaction-runner';
+import { MarketService } from '../src/rates/market.service';
+import { RateHourlyEntity, ROLLUP_SHARDS } from '../src/rates/rate-hourly.entity';
+import { RatesService } from '../src/rates/rates.service';
+import { RollupShards1795633619496 as MysqlRollupShards } from '../migrations/mysql/1795633619496-RollupShards';
+import { RollupShards1795633619496 as SqliteRollupShards } from '../migrations/sqlite/1795633619496-RollupShards';
+import { createUser, type TestUser } from './factories/users';
+import { hourlyRollup } from './support/rollup';
+import { type Res, startTestApp, type TestApp } from './test-app';
+
+jest.setTimeout(120_000);
+
+interface Rate {
+  usd_to_lbp: number | null;
+  lbp_to_usd: number | null;
+  window_hours: number;
+  samples: { usd_to_lbp: number; lbp_to_usd: number };
+  updated_at: string | null;
+}
+
+/** Headers that differ between any two responses. */
+const VARYING = new Set(['date', 'x-request-id', 'connection', 'keep-alive']);
+const stable = (res: Res) =>
+  Object.fromEntries(Object.entries(res.headers).filter(([k]) => !VARYING.has(k.toLowerCase())));
+
+describe('the market rate cache, its HTTP fast path and the sharded hourly rollup', () => {
+  let t: TestApp;
+  let u: TestUser;
+  let market: MarketService;
+  const TTL = 1000;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      STARTING_BALANCE_USD: '100000',
+      STARTING_BALANCE_LBP: '9000000000',
+      TRANSACTION_RATE_LIMIT: '100000',
+      MARKET_RATE_CACHE_MS: String(TTL),
+    });
+    u = await createUser(t);
+    market = t.app.get(MarketService);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  const sell = (usd: number, rate: number) =>
+    t.request('POST', '/transaction', {
+      token: u.access,
+      body: { usd_amount: usd, lbp_amount: usd * rate, usd_to_lbp: true },
+    });
+  const rate = async () => (await t.request('GET', '/exchangeRate')).json<Rate>();
+
+  it('a transaction through this instance shows in GET /exchangeRate at once, even while the rate is cached', async () => {
+    expect((await sell(10, 89_500)).statusCode).toBe(201);
+    const first = await rate();
+    expect(first.samples.usd_to_lbp).toBe(1);
+    expect(market.cachedExchangeRateJson()).not.toBeNull();
+    expect((await sell(30, 90_000)).statusCode).toBe(201);
+    const second = await rate();
+    expect(second.samples.usd_to_lbp).toBe(2);
+    expect(second.usd_to_lbp).toBe((10 * 89_500 + 30 * 90_000) / 40);
+  });
+
+  it('the cached answer (fast path) has the same body and headers as the computed one', async () => {
+    market.samplesChanged();
+    const compute = jest.spyOn(market, 'exchangeRate');
+    const computed = await t.request('GET', '/exchangeRate');
+    expect(compute).toHaveBeenCalledTimes(1);
+    const cached = await t.request('GET', '/exchangeRate?any=query');
+    expect(compute).toHaveBeenCalledTimes(1); // answered before the controller
+    expect(cached.statusCode).toBe(200);
+    expect(cached.body).toBe(computed.body);
+    expect(stable(cached)).toEqual(stable(computed));
+    expect(cached.headers['x-request-id']).toEqual(expect.any(String));
+    expect(cached.headers['content-security-policy']).toBeDefined();
+    // CORS on the fast path too
+    const origin = t.config.corsOrigins;
+    if (Array.isArray(origin) && origin.length > 0) {
+      const withOrigin = await t.request('GET', '/exchangeRate', { headers: { origin: origin[0] } });
+      expect(withOrigin.headers['access-control-allow-origin']).toBe(origin[0]);
+    }
+  });
+
+  it('only GET /exchangeRate takes the fast path: HEAD and other routes go through Nest', async () => {
+    await rate();
+    const head = await t.request('HEAD', '/exchangeRate');
+    expect(head.statusCode).toBe(200);
+    expect(head.body).toBe('');
+    const other = await t.request('GET', '/exchangeRates');
+    expect(other.statusCode).toBe(404);
+  });
+
+  it('concurrent readers after a change share one computation', async () => {
+    market.samplesChanged();
+    const compute = jest.spyOn(
+      market as unknown as { computeExchangeRate: () => Promise<unknown> },
+      'computeExchangeRate',
+    );
+    const answers = await Promise.all(Array.from({ length: 20 }, () => t.request('GET', '/exchangeRate')));
+    expect(answers.every((r) => r.statusCode === 200 && r.body === answers[0].body)).toBe(true);
+    expect(compute).toHaveBeenCalledTimes(1);
+  });
+
+  it('a sample written elsewhere (another instance) shows after at most MARKET_RATE_CACHE_MS', async () => {
+    const before = await rate();
+    // as another instance would: committed, but this instance's cache is not told
+    await t.app
+      .get(TransactionRunner)
+      .run((m) =>
+        t.app
+          .get(RatesService)
+          .record({ direction: 'lbp_to_usd', rate: 89_700, source: 'manual', usdVolume: 100_000n }, m),
+      );
+    expect((await rate()).samples.lbp_to_usd).toBe(before.samples.lbp_to_usd);
+    const clock = t.app.get(Clock);
+    const later = new Date(Date.now() + TTL);
+    jest.spyOn(clock, 'now').mockReturnValue(later);
+    expect((await rate()).samples.lbp_to_usd).toBe(before.samples.lbp_to_usd + 1);
+  });
+
+  it('a restore (data replaced) forgets the cached rate; maintenance still answers 503 before the fast path', async () => {
+    await rate();
+    expect(market.cachedExchangeRateJson()).not.toBeNull();
+    const maintenance = t.app.get(MaintenanceState);
+    const during = await maintenance.during(() => t.request('GET', '/exchangeRate'));
+    expect(during.statusCode).toBe(503);
+    expect(during.json()).toMatchObject({ code: 'MAINTENANCE' });
+    maintenance.dataReplaced();
+    expect(market.cachedExchangeRateJson()).toBeNull();
+  });
+
+  it('concurrent samples of one hour spread over the shard rows, and figures sum them exactly', async () => {
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => sell(1 + i, 89_000 + i * 10)));
+    expect(results.every((r) => r.statusCode === 201)).toBe(true);
+    const ds = t.app.get(DataSource);
+    const rows = await ds.getRepository(RateHourlyEntity).findBy({ direction: 'usd_to_lbp' });
+    expect(rows.length).toBeGreaterThan(1);
+    expect(rows.every((r) => r.shard >= 0 && r.shard < ROLLUP_SHARDS)).toBe(true);
+    // every accepted sample is in exactly one row
+    const [{ n }] = await ds.query<{ n: number | string }[]>(
+      "SELECT COUNT(*) AS n FROM rate_samples WHERE direction = 'usd_to_lbp' AND is_outlier = 0",
+    );
+    expect(rows.reduce((a, r) => a + r.sampleCount, 0)).toBe(Number(n));
+    const r = await rate();
+    expect(r.samples.usd_to_lbp).toBe(Number(n));
+  });
+
+  it('the migration down folds the shard rows of each hour into one row, and up restores the key', async () => {
+    const ds = t.app.get(DataSource);
+    const hours = await ds
+      .getRepository(RateHourlyEntity)
+      .find({ select: { direction: true, bucketStart: true } });
+    const keys = [
+      ...new Map(hours.map((h) => [`${h.direction}|${h.bucketStart.toISOString()}`, h])).values(),
+    ];
+    const folded = await Promise.all(keys.map((h) => hourlyRollup(ds, h.direction, h.bucketStart)));
+    const before = await rate();
+    const migration = t.db === 'mysql' ? new MysqlRollupShards() : new SqliteRollupShards();
+    const qr = ds.createQueryRunner();
+    try {
+      await migration.down(qr);
+      const rows: Record<string, unknown>[] = await qr.query(
+        'SELECT * FROM rate_hourly ORDER BY direction, bucket_start',
+      );
+      expect(rows).toHaveLength(keys.length);
+      expect(rows.every((row) => !('shard' in row))).toBe(true);
+      await migration.up(qr);
+    } finally {
+      await qr.release();
+    }
+    const after = await Promise.all(keys.map((h) => hourlyRollup(ds, h.direction, h.bucketStart)));
+    expect(after).toEqual(folded);
+    market.samplesChanged();
+    expect(await rate()).toEqual(before);
+  });
+});
