@@ -31,8 +31,8 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   });
   doc.components = doc.components ?? {};
   doc.components.schemas = { ...(doc.components.schemas ?? {}), ErrorResponse: ERROR_SCHEMA };
-  documentErrors(doc);
   documentParameters(doc);
+  documentErrors(doc);
   nullableEnums(doc.components.schemas);
   return doc;
 }
@@ -84,15 +84,51 @@ type Operation = {
   responses: Record<string, { description: string; content?: unknown }>;
 };
 
-/** Every error response carries the one error body; inputs can always be refused with a 400. */
+/** Responses every operation of a kind can give, whatever its controller declares. */
+const COMMON_ERRORS: {
+  status: string;
+  applies: (method: string, path: string) => boolean;
+  description: string;
+}[] = [
+  {
+    status: '400',
+    applies: () => true,
+    description:
+      'VALIDATION_FAILED (details[] names each field), INVALID_JSON, BAD_REQUEST (e.g. a malformed id or URL)',
+  },
+  {
+    status: '404',
+    applies: (_m, path) => path.includes('{'),
+    description: 'NOT_FOUND (or a more precise code): no such object, or not yours',
+  },
+  {
+    status: '413',
+    applies: (m) => m === 'post' || m === 'put' || m === 'patch',
+    description: 'PAYLOAD_TOO_LARGE: the body is over BODY_LIMIT_BYTES',
+  },
+  {
+    status: '415',
+    applies: (m) => m === 'post' || m === 'put' || m === 'patch',
+    description: 'UNSUPPORTED_MEDIA_TYPE: send application/json',
+  },
+  {
+    status: '503',
+    applies: (_m, path) => path !== '/health',
+    description: 'MAINTENANCE: a restore is running; retry after Retry-After seconds',
+  },
+];
+
+/** Every error response carries the one error body; the common refusals are listed on every operation. */
 function documentErrors(doc: OpenAPIObject): void {
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
-  for (const item of Object.values(doc.paths)) {
+  for (const [path, item] of Object.entries(doc.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const op = (item as Record<string, Operation | undefined>)[method];
       if (!op) continue;
-      if ((op.requestBody || (op.parameters?.length ?? 0) > 0) && !op.responses['400']) {
-        op.responses['400'] = { description: 'VALIDATION_FAILED: see details[] for each field' };
+      for (const e of COMMON_ERRORS) {
+        if (e.applies(method, path) && !op.responses[e.status]) {
+          op.responses[e.status] = { description: e.description };
+        }
       }
       for (const [status, res] of Object.entries(op.responses)) {
         if (Number(status) >= 400 && !res.content) res.content = errorContent;

@@ -1,5 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiConflictResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { AuditEvent } from '../audit/audit-events';
 import { Audit } from '../audit/audit.decorator';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
@@ -45,6 +50,7 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @RateLimit('login')
+  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS: wrong user name or password' })
   @Audit(AuditEvent.LOGIN_FAILURE) // refusals only; the service writes LOGIN_SUCCESS with the session
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
   async login(@Body() dto: LoginDto, @ReqMeta() meta: RequestMeta): Promise<TokenPairDto> {
@@ -62,6 +68,7 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @RateLimit('login')
+  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS: wrong user name or password' })
   @Audit(AuditEvent.LOGIN_FAILURE)
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED, with Retry-After' })
   async authentication(@Body() dto: LoginDto, @ReqMeta() meta: RequestMeta): Promise<LegacyTokenDto> {

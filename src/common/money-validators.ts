@@ -1,7 +1,9 @@
-import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { buildMessage, IsPositive, ValidateBy, type ValidationOptions } from 'class-validator';
 
 /**
- * A finite JSON number with at most 2 decimals (a minus sign allowed; pair with @IsPositive where
+ * A finite JSON number with at most 2 decimals (a minus sign allowed; pair with @IsPositiveNumber where
  * needed). Replaces class-validator's `maxDecimalPlaces`, which throws on numbers that print in
  * exponent form (1e-7) and so turned such input into a 500.
  */
@@ -20,4 +22,13 @@ export function IsTwoDecimalNumber(options?: ValidationOptions): PropertyDecorat
     },
     options,
   );
+}
+
+/**
+ * Greater than 0 (class-validator's IsPositive), documented as such: `exclusiveMinimum` 0. Used
+ * instead of a bare @IsPositive, which the Swagger CLI plugin documents as `minimum: 1` and so
+ * tells clients that 0.5 is refused.
+ */
+export function IsPositiveNumber(options?: ValidationOptions): PropertyDecorator {
+  return applyDecorators(IsPositive(options), ApiProperty({ minimum: 0, exclusiveMinimum: true }));
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiTags, ApiConflictResponse } from '@nestjs/swagger';
 import { AuditEvent } from '../audit/audit-events';
 import { Audit } from '../audit/audit.decorator';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
@@ -31,6 +31,7 @@ export class WatchlistController {
   @Post()
   @Auth()
   @Audit(AuditEvent.WATCHLIST_ADD)
+  @ApiConflictResponse({ description: 'WATCHLIST_DUPLICATE: you already watch this item' })
   async create(
     @CurrentUser() user: Principal,
     @Body() dto: CreateWatchlistItemDto,

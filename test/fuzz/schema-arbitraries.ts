@@ -8,6 +8,8 @@ export interface JsonSchema {
   format?: string;
   pattern?: string;
   minimum?: number;
+  /** OpenAPI 3.0: true makes `minimum` itself invalid. */
+  exclusiveMinimum?: boolean;
   maximum?: number;
   minLength?: number;
   maxLength?: number;
@@ -142,7 +144,8 @@ export function validValue(r: SchemaResolver, schema0: JsonSchema, depth = 0): f
     case 'integer':
       return fc.integer({ min: schema.minimum ?? 0, max: Math.min(schema.maximum ?? 1e6, 2 ** 31 - 1) });
     case 'number': {
-      const lo = schema.minimum ?? 0.01;
+      // the smallest valid value with 2 decimals
+      const lo = schema.minimum === undefined ? 0.01 : schema.minimum + (schema.exclusiveMinimum ? 0.01 : 0);
       const hi = schema.maximum ?? 1e6;
       return fc.oneof(
         { arbitrary: twoDecimals(lo, Math.min(hi, lo + 10_000)), weight: 4 },

@@ -1,5 +1,6 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
-import { IsIn, IsNumber, IsPositive, Max } from 'class-validator';
+import { IsIn, IsNumber, Max } from 'class-validator';
+import { IsPositiveNumber } from '../../common/money-validators';
 import { DIRECTIONS, type Direction } from '../../rates/rate-sample.entity';
 import { ALERT_CONDITIONS, type AlertCondition } from '../alert.entity';
 
@@ -18,7 +19,7 @@ export class CreateAlertDto {
   /** LBP per USD, > 0, at most 1e9. */
   @ApiProperty({ example: 90000 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_THRESHOLD)
   threshold!: number;
 }

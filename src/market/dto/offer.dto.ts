@@ -1,9 +1,9 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { CURRENCIES, type Currency, MAX_AMOUNT_MAJOR } from '../../common/money';
-import { IsTwoDecimalNumber } from '../../common/money-validators';
+import { IsTwoDecimalNumber, IsPositiveNumber } from '../../common/money-validators';
 import { PageQueryDto } from '../../common/pagination';
 import { WalletDto } from '../../wallet/dto/wallet.dto';
 import { OFFER_STATUSES, type OfferStatus } from '../offer.entity';
@@ -20,7 +20,7 @@ export class CreateOfferDto {
   /** > 0, at most 2 decimals, at most 1e12. */
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsTwoDecimalNumber()
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_AMOUNT_MAJOR)
   give_amount!: number;
 
@@ -32,7 +32,7 @@ export class CreateOfferDto {
   /** > 0, at most 2 decimals, at most 1e12. */
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsTwoDecimalNumber()
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_AMOUNT_MAJOR)
   want_amount!: number;
 
@@ -43,7 +43,7 @@ export class CreateOfferDto {
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsTwoDecimalNumber()
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_AMOUNT_MAJOR)
   min_fill_amount?: number;
 
@@ -63,7 +63,7 @@ export class AcceptOfferDto {
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsTwoDecimalNumber()
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_AMOUNT_MAJOR)
   amount?: number;
 }

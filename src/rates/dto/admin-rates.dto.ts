@@ -5,7 +5,6 @@ import {
   IsISO8601,
   IsNumber,
   IsOptional,
-  IsPositive,
   IsString,
   Length,
   Matches,
@@ -14,7 +13,7 @@ import {
 } from 'class-validator';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { MAX_AMOUNT_MAJOR } from '../../common/money';
-import { IsTwoDecimalNumber } from '../../common/money-validators';
+import { IsTwoDecimalNumber, IsPositiveNumber } from '../../common/money-validators';
 import { PageQueryDto } from '../../common/pagination';
 import { DIRECTIONS, type Direction, SAMPLE_SOURCES, type SampleSource } from '../rate-sample.entity';
 
@@ -41,7 +40,7 @@ export class CreateRateSampleDto {
   /** USD volume behind the sample (its weight in market figures): > 0, at most 2 decimals, at most 1e12. Default 1. */
   @IsOptional()
   @IsTwoDecimalNumber()
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_AMOUNT_MAJOR)
   usd_volume?: number;
 

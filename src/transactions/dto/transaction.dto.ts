@@ -1,8 +1,8 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsNumber, IsOptional, IsPositive, Max } from 'class-validator';
+import { IsBoolean, IsIn, IsNumber, IsOptional, Max } from 'class-validator';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { MAX_AMOUNT_MAJOR } from '../../common/money';
-import { IsTwoDecimalNumber } from '../../common/money-validators';
+import { IsTwoDecimalNumber, IsPositiveNumber } from '../../common/money-validators';
 import { PageQueryDto } from '../../common/pagination';
 import { DIRECTIONS, type Direction } from '../../rates/rate-sample.entity';
 
@@ -10,14 +10,14 @@ export class CreateTransactionDto {
   /** USD amount, > 0, at most 2 decimals, at most 1e12. */
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsTwoDecimalNumber()
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_AMOUNT_MAJOR)
   usd_amount!: number;
 
   /** LBP amount, > 0, at most 2 decimals, at most 1e12. */
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsTwoDecimalNumber()
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_AMOUNT_MAJOR)
   lbp_amount!: number;
 

@@ -2,12 +2,12 @@ import { ApiProperty } from '@nestjs/swagger';
 import {
   IsIn,
   IsNumber,
-  IsPositive,
   Max,
   registerDecorator,
   ValidateIf,
   type ValidationArguments,
 } from 'class-validator';
+import { IsPositiveNumber } from '../../common/money-validators';
 import { DIRECTIONS, type Direction } from '../../rates/rate-sample.entity';
 import { CONDITIONS, type Condition, ITEM_TYPES, type ItemType } from '../watchlist-item.entity';
 
@@ -61,7 +61,7 @@ export class CreateWatchlistItemDto {
   @onlyForThresholdItems
   @AbsentForDirectionItems()
   @IsNumber({ allowNaN: false, allowInfinity: false })
-  @IsPositive()
+  @IsPositiveNumber()
   @Max(MAX_THRESHOLD)
   threshold?: number;
 }
