@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { type LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
@@ -9,6 +8,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppError, BadRequestError } from './common/errors/app-error';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
+import { securityHeaders } from './common/http/security-headers';
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import { MarketService } from './rates/market.service';
@@ -138,7 +138,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     void reply.header('x-request-id', request.id);
   });
 
-  await app.register(helmet, {
+  // helmet's headers, computed once (see security-headers.ts), on every answer
+  const security = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -150,6 +151,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         upgradeInsecureRequests: null,
       },
     },
+  });
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    void reply.headers(security);
+    done();
   });
   await app.register(cors, {
     origin: config.corsOrigins,

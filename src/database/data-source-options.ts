@@ -49,6 +49,8 @@ export function buildDataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: false,
-    extra: { connectionLimit: 20 },
+    // trace: mysql2 otherwise captures a stack trace on every query (for "long" error stacks), about
+    // 6% of the CPU of an authenticated read; errors still carry their SQL and MySQL code.
+    extra: { connectionLimit: 20, trace: false },
   };
 }
