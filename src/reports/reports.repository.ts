@@ -53,13 +53,8 @@ export interface UserTradeAggregate {
   maxRate: number | null;
 }
 
-export interface TradeBucket {
-  start: Date;
-  count: number;
-  usdVolume: bigint;
-  lbpVolume: bigint;
-  avgRate: number | null;
-}
+/** Marketplace trades per bucket: the same figures as transactions. */
+export type TradeBucket = TransactionBucket;
 
 /** OPEN offers of one give currency right now. */
 export interface OpenOfferAggregate {
@@ -139,22 +134,8 @@ export class ReportsRepository {
   }
 
   /** All transactions per UTC hour/day in the range, oldest first. */
-  async transactionBuckets(range: TimeRange, bucket: Bucket): Promise<TransactionBucket[]> {
-    const b = bucketExpr(this.dialect, 'created_at', bucket);
-    const where = this.where([], [], range);
-    const rows = await this.query(
-      `SELECT ${b} AS t, COUNT(*) AS n, ${this.sum('usd_amount')} AS usd, ${this.sum('lbp_amount')} AS lbp,
-         AVG(rate) AS avg_rate
-       FROM transactions WHERE ${where.sql} GROUP BY ${b} ORDER BY t`,
-      where.params,
-    );
-    return rows.map((r) => ({
-      start: readDbDate(r.t),
-      count: Number(r.n),
-      usdVolume: toBigInt(r.usd),
-      lbpVolume: toBigInt(r.lbp),
-      avgRate: num(r.avg_rate),
-    }));
+  transactionBuckets(range: TimeRange, bucket: Bucket): Promise<TransactionBucket[]> {
+    return this.volumeBuckets('transactions', range, bucket);
   }
 
   /** Accounts registered per bucket. */
@@ -208,13 +189,22 @@ export class ReportsRepository {
   }
 
   /** All marketplace trades per UTC hour/day in the range, oldest first (uses ix_trades_time). */
-  async tradeBuckets(range: TimeRange, bucket: Bucket): Promise<TradeBucket[]> {
+  tradeBuckets(range: TimeRange, bucket: Bucket): Promise<TradeBucket[]> {
+    return this.volumeBuckets('trades', range, bucket);
+  }
+
+  /** Count, volumes and average rate per bucket of a table with usd_amount, lbp_amount and rate. */
+  private async volumeBuckets(
+    table: 'transactions' | 'trades',
+    range: TimeRange,
+    bucket: Bucket,
+  ): Promise<TransactionBucket[]> {
     const b = bucketExpr(this.dialect, 'created_at', bucket);
     const where = this.where([], [], range);
     const rows = await this.query(
       `SELECT ${b} AS t, COUNT(*) AS n, ${this.sum('usd_amount')} AS usd, ${this.sum('lbp_amount')} AS lbp,
          AVG(rate) AS avg_rate
-       FROM trades WHERE ${where.sql} GROUP BY ${b} ORDER BY t`,
+       FROM ${table} WHERE ${where.sql} GROUP BY ${b} ORDER BY t`,
       where.params,
     );
     return rows.map((r) => ({
