@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { createConnection, createPool } from 'mysql2/promise';
+import { createConnection, createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { createApp } from '../app.factory';
 import { type AppConfig, loadConfigFromProcess } from '../config/app-config';
@@ -189,6 +189,43 @@ async function cannon(
     latency: percentiles(runs.flatMap((r) => r.ms)),
     warmupOk: warm.reduce((a, r) => a + r.ok, 0),
   };
+}
+
+/** Creates scratch tables (dropping leftovers first), runs fn, and drops them whatever happens. */
+async function withScratchTables<T>(
+  exec: (sql: string) => unknown,
+  tables: string[],
+  ddl: string[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  for (const t of tables) await exec(`DROP TABLE IF EXISTS ${t}`);
+  for (const statement of ddl) await exec(statement);
+  try {
+    return await fn();
+  } finally {
+    for (const t of tables) await exec(`DROP TABLE IF EXISTS ${t}`);
+  }
+}
+
+/** One transaction on a pooled mysql2 connection: true when it committed, false when fn threw. */
+async function mysqlTransaction(pool: Pool, fn: (conn: PoolConnection) => Promise<void>): Promise<boolean> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    await fn(conn);
+    await conn.commit();
+    return true;
+  } catch {
+    await conn.rollback();
+    return false;
+  } finally {
+    conn.release();
+  }
+}
+
+/** Throws unless a mysql2 write result changed exactly one row. */
+function oneRow(result: unknown, what: string): void {
+  if ((result as { affectedRows: number }).affectedRows !== 1) throw new Error(`${what}: no row changed`);
 }
 
 /** Rounds of the alternating ours/baseline HTTP comparisons. */
@@ -579,111 +616,74 @@ async function main(): Promise<void> {
       connectionLimit: CLIENTS,
       timezone: 'Z',
     });
-    for (const t of TX_TABLES) await pool.query(`DROP TABLE IF EXISTS ${t}`);
-    for (const ddl of txTablesDdl('mysql')) await pool.query(ddl);
-    try {
+    const exec = (sql: string) => pool.query(sql);
+    rawTx = await withScratchTables(exec, TX_TABLES, txTablesDdl('mysql'), async () => {
       for (let c = 1; c <= CLIENTS; c++) await pool.query(TX_SQL.wallet, [c, hotFunding]);
-      rawTx = await throughput(SECONDS, CLIENTS, async (c) => {
-        const conn = await pool.getConnection();
-        try {
-          await conn.beginTransaction();
-          const [r] = await conn.query(TX_SQL.update, [c + 1]);
-          if ((r as { affectedRows: number }).affectedRows !== 1) throw new Error('short');
+      return throughput(SECONDS, CLIENTS, (c) =>
+        mysqlTransaction(pool, async (conn) => {
+          oneRow((await conn.query(TX_SQL.update, [c + 1]))[0], 'wallet');
           await conn.query(TX_SQL.ledger, [randomUUID(), c + 1, new Date()]);
-          await conn.commit();
-          return true;
-        } catch {
-          await conn.rollback();
-          return false;
-        } finally {
-          conn.release();
-        }
-      });
-    } finally {
-      for (const t of TX_TABLES) await pool.query(`DROP TABLE IF EXISTS ${t}`);
-    }
+        }),
+      );
+    });
     // The hot-row baseline on scratch tables: every client takes from the one offer row.
-    for (const t of HOT_TABLES) await pool.query(`DROP TABLE IF EXISTS ${t}`);
-    for (const ddl of hotTablesDdl('mysql')) await pool.query(ddl);
-    try {
+    [rawHot, rawHotLeft] = await withScratchTables(exec, HOT_TABLES, hotTablesDdl('mysql'), async () => {
       await pool.query(HOT_SQL.offer, [hotEscrow]);
       for (let c = 1; c <= CLIENTS; c++) await pool.query(HOT_SQL.wallet, [c, hotFunding]);
-      rawHot = await throughput(SECONDS, CLIENTS, async (c) => {
-        const conn = await pool.getConnection();
-        try {
-          await conn.beginTransaction();
-          const [a] = await conn.query(HOT_SQL.take, [HOT_FILL_MINOR, 1, HOT_FILL_MINOR]);
-          if ((a as { affectedRows: number }).affectedRows !== 1) throw new Error('offer short');
-          const [b] = await conn.query(HOT_SQL.pay, [HOT_PAY_MINOR, c + 1, HOT_PAY_MINOR]);
-          if ((b as { affectedRows: number }).affectedRows !== 1) throw new Error('taker short');
+      const hot = await throughput(SECONDS, CLIENTS, (c) =>
+        mysqlTransaction(pool, async (conn) => {
+          oneRow((await conn.query(HOT_SQL.take, [HOT_FILL_MINOR, 1, HOT_FILL_MINOR]))[0], 'offer');
+          oneRow((await conn.query(HOT_SQL.pay, [HOT_PAY_MINOR, c + 1, HOT_PAY_MINOR]))[0], 'taker');
           await conn.query(HOT_SQL.ledger, [randomUUID(), c + 1, -HOT_PAY_MINOR, new Date()]);
-          await conn.commit();
-          return true;
-        } catch {
-          await conn.rollback();
-          return false;
-        } finally {
-          conn.release();
-        }
-      });
+        }),
+      );
       const [left] = await pool.query(HOT_SQL.remaining);
-      rawHotLeft = BigInt((left as { remaining: string | number }[])[0].remaining);
-    } finally {
-      for (const t of HOT_TABLES) await pool.query(`DROP TABLE IF EXISTS ${t}`);
-    }
+      return [hot, BigInt((left as { remaining: string | number }[])[0].remaining)] as const;
+    });
     await pool.end();
   } else {
     const db = new Database(config.db.sqlitePath);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
     db.pragma('synchronous = NORMAL');
-    for (const t of TX_TABLES) db.exec(`DROP TABLE IF EXISTS ${t}`);
-    for (const ddl of txTablesDdl('sqlite')) db.exec(ddl);
-    try {
+    const exec = (sql: string) => db.exec(sql);
+    /** Runs a synchronous transaction as one operation of throughput(): false when it threw. */
+    const attempt = async (run: () => void): Promise<boolean> => {
+      await Promise.resolve();
+      try {
+        run();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    rawTx = await withScratchTables(exec, TX_TABLES, txTablesDdl('sqlite'), () => {
       const wallet = db.prepare(TX_SQL.wallet);
       for (let c = 1; c <= CLIENTS; c++) wallet.run(c, hotFunding);
       const update = db.prepare(TX_SQL.update);
       const insert = db.prepare(TX_SQL.ledger);
       const one = db.transaction((c: number) => {
-        if (update.run(c + 1).changes !== 1) throw new Error('short');
+        if (update.run(c + 1).changes !== 1) throw new Error('wallet: no row changed');
         insert.run(randomUUID(), c + 1, dbDate('sqlite', new Date()));
       });
-      rawTx = await throughput(SECONDS, CLIENTS, async (c) => {
-        await Promise.resolve();
-        one(c);
-        return true;
-      });
-    } finally {
-      for (const t of TX_TABLES) db.exec(`DROP TABLE IF EXISTS ${t}`);
-    }
-    for (const t of HOT_TABLES) db.exec(`DROP TABLE IF EXISTS ${t}`);
-    for (const ddl of hotTablesDdl('sqlite')) db.exec(ddl);
-    try {
+      return throughput(SECONDS, CLIENTS, (c) => attempt(() => one(c)));
+    });
+    [rawHot, rawHotLeft] = await withScratchTables(exec, HOT_TABLES, hotTablesDdl('sqlite'), async () => {
       db.prepare(HOT_SQL.offer).run(hotEscrow);
       const wallet = db.prepare(HOT_SQL.wallet);
       for (let c = 1; c <= CLIENTS; c++) wallet.run(c, hotFunding);
       const takeRow = db.prepare(HOT_SQL.take);
       const pay = db.prepare(HOT_SQL.pay);
       const ledger = db.prepare(HOT_SQL.ledger);
-      const hot = db.transaction((c: number) => {
+      const take = db.transaction((c: number) => {
         if (takeRow.run(HOT_FILL_MINOR, 1, HOT_FILL_MINOR).changes !== 1) throw new Error('offer short');
         if (pay.run(HOT_PAY_MINOR, c + 1, HOT_PAY_MINOR).changes !== 1) throw new Error('taker short');
         ledger.run(randomUUID(), c + 1, -HOT_PAY_MINOR, dbDate('sqlite', new Date()));
       });
-      rawHot = await throughput(SECONDS, CLIENTS, async (c) => {
-        await Promise.resolve();
-        try {
-          hot(c);
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      const hot = await throughput(SECONDS, CLIENTS, (c) => attempt(() => take(c)));
       const left = db.prepare(HOT_SQL.remaining).safeIntegers(true).get() as { remaining: bigint };
-      rawHotLeft = left.remaining;
-    } finally {
-      for (const t of HOT_TABLES) db.exec(`DROP TABLE IF EXISTS ${t}`);
-    }
+      return [hot, left.remaining] as const;
+    });
     db.close();
   }
   log(`raw transaction ${rawTx.perSecond.toFixed(1)} committed/s`);
