@@ -3,20 +3,14 @@ import { Reflector } from '@nestjs/core';
 import type { Principal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { toErrorBody } from '../common/filters/all-exceptions.filter';
-import { requestMetaOf } from '../common/http/request-meta';
+import { type RawRequest, requestMetaOf } from '../common/http/request-meta';
 import { AuditEvent, type AuditEventType } from './audit-events';
 import { targetUserIdOf } from './audit-target';
 import { AUDIT_EVENT } from './audit.decorator';
 import { AuditService } from './audit.service';
 import { scrubSecrets } from './scrub';
 
-interface AuditedRequest {
-  id?: string;
-  method?: string;
-  url?: string;
-  ip?: string;
-  routeOptions?: { url?: string };
-  headers?: Record<string, string | string[] | undefined>;
+interface AuditedRequest extends RawRequest {
   params?: Record<string, string>;
   body?: unknown;
   user?: Principal;

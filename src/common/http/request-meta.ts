@@ -9,7 +9,8 @@ export interface RequestMeta {
   requestId: string | null;
 }
 
-interface RawRequest {
+/** The parts of a raw request that request metadata is read from. */
+export interface RawRequest {
   id?: string;
   method?: string;
   url?: string;
