@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { Page } from '../common/pagination';
 import { AuditLogEntity } from './audit-log.entity';
+import { newestFirstPage } from '../database/paging';
 
 export interface AuditLogFilter {
   from?: Date;
@@ -26,14 +27,8 @@ export class AuditRepository {
     await this.repo(manager).insert(row);
   }
 
-  async search(filter: AuditLogFilter, page: Page): Promise<{ rows: AuditLogEntity[]; total: number }> {
-    const qb = this.filtered(filter)
-      .orderBy('a.created_at', 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .take(page.limit)
-      .skip(page.offset);
-    const [rows, total] = await qb.getManyAndCount();
-    return { rows, total };
+  search(filter: AuditLogFilter, page: Page): Promise<{ rows: AuditLogEntity[]; total: number }> {
+    return newestFirstPage(this.filtered(filter), 'a', page);
   }
 
   /** Keyset page for the CSV export: the `size` rows after `cursor` in newest-first order. */

@@ -7,6 +7,7 @@ import { dialectOf, exactInt } from '../database/dialect';
 import { insertedId } from '../database/insert';
 import { OfferEntity, type OfferStatus } from './offer.entity';
 import { TradeEntity } from './trade.entity';
+import { newestFirstPage } from '../database/paging';
 
 export interface OpenOfferFilter {
   now: Date;
@@ -135,7 +136,7 @@ export class OffersRepository {
    * A user's offers in any status (or one, as readers see it: an OPEN offer past its expiry counts as
    * EXPIRED), newest first.
    */
-  async listByCreator(
+  listByCreator(
     userId: number,
     status: OfferStatus | undefined,
     now: Date,
@@ -151,13 +152,7 @@ export class OffersRepository {
         ),
       );
     else if (status) qb.andWhere('o.status = :status', { status });
-    const [rows, total] = await qb
-      .orderBy('o.created_at', 'DESC')
-      .addOrderBy('o.id', 'DESC')
-      .take(page.limit)
-      .skip(page.offset)
-      .getManyAndCount();
-    return { rows, total };
+    return newestFirstPage(qb, 'o', page);
   }
 
   /**
@@ -192,7 +187,7 @@ export class OffersRepository {
   }
 
   /** A user's trades (either side), newest first. */
-  async listTrades(f: TradeFilter, page: Page): Promise<{ rows: TradeEntity[]; total: number }> {
+  listTrades(f: TradeFilter, page: Page): Promise<{ rows: TradeEntity[]; total: number }> {
     const qb = this.trades()
       .createQueryBuilder('t')
       .where(
@@ -203,13 +198,7 @@ export class OffersRepository {
     if (f.from) qb.andWhere('t.created_at >= :from', { from: f.from });
     if (f.to) qb.andWhere('t.created_at <= :to', { to: f.to });
     if (f.offerId !== undefined) qb.andWhere('t.offer_id = :offerId', { offerId: f.offerId });
-    const [rows, total] = await qb
-      .orderBy('t.created_at', 'DESC')
-      .addOrderBy('t.id', 'DESC')
-      .take(page.limit)
-      .skip(page.offset)
-      .getManyAndCount();
-    return { rows, total };
+    return newestFirstPage(qb, 't', page);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { TransactionEntity } from './transaction.entity';
 import { insertedId } from '../database/insert';
+import { newestFirstPage } from '../database/paging';
 
 export interface TransactionFilter {
   userId: number;
@@ -33,14 +34,8 @@ export class TransactionsRepository {
     return qb;
   }
 
-  async list(f: TransactionFilter, page: Page): Promise<{ rows: TransactionEntity[]; total: number }> {
-    const [rows, total] = await this.filtered(f)
-      .orderBy('t.created_at', 'DESC')
-      .addOrderBy('t.id', 'DESC')
-      .take(page.limit)
-      .skip(page.offset)
-      .getManyAndCount();
-    return { rows, total };
+  list(f: TransactionFilter, page: Page): Promise<{ rows: TransactionEntity[]; total: number }> {
+    return newestFirstPage(this.filtered(f), 't', page);
   }
 
   /**

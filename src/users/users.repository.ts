@@ -5,6 +5,7 @@ import type { Page } from '../common/pagination';
 import { UserPreferencesEntity } from './user-preferences.entity';
 import { type Role, UserEntity, type UserStatus } from './user.entity';
 import { insertedId } from '../database/insert';
+import { newestFirstPage } from '../database/paging';
 
 export interface UserFilter {
   status?: UserStatus;
@@ -59,7 +60,7 @@ export class UsersRepository {
     return rows.map((r) => Number(r.id));
   }
 
-  async search(f: UserFilter, page: Page): Promise<{ rows: UserEntity[]; total: number }> {
+  search(f: UserFilter, page: Page): Promise<{ rows: UserEntity[]; total: number }> {
     const qb = this.users().createQueryBuilder('u');
     if (f.status) qb.andWhere('u.status = :status', { status: f.status });
     if (f.role) qb.andWhere('u.role = :role', { role: f.role });
@@ -70,9 +71,7 @@ export class UsersRepository {
         like,
       });
     }
-    qb.orderBy('u.created_at', 'DESC').addOrderBy('u.id', 'DESC').take(page.limit).skip(page.offset);
-    const [rows, total] = await qb.getManyAndCount();
-    return { rows, total };
+    return newestFirstPage(qb, 'u', page);
   }
 
   findPreferences(userId: number, m?: EntityManager): Promise<UserPreferencesEntity | null> {
