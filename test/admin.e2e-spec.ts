@@ -6,6 +6,7 @@ import { UsersService } from '../src/users/users.service';
 import { createAdmin, createUser, login, type TestUser } from './factories/users';
 import { type Res, startTestApp, type TestApp } from './test-app';
 import type { AuditLogPageDto } from '../src/audit/dto/log-query.dto';
+import { AUDIT_LOG_KEYS } from './support/audit-log';
 
 jest.setTimeout(60_000);
 
@@ -19,23 +20,7 @@ interface UserRow {
 
 type LogPage = AuditLogPageDto;
 
-const LOG_KEYS = [
-  'id',
-  'created_at',
-  'event_type',
-  'action',
-  'success',
-  'status_code',
-  'message',
-  'http_method',
-  'path',
-  'ip_address',
-  'user_agent',
-  'actor_user_id',
-  'actor_username',
-  'target_user_id',
-  'metadata_json',
-].sort();
+const LOG_KEYS = [...AUDIT_LOG_KEYS].sort();
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const NO_SUCH_ID = 987_654;

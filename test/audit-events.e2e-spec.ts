@@ -8,6 +8,7 @@ import { SchedulerService } from '../src/scheduler/scheduler.service';
 import { decodeJwt, signClaims, tamperSignature } from './factories/tokens';
 import { createAdmin, createUser, type TestUser, uniqueName } from './factories/users';
 import { type RequestOptions, type Res, startTestApp, type TestApp } from './test-app';
+import { AUDIT_LOG_KEYS } from './support/audit-log';
 
 jest.setTimeout(180_000);
 
@@ -22,23 +23,7 @@ const COVERED_ELSEWHERE: AuditEventType[] = [AuditEvent.BACKUP_CREATE, AuditEven
 const UA = 'audit-e2e/1.0 (events)';
 const IP = '10.20.30.40';
 
-const LOG_KEYS = [
-  'id',
-  'created_at',
-  'event_type',
-  'action',
-  'success',
-  'status_code',
-  'message',
-  'http_method',
-  'path',
-  'ip_address',
-  'user_agent',
-  'actor_user_id',
-  'actor_username',
-  'target_user_id',
-  'metadata_json',
-] as const;
+const LOG_KEYS = AUDIT_LOG_KEYS;
 
 interface LogRow {
   id: number;
