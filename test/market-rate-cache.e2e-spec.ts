@@ -4,10 +4,11 @@ import { MaintenanceState } from '../src/common/maintenance';
 import { TransactionRunner } from '../src/database/transaction-runner';
 import { MarketService } from '../src/rates/market.service';
 import { RateHourlyEntity, ROLLUP_SHARDS } from '../src/rates/rate-hourly.entity';
+import { RateSampleEntity } from '../src/rates/rate-sample.entity';
 import { RatesService } from '../src/rates/rates.service';
 import { RollupShards1795633619496 as MysqlRollupShards } from '../migrations/mysql/1795633619496-RollupShards';
 import { RollupShards1795633619496 as SqliteRollupShards } from '../migrations/sqlite/1795633619496-RollupShards';
-import { createUser, type TestUser } from './factories/users';
+import { createAdmin, createUser, type TestUser } from './factories/users';
 import { hourlyRollup } from './support/rollup';
 import { type Res, startTestApp, type TestApp } from './test-app';
 
@@ -67,6 +68,28 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     const second = await rate();
     expect(second.samples.usd_to_lbp).toBe(2);
     expect(second.usd_to_lbp).toBe((10 * 89_500 + 30 * 90_000) / 40);
+  });
+
+  it('an outlier mark changed by an admin shows in GET /exchangeRate at once', async () => {
+    const admin = await createAdmin(t);
+    const before = await rate();
+    expect(market.cachedExchangeRateJson()).not.toBeNull();
+    const [sample] = await t.app
+      .get(DataSource)
+      .getRepository(RateSampleEntity)
+      .find({ where: { direction: 'usd_to_lbp', isOutlier: false }, order: { id: 'ASC' }, take: 1 });
+    const res = await t.request('PATCH', `/admin/rates/${sample.id}`, {
+      token: admin.access,
+      body: { is_outlier: true, reason: 'cache test' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect((await rate()).samples.usd_to_lbp).toBe(before.samples.usd_to_lbp - 1);
+    const back = await t.request('PATCH', `/admin/rates/${sample.id}`, {
+      token: admin.access,
+      body: { is_outlier: false, reason: 'cache test undone' },
+    });
+    expect(back.statusCode).toBe(200);
+    expect(await rate()).toEqual(before);
   });
 
   it('the cached answer (fast path) has the same body and headers as the computed one', async () => {

@@ -155,14 +155,17 @@ export class AdminRatesService {
     return result;
   }
 
-  /** Sets or clears a sample's outlier mark; its hour of the rollup is rebuilt in the same transaction. */
+  /**
+   * Sets or clears a sample's outlier mark; its hour of the rollup is rebuilt in the same transaction.
+   * The mark moves the market rate, so after the commit the rate is refreshed and alerts are checked.
+   */
   async override(
     actor: AuditActor,
     id: number,
     dto: OverrideSampleDto,
     meta: RequestMeta,
   ): Promise<RateSampleDto> {
-    return this.tx.run(async (m) => {
+    const changed = await this.tx.run(async (m) => {
       const before = await this.rates.findSample(id, m);
       if (!before) throw new NotFoundError('Rate sample not found.', 'RATE_SAMPLE_NOT_FOUND');
       const after = await this.rates.setOutlier(before, dto.is_outlier, dto.reason, m);
@@ -185,8 +188,10 @@ export class AdminRatesService {
         },
         m,
       );
-      return toSampleDto(after);
+      return after;
     });
+    await this.alerts.evaluateAfterCommit(changed.direction);
+    return toSampleDto(changed);
   }
 
   /** Sample and outlier counts over a range, and the flagged samples newest first. */
