@@ -136,6 +136,7 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
   it('a sample written elsewhere (another instance) shows after at most MARKET_RATE_CACHE_MS', async () => {
     const before = await rate();
     // as another instance would: committed, but this instance's cache is not told
+    const told = jest.spyOn(market, 'samplesChanged').mockImplementation(() => undefined);
     await t.app
       .get(TransactionRunner)
       .run((m) =>
@@ -143,6 +144,8 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
           .get(RatesService)
           .record({ direction: 'lbp_to_usd', rate: 89_700, source: 'manual', usdVolume: 100_000n }, m),
       );
+    expect(told).toHaveBeenCalledTimes(1); // this instance's own commit would have refreshed it
+    told.mockRestore();
     expect((await rate()).samples.lbp_to_usd).toBe(before.samples.lbp_to_usd);
     const clock = t.app.get(Clock);
     const later = new Date(Date.now() + TTL);

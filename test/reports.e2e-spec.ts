@@ -1,3 +1,4 @@
+import { TransactionRunner } from '../src/database/transaction-runner';
 import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
 import { RatesService } from '../src/rates/rates.service';
@@ -393,7 +394,7 @@ describe('reports', () => {
   /** An imported sample with the verdict it got (the admin import route is not needed for this). */
   async function plantSample(iso: string, isOutlier: boolean): Promise<void> {
     const rates = t.app.get(RatesService);
-    await t.app.get(DataSource).transaction((m) =>
+    await t.app.get(TransactionRunner).run((m) =>
       rates.record(
         {
           direction: 'usd_to_lbp',

@@ -133,14 +133,14 @@ export class AlertsService {
   }
 
   /**
-   * For callers that just committed a rate-moving sample (in the same request, as the contract asks):
-   * refreshes the market rate and evaluates. Concurrent callers share one evaluation that started
-   * after their commit, so a burst of N transactions costs about two evaluations, not N, and each
-   * caller still returns only once its own sample has been judged against the alerts. Logs instead
-   * of throwing, because the caller's own work is already committed and must still be reported done.
+   * For callers that just committed a rate-moving sample (in the same request, as the contract asks;
+   * the commit already refreshed the market rate, see RatesService.onMarketChanged). Concurrent
+   * callers share one evaluation that started after their commit, so a burst of N transactions costs
+   * about two evaluations, not N, and each caller still returns only once its own sample has been
+   * judged against the alerts. Logs instead of throwing, because the caller's own work is already
+   * committed and must still be reported done.
    */
   async evaluateAfterCommit(direction: Direction): Promise<void> {
-    this.market.samplesChanged();
     try {
       await this.afterCommit[direction].run();
     } catch (err) {

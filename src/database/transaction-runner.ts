@@ -24,6 +24,8 @@ export class TransactionRunner {
   private readonly logger = new Logger(TransactionRunner.name);
   private readonly sqlite: boolean;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Hooks registered by afterCommit(), per open transaction. */
+  private readonly afterCommitHooks = new WeakMap<EntityManager, (() => void)[]>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.sqlite = dataSource.options.type === 'better-sqlite3';
@@ -31,11 +33,22 @@ export class TransactionRunner {
 
   run<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     if (this.sqlite) {
-      const result = this.queue.then(() => this.dataSource.transaction(fn));
+      const result = this.queue.then(() => this.transaction(fn));
       this.queue = result.catch(() => undefined);
       return result;
     }
     return this.runWithRetry(fn);
+  }
+
+  /**
+   * Runs `hook` once the transaction of `m` has committed (never if it rolls back; a retried attempt
+   * drops the hooks of the failed one). For in-process state that must follow committed data, such
+   * as caches: invalidating before the commit would let a concurrent reader cache the old data again.
+   */
+  afterCommit(m: EntityManager, hook: () => void): void {
+    const hooks = this.afterCommitHooks.get(m);
+    if (!hooks) throw new Error('afterCommit() needs a transaction opened by TransactionRunner');
+    hooks.push(hook);
   }
 
   /** Uses the caller's transaction when there is one, else opens one. */
@@ -43,10 +56,27 @@ export class TransactionRunner {
     return m ? fn(m) : this.run(fn);
   }
 
+  private async transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    const hooks: (() => void)[] = [];
+    const result = await this.dataSource.transaction((m) => {
+      this.afterCommitHooks.set(m, hooks);
+      return fn(m);
+    });
+    for (const hook of hooks) {
+      try {
+        hook();
+      } catch (err) {
+        // the data is committed: the caller's work succeeded whatever a hook does
+        this.logger.error(`after-commit hook failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return result;
+  }
+
   private async runWithRetry<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(fn);
+        return await this.transaction(fn);
       } catch (err) {
         const errno = mysqlErrno(err);
         if (errno === undefined || !RETRYABLE_MYSQL.has(errno) || attempt >= MAX_ATTEMPTS) throw err;

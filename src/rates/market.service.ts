@@ -19,6 +19,7 @@ import type {
   Scope,
 } from './dto/market.dto';
 import { MarketRepository, type RatePartial, type Span } from './market.repository';
+import { RatesService } from './rates.service';
 import { DIRECTIONS, type Direction } from './rate-sample.entity';
 
 const HOUR_MS = 3_600_000;
@@ -126,8 +127,9 @@ function toPoint(p: RatePartial): HistoryPointDto {
 export class MarketService {
   /**
    * The market rate, computed at most once per MARKET_RATE_CACHE_MS and shared by concurrent callers
-   * (GET /exchangeRate, alert evaluation, GET /alerts/triggered). `samplesChanged()` after a commit
-   * makes the next call compute anew, so this instance always reads its own writes.
+   * (GET /exchangeRate, alert evaluation, GET /alerts/triggered). Every commit through this instance
+   * that moves the market (RatesService.onMarketChanged) and every restore make the next call compute
+   * anew, so this instance always reads its own writes.
    */
   private readonly rateCache: FreshCache<{ dto: ExchangeRateDto; json: string }>;
 
@@ -137,8 +139,10 @@ export class MarketService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     maintenance: MaintenanceState,
+    rates: RatesService,
   ) {
     this.rateCache = new FreshCache(config.rates.marketRateCacheMs, () => clock.now().getTime());
+    rates.onMarketChanged(() => this.samplesChanged());
     maintenance.onDataReplaced(() => this.samplesChanged());
   }
 
@@ -152,7 +156,7 @@ export class MarketService {
     return this.rateCache.peek()?.json ?? null;
   }
 
-  /** Call after committing a sample or a change of outlier marks (or a restore). */
+  /** The market data changed (a committed sample or mark, a restore): the next read computes anew. */
   samplesChanged(): void {
     this.rateCache.invalidate();
   }

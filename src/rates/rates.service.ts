@@ -27,6 +27,7 @@ export interface NewSample {
 export class RatesService {
   /** The live baseline per direction, reused for OUTLIER_BASELINE_CACHE_SECONDS and computed once at a time. */
   private readonly baselineCache: Record<Direction, FreshCache<Baseline>>;
+  private readonly changeListeners: (() => void)[] = [];
 
   constructor(
     private readonly repo: RatesRepository,
@@ -55,6 +56,20 @@ export class RatesService {
       return { ...(await this.repo.baseline(direction, since, at, m)), windowHours };
     };
     return live ? this.baselineCache[direction].get(compute) : compute();
+  }
+
+  /**
+   * Registers what must follow the market figures (the market-rate cache): called after every commit
+   * that added an accepted sample or changed an outlier mark.
+   */
+  onMarketChanged(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private marketChanged(m: EntityManager): void {
+    this.tx.afterCommit(m, () => {
+      for (const listener of this.changeListeners) listener();
+    });
   }
 
   private forgetBaselines(): void {
@@ -97,7 +112,10 @@ export class RatesService {
       },
       m,
     );
-    if (!sample.isOutlier) await this.repo.addToHourly(sample, m);
+    if (!sample.isOutlier) {
+      await this.repo.addToHourly(sample, m);
+      this.marketChanged(m);
+    }
     return sample;
   }
 
@@ -130,7 +148,8 @@ export class RatesService {
   ): Promise<RateSampleEntity> {
     await this.repo.updateSampleMark(sample.id, { isOutlier, anomalyReason: reason }, m);
     await this.repo.rebuildHour(sample.direction, hourStart(sample.createdAt), m);
-    this.baselineCache[sample.direction].invalidate();
+    this.tx.afterCommit(m, () => this.baselineCache[sample.direction].invalidate());
+    this.marketChanged(m);
     return { ...sample, isOutlier, anomalyReason: reason };
   }
 }
