@@ -59,3 +59,45 @@ describe('Coalescer', () => {
     expect(await c.run()).toBe(2);
   });
 });
+
+describe('Coalescer, edges', () => {
+  it('never runs the job twice at once, also for a caller arriving as a run settles', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const late: Promise<number>[] = [];
+    const c = new Coalescer(async () => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      const n = ++runs;
+      await tick();
+      active -= 1;
+      return n;
+    });
+    const first = c.run();
+    await tick();
+    const queued = c.run(); // waits for the first
+    // callers reacting to the first result, i.e. in the gap before the queued run starts
+    void first.then(() => late.push(c.run()));
+    expect(await first).toBe(1);
+    expect(await queued).toBe(2);
+    await Promise.all(late);
+    expect(maxActive).toBe(1);
+    expect(await late[0]).toBe(2);
+  });
+
+  it('a caller queued behind a failing run gets its own run, which succeeds', async () => {
+    let calls = 0;
+    const c = new Coalescer(async () => {
+      calls += 1;
+      await tick();
+      if (calls === 1) throw new Error('first fails');
+      return calls;
+    });
+    const first = c.run();
+    await tick();
+    const second = c.run();
+    await expect(first).rejects.toThrow('first fails');
+    expect(await second).toBe(2);
+  });
+});

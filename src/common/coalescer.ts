@@ -11,19 +11,22 @@ export class Coalescer<T> {
   constructor(private readonly job: () => Promise<T>) {}
 
   run(): Promise<T> {
+    // a queued run has not started yet, so it starts after this call: share it (also in the moment
+    // between the previous run settling and the queued one starting, when `running` is already null)
+    if (this.next !== null) return this.next;
     const running = this.running;
     if (running === null) return this.start();
-    if (this.next === null) {
-      const settled = running.then(
+    const next = running
+      .then(
         () => undefined,
         () => undefined,
-      );
-      this.next = settled.then(() => {
+      )
+      .then(() => {
         this.next = null;
         return this.start();
       });
-    }
-    return this.next;
+    this.next = next;
+    return next;
   }
 
   private start(): Promise<T> {

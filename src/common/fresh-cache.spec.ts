@@ -59,8 +59,14 @@ describe('FreshCache', () => {
     old.resolve('before the write');
     expect(await first).toBe('before the write');
     expect(cache.peek()).toBeUndefined(); // the old computation is not stored
+    // a reader after the old computation settled still waits for the new one, not a third computation
+    const third = cache.get(() => {
+      calls += 1;
+      return Promise.resolve('a third computation');
+    });
     fresh.resolve('after the write');
     expect(await second).toBe('after the write');
+    expect(await third).toBe('after the write');
     expect(calls).toBe(1);
     expect(cache.peek()).toBe('after the write');
   });

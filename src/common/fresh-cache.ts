@@ -11,7 +11,8 @@
  */
 export class FreshCache<T> {
   private generation = 0;
-  private value: { v: T; at: number; generation: number } | null = null;
+  /** Only ever a value of the current generation: invalidate() drops it, and older computations do not store. */
+  private value: { v: T; at: number } | null = null;
   private inflight: { generation: number; promise: Promise<T> } | null = null;
 
   constructor(
@@ -28,7 +29,7 @@ export class FreshCache<T> {
   /** The stored value when it is still fresh, else undefined (never computes). */
   peek(): T | undefined {
     const v = this.value;
-    if (v === null || v.generation !== this.generation) return undefined;
+    if (v === null) return undefined;
     const age = this.now() - v.at;
     return age >= 0 && age < this.ttlMs ? v.v : undefined;
   }
@@ -43,7 +44,7 @@ export class FreshCache<T> {
     const startedAt = this.now();
     const promise = compute().then(
       (v) => {
-        if (this.generation === generation) this.value = { v, at: startedAt, generation };
+        if (this.generation === generation) this.value = { v, at: startedAt };
         this.settle(promise);
         return v;
       },
