@@ -48,6 +48,12 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
   afterAll(async () => {
     await t.close();
   });
+  /** The app's clock, frozen per test, so a cached rate never expires unless a test moves time. */
+  let now: number;
+  beforeEach(() => {
+    now = Date.now();
+    jest.spyOn(t.app.get(Clock), 'now').mockImplementation(() => new Date(now));
+  });
   afterEach(() => {
     jest.restoreAllMocks();
   });
@@ -134,6 +140,7 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
   });
 
   it('a sample written elsewhere (another instance) shows after at most MARKET_RATE_CACHE_MS', async () => {
+    market.samplesChanged(); // computed at this test's (frozen) time
     const before = await rate();
     // as another instance would: committed, but this instance's cache is not told
     const told = jest.spyOn(market, 'samplesChanged').mockImplementation(() => undefined);
@@ -147,9 +154,9 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     expect(told).toHaveBeenCalledTimes(1); // this instance's own commit would have refreshed it
     told.mockRestore();
     expect((await rate()).samples.lbp_to_usd).toBe(before.samples.lbp_to_usd);
-    const clock = t.app.get(Clock);
-    const later = new Date(Date.now() + TTL);
-    jest.spyOn(clock, 'now').mockReturnValue(later);
+    now += TTL - 1;
+    expect((await rate()).samples.lbp_to_usd).toBe(before.samples.lbp_to_usd);
+    now += 1;
     expect((await rate()).samples.lbp_to_usd).toBe(before.samples.lbp_to_usd + 1);
   });
 
