@@ -430,4 +430,17 @@ describe('backups and restore', () => {
     expect(kinds.filter((k: string) => k === 'backup')).toHaveLength(3);
     expect(kinds.filter((k: string) => k === 'safety').length).toBeLessThanOrEqual(3);
   });
+  it('a refused restore prunes no safety backup (KEEP of them already there) and leaves no file', async () => {
+    const ds = t.app.get(DataSource);
+    const victim = users[0];
+    for (const n of [1, 2, 3]) writeFileSync(join(dir, `safety_2000010${n}T000000000Z_old.json`), '{}\n');
+    await ds.query(`UPDATE wallets SET usd_available = usd_available + 1 WHERE user_id = ${victim.id}`);
+    const bad = (await backup()).json().filename as string;
+    await ds.query(`UPDATE wallets SET usd_available = usd_available - 1 WHERE user_id = ${victim.id}`);
+    const filesBefore = files();
+    expect(filesBefore.filter((f) => f.startsWith('safety_')).length).toBeGreaterThanOrEqual(3);
+    const refused = await restore({ filename: bad }); // refused after its safety backup was written
+    expect([refused.statusCode, refused.json().code]).toEqual([422, 'RESTORE_VERIFICATION_FAILED']);
+    expect(files()).toEqual(filesBefore);
+  });
 });

@@ -55,8 +55,8 @@ export class BackupsController {
    * file is checked first (format and version, schema version, every checksum and count): a damaged
    * file, another format version or another schema version is refused (422) with nothing changed.
    * Then a safety backup of the current data is taken, every table is replaced in one transaction,
-   * and row counts and the ledger invariants are checked before it commits. Sessions are restored too:
-   * tokens issued after the backup stop working.
+   * and row counts and the ledger invariants are checked before it commits. The audit trail keeps its
+   * later rows. Every session and refresh token ends (yours too): everyone signs in again.
    */
   @Post('restore')
   @HttpCode(200)

@@ -269,6 +269,7 @@ export class BackupsService {
       const started = Date.now();
       const filename = basename(path);
       let safety: string | null = null;
+      let committed = false;
       try {
         try {
           await stat(path);
@@ -282,7 +283,6 @@ export class BackupsService {
         const { counts, ledgerMismatches, safetyName } = await this.maintenance.during(async () => {
           const safetyName = (await this.writeBackup('safety')).filename;
           safety = safetyName;
-          await this.prune('safety');
           const done = await this.tx.run(async (m) => {
             await this.replaceAll(path, tables, checked, m);
             const verdict = await this.verifyRestored(tables, checked, m);
@@ -321,6 +321,9 @@ export class BackupsService {
             );
             return { counts: checked.counts, ledgerMismatches: verdict.ledgerMismatches };
           });
+          committed = true;
+          // only now: a restore that fails must not have pruned the oldest safety backup for nothing
+          await this.prune('safety');
           if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
           // cached market figures and outlier baselines describe the old data
           this.maintenance.dataReplaced();
@@ -335,8 +338,8 @@ export class BackupsService {
         };
       } catch (err) {
         // rolled back: the safety backup of data that was never replaced goes too (a failed request
-        // leaves no file behind)
-        if (safety) await unlink(join(this.dir, safety)).catch(() => undefined);
+        // leaves no file behind); after the commit it is the only copy of the replaced data, so it stays
+        if (safety && !committed) await unlink(join(this.dir, safety)).catch(() => undefined);
         await this.auditFailure(AuditEvent.BACKUP_RESTORE, 'restore backup', trigger, err, started, {
           filename,
         });

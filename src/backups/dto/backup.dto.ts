@@ -71,7 +71,7 @@ export class RestoreResultDto {
   /** "Restore completed" */
   message!: string;
   filename!: string;
-  /** Rows restored per table. */
+  /** Rows per table in the backup (sessions and refresh tokens among them, although every session ends). */
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
   tables!: Record<string, number>;
   /** The backup taken of the data just replaced (restore it to undo). */
