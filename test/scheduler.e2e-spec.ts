@@ -1,3 +1,4 @@
+import { MaintenanceState } from '../src/common/maintenance';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,10 @@ describe('scheduler leases', () => {
     expect(await sched.runJob('idempotency-purge', 'me')).toBe(false);
     expect(await ds.getRepository(IdempotencyKeyEntity).count()).toBe(2);
     await leases.release('idempotency-purge', 'other-instance');
+    // not while a restore is replacing the data here
+    const skipped = await t.app.get(MaintenanceState).during(() => sched.runJob('idempotency-purge', 'me'));
+    expect(skipped).toBe(false);
+    expect(await ds.getRepository(IdempotencyKeyEntity).count()).toBe(2);
     expect(await sched.runJob('idempotency-purge', 'me')).toBe(true);
     expect((await ds.getRepository(IdempotencyKeyEntity).find()).map((k) => k.idemKey)).toEqual(['fresh']);
     // released after the run: the next instance can take it at once

@@ -8,6 +8,7 @@ import { BackupsService } from '../backups/backups.service';
 import { OffersService } from '../market/offers.service';
 import { WatchlistService } from '../watchlist/watchlist.service';
 import { LeaseService } from './lease.service';
+import { MaintenanceState } from '../common/maintenance';
 
 export interface JobDefinition {
   name: string;
@@ -32,6 +33,7 @@ export class SchedulerService implements OnApplicationBootstrap {
     private readonly watchlist: WatchlistService,
     private readonly offers: OffersService,
     private readonly backups: BackupsService,
+    private readonly maintenance: MaintenanceState,
   ) {}
 
   jobs(): JobDefinition[] {
@@ -69,10 +71,18 @@ export class SchedulerService implements OnApplicationBootstrap {
     }
   }
 
-  /** Runs one job now if this instance gets its lease; returns whether it ran. */
+  /**
+   * Runs one job now if this instance gets its lease; returns whether it ran. Not while a restore is
+   * replacing the data here (maintenance): the job's writes could fall between the restore's safety
+   * backup and its commit and be lost; the next tick runs it.
+   */
   async runJob(name: string, holder?: string): Promise<boolean> {
     const job = this.jobs().find((j) => j.name === name);
     if (!job) throw new Error(`unknown job ${name}`);
+    if (this.maintenance.active) {
+      this.logger.log(`job ${name} skipped: a restore is running`);
+      return false;
+    }
     return this.leases.runExclusive(
       name,
       async () => {
