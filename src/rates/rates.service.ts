@@ -8,6 +8,7 @@ import { hourStart } from '../database/dialect';
 import { TransactionRunner } from '../database/transaction-runner';
 import { type Baseline, judgeRate, type Verdict } from './outlier-detector';
 import { type Direction, DIRECTIONS, type RateSampleEntity, type SampleSource } from './rate-sample.entity';
+import { RateOutlierError } from './rates.errors';
 import { RatesRepository } from './rates.repository';
 
 export interface NewSample {
@@ -85,6 +86,16 @@ export class RatesService {
       madThreshold: r.outlierMadThreshold,
       minSamples: r.outlierMinSamples,
     });
+  }
+
+  /**
+   * Judges the rate of a transaction or an offer, which must not be an outlier: the verdict, or
+   * 422 RATE_OUTLIER with the baseline.
+   */
+  async judgeAccepted(direction: Direction, rate: number, at?: Date, m?: EntityManager): Promise<Verdict> {
+    const verdict = await this.judge(direction, rate, at, m);
+    if (verdict.isOutlier) throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
+    return verdict;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AlertsService } from '../alerts/alerts.service';
 import { AuditEvent } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
@@ -10,7 +10,6 @@ import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { formatMinor, impliedRate, toMajor, toMinor, roundRate } from '../common/money';
 import type { Page } from '../common/pagination';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Direction } from '../rates/rate-sample.entity';
 import { RatesService } from '../rates/rates.service';
 import { type Leg, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
@@ -21,7 +20,6 @@ import type {
 } from './dto/transaction.dto';
 import type { TransactionEntity } from './transaction.entity';
 import { toTransactionDto } from './transaction.mapper';
-import { RateOutlierError } from '../rates/rates.errors';
 import { type TransactionFilter, TransactionsRepository } from './transactions.repository';
 
 const CSV_HEADER = 'id,usd_amount,lbp_amount,usd_to_lbp,direction,rate,created_at\n';
@@ -36,7 +34,6 @@ export class TransactionsService {
     private readonly idempotency: IdempotencyService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly alerts: AlertsService,
   ) {}
 
@@ -59,8 +56,7 @@ export class TransactionsService {
       { userId: p.id, key, request: { route: 'transaction', ...dto } },
       async (m) => {
         const now = this.clock.now();
-        const verdict = await this.rates.judge(direction, rate, now, m);
-        if (verdict.isOutlier) throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
+        const verdict = await this.rates.judgeAccepted(direction, rate, now, m);
         const tx = await this.repo.insert(
           { userId: p.id, usdAmount: usd, lbpAmount: lbp, usdToLbp: dto.usd_to_lbp, rate, createdAt: now },
           m,
