@@ -357,6 +357,15 @@ describe('P2P marketplace', () => {
     const reuse = await offer(maker, { ...usdOffer, give_amount: 50 }, 'mk-1');
     expect([reuse.statusCode, reuse.json().code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
     expect((await t.request('GET', '/market/offers/mine', { token: maker.access })).json()).toHaveLength(1);
+    // null optional fields mean absent, for the replay too
+    const omitted = await offer(maker, usdOffer, 'mk-null');
+    const withNull = await offer(
+      maker,
+      { ...usdOffer, min_fill_amount: null, expires_in_hours: null },
+      'mk-null',
+    );
+    expect([withNull.statusCode, withNull.body]).toEqual([omitted.statusCode, omitted.body]);
+    await t.request('DELETE', `/market/offers/${omitted.json<{ id: number }>().id}`, { token: maker.access });
     const id = first.json<{ id: number }>().id;
     const t1 = await accept(taker, id, { amount: 10 }, 'tk-1');
     const t2 = await accept(taker, id, { amount: 10 }, 'tk-1');

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AlertsService } from '../alerts/alerts.service';
 import { AuditEvent } from '../audit/audit-events';
@@ -10,11 +10,9 @@ import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { type Currency, formatMinor, impliedRate, toMajor, toMinor, roundRate } from '../common/money';
 import type { Page } from '../common/pagination';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { Direction } from '../rates/rate-sample.entity';
-import { RateOutlierError } from '../rates/rates.errors';
 import { RatesService } from '../rates/rates.service';
 import { toWalletDto } from '../wallet/wallet.mapper';
 import { type LedgerCheck, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
@@ -75,7 +73,6 @@ export class OffersService implements OnModuleInit {
     private readonly alerts: AlertsService,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -105,11 +102,20 @@ export class OffersService implements OnModuleInit {
     const rate = impliedRate(usd, lbp);
     const direction = directionOf(dto.give_currency);
     const result = await this.idempotency.execute(
-      { userId: p.id, key, request: { route: 'offer-create', ...dto } },
+      {
+        userId: p.id,
+        key,
+        // null optional fields mean absent (as above), so a replay sending null matches one omitting them
+        request: {
+          route: 'offer-create',
+          ...dto,
+          min_fill_amount: dto.min_fill_amount ?? undefined,
+          expires_in_hours: dto.expires_in_hours ?? undefined,
+        },
+      },
       async (m) => {
         const now = this.clock.now();
-        const verdict = await this.rates.judge(direction, rate, now, m);
-        if (verdict.isOutlier) throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
+        await this.rates.judgeAccepted(direction, rate, now, m);
         const offer = await this.repo.insert(
           {
             creatorUserId: p.id,
