@@ -126,10 +126,12 @@ const rateArb = fc.integer({ min: 88_500, max: 90_500 });
 const usdArb = fc.integer({ min: 100, max: 50_000 }).map((c) => c / 100);
 const lbpFor = (usd: number, rate: number): number => Math.round(usd * rate * 100) / 100;
 
+/** A JSON body of generated values. */
+const json = (a: fc.Arbitrary<unknown>): fc.Arbitrary<BodySpec> =>
+  a.map((value): BodySpec => ({ kind: 'json', value }));
+
 /** Valid bodies that the generic schema walk cannot produce (cross-field rules, rate guard, doc gaps). */
 function validBodyHint(op: Op): fc.Arbitrary<BodySpec> | null {
-  const json = (a: fc.Arbitrary<unknown>): fc.Arbitrary<BodySpec> =>
-    a.map((value): BodySpec => ({ kind: 'json', value }));
   switch (op.key) {
     case 'POST /transaction':
       return json(
@@ -228,8 +230,6 @@ function validBodyHint(op: Op): fc.Arbitrary<BodySpec> | null {
 }
 
 function bodyArb(r: SchemaResolver, op: Op, mode: Mode): fc.Arbitrary<BodySpec> {
-  const json = (a: fc.Arbitrary<unknown>): fc.Arbitrary<BodySpec> =>
-    a.map((value): BodySpec => ({ kind: 'json', value }));
   const content = op.def.requestBody?.content;
   const schema: JsonSchema | undefined =
     content?.['application/json']?.schema ?? Object.values(content ?? {})[0]?.schema;
@@ -263,7 +263,7 @@ function bodyArb(r: SchemaResolver, op: Op, mode: Mode): fc.Arbitrary<BodySpec> 
   if (mode === 'boundary') {
     if (props.length === 0) return json(boundaryValue(r, resolved));
     return fc
-      .tuple(base, fc.constantFrom(...props), fc.nat())
+      .tuple(base, fc.constantFrom(...props))
       .chain(([obj, [name, propSchema]]) =>
         boundaryValue(r, propSchema).map((v): BodySpec => ({ kind: 'json', value: { ...obj, [name]: v } })),
       );
@@ -589,7 +589,6 @@ describe('contract fuzzing against the OpenAPI document', () => {
     const undocumented4xx = new Map<string, number>();
     const statusCounts = new Map<string, Map<number, number>>();
     const validated2xx = new Map<string, number>();
-    const any2xx = new Map<string, number>();
     let validatedError = 0;
     let csvChecked = 0;
     let sent = 0;
@@ -757,7 +756,6 @@ describe('contract fuzzing against the OpenAPI document', () => {
         if (!documentedStatus?.content?.['text/csv'])
           fail('schema', `text/csv is not documented for ${res.statusCode}`);
         else csvChecked += 1;
-        if (res.statusCode >= 200 && res.statusCode < 300) any2xx.set(op.key, (any2xx.get(op.key) ?? 0) + 1);
         if (res.statusCode >= 200 && res.statusCode < 300)
           validated2xx.set(op.key, (validated2xx.get(op.key) ?? 0) + 1);
         continue;
@@ -775,7 +773,6 @@ describe('contract fuzzing against the OpenAPI document', () => {
       }
       const verdict: Verdict = validator.validate(op.path, op.method, res.statusCode, parsed);
       const is2xx = res.statusCode >= 200 && res.statusCode < 300;
-      if (is2xx) any2xx.set(op.key, (any2xx.get(op.key) ?? 0) + 1);
       if (verdict.ok) {
         if (verdict.kind === 'documented') validated2xx.set(op.key, (validated2xx.get(op.key) ?? 0) + 1);
         else validatedError += 1;
@@ -834,7 +831,7 @@ describe('contract fuzzing against the OpenAPI document', () => {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
 
-    expect(sent).toBeGreaterThanOrEqual(Math.min(RUNS, 10_000));
+    expect(sent).toBe(RUNS);
     expect(failures.map((f) => `${f.category} | ${f.op} | ${f.status}`).slice(0, MAX_REPORTED)).toEqual([]);
     // Not vacuous: most operations had at least one 2xx body checked against a documented schema.
     expect(covered.length).toBeGreaterThanOrEqual(Math.floor((ops.length - NO_2XX_EXPECTED.size) * 0.9));
