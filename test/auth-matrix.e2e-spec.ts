@@ -1,19 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AUTH_MATRIX,
-  IDENTITIES,
-  type Identity,
-  type Outcome,
-  ROUTES,
-  type RouteKey,
-  routeKey,
-  satisfies,
-} from './auth-matrix';
+import { AUTH_MATRIX, IDENTITIES, type Identity, type Outcome, satisfies } from './auth-matrix';
 import { algNoneToken, decodeJwt, signClaims } from './factories/tokens';
 import { createAdmin, createUser, login, type TestUser, uniqueName } from './factories/users';
-import { servedRoutes } from './route-table';
+import { ROUTES, type RouteKey, routeKey, servedRoutes } from './route-table';
 import { startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(120_000);
@@ -362,7 +353,6 @@ describe('authorization matrix: every route × 8 identities', () => {
     const fastify = t.app.getHttpAdapter().getInstance();
     const served = servedRoutes(fastify.printRoutes({ commonPrefix: false }));
     expect(AUTH_MATRIX.map((r) => routeKey(r.method, r.path)).sort()).toEqual(served);
-    for (const row of AUTH_MATRIX) expect(Object.keys(row.expected).sort()).toEqual([...IDENTITIES].sort());
     expect(new Set(PLAY_ORDER)).toEqual(new Set(IDENTITIES));
   });
 

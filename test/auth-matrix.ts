@@ -1,6 +1,4 @@
 import { type Policy, ROUTES, type RouteKey, routeKey } from './route-table';
-
-export { type Policy, ROUTES, type RouteKey, routeKey };
 /**
  * Authorization matrix (issue 7): every route × 8 caller identities → the expected outcome.
  * test/auth-matrix.e2e-spec.ts plays every cell against one app and asserts the table.
