@@ -43,26 +43,22 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
  * optional (by @Idempotent); the lower-case copy Swagger derives from the parameter decorator goes.
  */
 function documentParameters(doc: OpenAPIObject): void {
-  for (const [path, item] of Object.entries(doc.paths)) {
+  for (const { path, op } of operations(doc)) {
     const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
-      const op = (item as Record<string, Operation | undefined>)[method];
-      if (!op) continue;
-      const params = ((op.parameters ?? []) as { name?: string; in?: string }[]).filter(
-        (p) => !(p.in === 'header' && p.name === 'idempotency-key'),
-      );
-      for (const name of names) {
-        if (!params.some((p) => p.in === 'path' && p.name === name)) {
-          params.unshift({
-            name,
-            in: 'path',
-            required: true,
-            schema: { type: 'integer', minimum: 1, maximum: 2147483647 },
-          } as { name: string; in: string });
-        }
+    const params = ((op.parameters ?? []) as { name?: string; in?: string }[]).filter(
+      (p) => !(p.in === 'header' && p.name === 'idempotency-key'),
+    );
+    for (const name of names) {
+      if (!params.some((p) => p.in === 'path' && p.name === name)) {
+        params.unshift({
+          name,
+          in: 'path',
+          required: true,
+          schema: { type: 'integer', minimum: 1, maximum: 2147483647 },
+        } as { name: string; in: string });
       }
-      op.parameters = params;
     }
+    op.parameters = params;
   }
 }
 
@@ -76,6 +72,16 @@ function nullableEnums(schemas: Record<string, unknown> | undefined): void {
     Object.values(o).forEach(visit);
   };
   visit(schemas);
+}
+
+/** Every operation of the document with its path and method. */
+function operations(doc: OpenAPIObject): { path: string; method: string; op: Operation }[] {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    (['get', 'put', 'post', 'delete', 'patch'] as const).flatMap((method) => {
+      const op = (item as Record<string, Operation | undefined>)[method];
+      return op ? [{ path, method, op }] : [];
+    }),
+  );
 }
 
 type Operation = {
@@ -121,18 +127,14 @@ const COMMON_ERRORS: {
 /** Every error response carries the one error body; the common refusals are listed on every operation. */
 function documentErrors(doc: OpenAPIObject): void {
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
-  for (const [path, item] of Object.entries(doc.paths)) {
-    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
-      const op = (item as Record<string, Operation | undefined>)[method];
-      if (!op) continue;
-      for (const e of COMMON_ERRORS) {
-        if (e.applies(method, path) && !op.responses[e.status]) {
-          op.responses[e.status] = { description: e.description };
-        }
+  for (const { path, method, op } of operations(doc)) {
+    for (const e of COMMON_ERRORS) {
+      if (e.applies(method, path) && !op.responses[e.status]) {
+        op.responses[e.status] = { description: e.description };
       }
-      for (const [status, res] of Object.entries(op.responses)) {
-        if (Number(status) >= 400 && !res.content) res.content = errorContent;
-      }
+    }
+    for (const [status, res] of Object.entries(op.responses)) {
+      if (Number(status) >= 400 && !res.content) res.content = errorContent;
     }
   }
 }

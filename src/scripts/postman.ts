@@ -18,7 +18,7 @@ interface Step {
   method: string;
   path: string;
   body?: Json;
-  token?: 'a' | 'b' | 'admin';
+  token?: 'a' | 'b';
   /** Lines of the Postman test script (pm.* API). */
   tests: string[];
 }
