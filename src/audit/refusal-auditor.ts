@@ -1,6 +1,7 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Principal } from '../auth/principal';
+import { Clock } from '../common/clock';
 import { AppError } from '../common/errors/app-error';
 import { toErrorBody } from '../common/filters/all-exceptions.filter';
 import { type RawRequest, requestMetaOf } from '../common/http/request-meta';
@@ -81,6 +82,7 @@ export class RefusalAuditor {
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   /** The route's @Audit() event, if any. */
@@ -97,7 +99,7 @@ export class RefusalAuditor {
     const req = context.switchToHttp().getRequest<AuditedRequest>();
     let skipped = 0;
     if (!req.user) {
-      const budget = this.anonymous.take(req.ip ?? 'unknown', Date.now());
+      const budget = this.anonymous.take(req.ip ?? 'unknown', this.clock.now().getTime());
       if (!budget.write) {
         error.audited = true;
         return;

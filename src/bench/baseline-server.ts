@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { createPool } from 'mysql2/promise';
+import { toMajor } from '../common/money';
 
 /**
  * The bare baselines of `npm run bench`, each started in its own process like the API:
@@ -103,7 +104,6 @@ function verify(token: string, key: Buffer): Claims | null {
   }
 }
 
-const major = (minor: string | number | bigint): number => Number(BigInt(minor)) / 100;
 const iso = (d: Date | string): string =>
   (d instanceof Date ? d : new Date(`${d.replace(' ', 'T')}Z`)).toISOString();
 
@@ -146,8 +146,8 @@ async function main(): Promise<void> {
         role: u.role,
         status: u.status,
         created_at: iso(u.created_at),
-        usd_balance: w ? major(w.usd_available) : 0,
-        lbp_balance: w ? major(w.lbp_available) : 0,
+        usd_balance: w ? toMajor(BigInt(w.usd_available)) : 0,
+        lbp_balance: w ? toMajor(BigInt(w.lbp_available)) : 0,
         user_id: u.id,
       };
     });
