@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { redisUp } from './support/redis';
 import { uniqueName } from './factories/users';
 import { startTestApp, type TestApp } from './test-app';
 
@@ -8,25 +8,13 @@ import { startTestApp, type TestApp } from './test-app';
  */
 const url = process.env.REDIS_URL_TEST ?? 'redis://127.0.0.1:6379';
 
-async function redisUp(): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
 describe('rate limits shared through Redis', () => {
   let a: TestApp | undefined;
   let b: TestApp | undefined;
   let up = false;
 
   beforeAll(async () => {
-    up = await redisUp();
+    up = await redisUp(url);
     if (!up && process.env.REQUIRE_REDIS === 'true')
       throw new Error(`Redis is required but not reachable at ${url}`);
     if (!up) return;

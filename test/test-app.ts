@@ -52,7 +52,8 @@ const baseEnv = (): Record<string, string> => ({
   DB_PASSWORD: process.env.DB_PASSWORD ?? '',
 });
 
-async function mysqlAdmin<T>(
+/** A short admin connection to the e2e MariaDB (no database selected), closed after `fn`. */
+export async function mysqlAdmin<T>(
   fn: (c: Awaited<ReturnType<typeof createConnection>>) => Promise<T>,
 ): Promise<T> {
   const env = baseEnv();

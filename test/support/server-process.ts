@@ -83,7 +83,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class ServerProcess {
   readonly base: string;
