@@ -2,7 +2,7 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { call, type CallOptions, type HttpResult, randomLoopback } from './support/http-client';
 import { uniqueName } from './factories/users';
 import { redisUp } from './support/redis';
-import { ensureBuilt, ServerProcess, sleep } from './support/server-process';
+import { BUILT_MAIN, ensureBuilt, ServerProcess, sleep } from './support/server-process';
 import { mysqlAdmin as mysqlAdminConnection } from './test-app';
 
 /**
@@ -168,13 +168,13 @@ async function watchSweeps(database: string, ms: number): Promise<{ sweeps: numb
         CRON_ALERTS_SWEEP: '* * * * * *',
       };
       // A migrates the fresh database and creates the first admin; B then joins the same database.
-      a = await ServerProcess.start('A', {
+      a = await ServerProcess.start('A', BUILT_MAIN, {
         ...env,
         MIGRATIONS_RUN: 'true',
         ADMIN_USER_NAME: admin.userName,
         ADMIN_PASSWORD: admin.password,
       });
-      b = await ServerProcess.start('B', { ...env, MIGRATIONS_RUN: 'false' });
+      b = await ServerProcess.start('B', BUILT_MAIN, { ...env, MIGRATIONS_RUN: 'false' });
       ready = true;
       console.log(
         `two-processes: ${build.built ? `built dist/ in ${build.ms} ms, ` : ''}both servers up in ${Date.now() - t0} ms (A pid ${a.pid}, B pid ${b.pid})`,

@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -17,6 +16,7 @@ import { RatesService } from '../rates/rates.service';
 import { UsersService } from '../users/users.service';
 import { WalletService } from '../wallet/wallet.service';
 import { PasswordHasher } from '../auth/password-hasher';
+import { ServerProcess } from '../scripts/server-process';
 import { type RatioBar, ratioChartSvg } from './chart';
 
 /**
@@ -322,23 +322,15 @@ async function benchConfig(base: AppConfig): Promise<AppConfig> {
   };
 }
 
-interface Server {
-  base: string;
-  stop: () => Promise<void>;
-}
-
 /**
  * The built API (dist/src/main.js), or with `baseline` one of the bare servers of
  * baseline-server.js, in its own process on a free port against the bench database.
  */
-async function startServer(config: AppConfig, baseline?: 'hello' | 'whoami'): Promise<Server> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+async function startServer(config: AppConfig, baseline?: 'hello' | 'whoami'): Promise<ServerProcess> {
   const db = config.db;
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const script = baseline ? join(__dirname, 'baseline-server.js') : join(__dirname, '..', 'main.js');
+  return ServerProcess.start(baseline ?? 'api', script, {
     NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
     LOG_LEVEL: 'silent',
     JWT_SECRET_KEY: config.auth.jwtSecret,
     BCRYPT_ROUNDS: String(config.auth.bcryptRounds),
@@ -346,42 +338,16 @@ async function startServer(config: AppConfig, baseline?: 'hello' | 'whoami'): Pr
     TRANSACTION_RATE_LIMIT: '1000000',
     OFFER_RATE_LIMIT: '1000000',
     MIGRATIONS_RUN: 'false',
-    DATABASE_URL: '',
-    REDIS_URL: '',
-    ADMIN_USER_NAME: '',
-    ADMIN_PASSWORD: '',
     DB_TYPE: db.type,
-    SQLITE_PATH: db.sqlitePath,
+    // the server runs in an empty working directory of its own
+    SQLITE_PATH: resolve(db.sqlitePath),
     DB_HOST: db.host,
     DB_PORT: String(db.port),
     DB_USER: db.user,
     DB_PASSWORD: db.password,
     DB_NAME: db.name,
     BASELINE: baseline ?? '',
-  };
-  const script = baseline ? join(__dirname, 'baseline-server.js') : join(__dirname, '..', 'main.js');
-  const child: ChildProcess = spawn(process.execPath, [script], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`${baseline ?? 'the API'} exited with ${child.exitCode}`);
-    const up = await fetch(`${base}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    base,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 async function main(): Promise<void> {

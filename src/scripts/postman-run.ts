@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from 'newman';
+import { ServerProcess } from './server-process';
 
 /**
  * `npm run test:postman`: starts the built server on a fresh embedded database, runs the collection's
@@ -12,43 +11,12 @@ import { run } from 'newman';
  */
 const ROOT = join(__dirname, '..', '..', '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(base: string, server: ChildProcess): Promise<void> {
-  for (let i = 0; i < 80; i++) {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the server did not answer /health within 20 s');
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'postman-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  let log = '';
-  const server = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
+  let server: ServerProcess | undefined;
+  try {
+    server = await ServerProcess.start('postman', join(ROOT, 'dist', 'src', 'main.js'), {
       NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: String(port),
       DB_TYPE: 'sqlite',
       SQLITE_PATH: join(dir, 'postman.sqlite'),
       BACKUP_DIR: join(dir, 'backups'),
@@ -56,13 +24,8 @@ async function main(): Promise<void> {
       STARTING_BALANCE_LBP: '100000000',
       LOG_LEVEL: 'warn',
       SCHEDULER_ENABLED: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  try {
-    await waitForHealth(base, server);
+    });
+    const base = server.base;
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     const failures = await new Promise<number>((resolve, reject) => {
       run(
@@ -84,11 +47,11 @@ async function main(): Promise<void> {
       );
     });
     if (failures > 0) {
-      if (log) console.error(`server output:\n${log}`);
+      console.error(server.logs());
       process.exitCode = 1;
     }
   } finally {
-    server.kill('SIGTERM');
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
