@@ -443,4 +443,22 @@ describe('backups and restore', () => {
     expect([refused.statusCode, refused.json().code]).toEqual([422, 'RESTORE_VERIFICATION_FAILED']);
     expect(files()).toEqual(filesBefore);
   });
+  it('an internal failure of a backup (not a refusal) is audited once, not also by the interceptor', async () => {
+    const failures = async () =>
+      (
+        await t.request('GET', '/admin/logs?event_type=BACKUP_CREATE&success=false&limit=200', {
+          token: admin.access,
+        })
+      ).json().total as number;
+    const before = await failures();
+    const service: { writeBackup: () => Promise<unknown> } = t.app.get(BackupsService, { strict: false });
+    const spy = jest.spyOn(service, 'writeBackup').mockRejectedValue(new Error('ENOSPC: no space left'));
+    try {
+      const res = await backup();
+      expect([res.statusCode, res.json().code]).toEqual([500, 'INTERNAL_ERROR']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await failures()).toBe(before + 1);
+  });
 });

@@ -10,6 +10,7 @@ import { targetUserIdOf } from './audit-target';
 import { AUDIT_EVENT } from './audit.decorator';
 import { AuditService } from './audit.service';
 import { scrubSecrets } from './scrub';
+import { isAudited, markAudited } from '../common/errors/audited';
 
 interface AuditedRequest extends RawRequest {
   params?: Record<string, string>;
@@ -92,7 +93,7 @@ export class RefusalAuditor {
 
   /** Records a guard's refusal (see above) and marks the error as audited. */
   async guardRefusal(context: ExecutionContext, error: AppError, adminRoute: boolean): Promise<void> {
-    if (error.audited) return;
+    if (isAudited(error)) return;
     const routeEvent = this.eventOf(context);
     const event = adminRoute ? AuditEvent.ADMIN_ACCESS_DENIED : routeEvent;
     if (!event) return;
@@ -101,7 +102,7 @@ export class RefusalAuditor {
     if (!req.user) {
       const budget = this.anonymous.take(req.ip ?? 'unknown', this.clock.now().getTime());
       if (!budget.write) {
-        error.audited = true;
+        markAudited(error);
         return;
       }
       skipped = budget.skipped;
@@ -122,12 +123,12 @@ export class RefusalAuditor {
       },
       request: requestMetaOf(req),
     });
-    error.audited = true;
+    markAudited(error);
   }
 
   /** Records a refusal thrown by the pipes or the handler of an @Audit() route. */
   async handlerRefusal(context: ExecutionContext, event: AuditEventType, err: unknown): Promise<void> {
-    if (err instanceof AppError && err.audited) return;
+    if (isAudited(err)) return;
     const req = context.switchToHttp().getRequest<AuditedRequest>();
     const { body } = toErrorBody(err);
     await this.audit.record({
@@ -141,7 +142,7 @@ export class RefusalAuditor {
       metadata: { code: body.code, ...(body.details ? { details: body.details } : {}), ...attemptOf(req) },
       request: requestMetaOf(req),
     });
-    if (err instanceof AppError) err.audited = true;
+    markAudited(err);
   }
 }
 

@@ -24,6 +24,7 @@ import type { Principal, TokenClaims } from './principal';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { sha256, TokenService } from './token.service';
+import { markAudited } from '../common/errors/audited';
 
 export interface TokenPair {
   accessToken: string;
@@ -275,7 +276,7 @@ export class AuthService {
     });
     if (outcome === 'reused') {
       const err = new TokenReusedError();
-      err.audited = true;
+      markAudited(err);
       throw err;
     }
     return outcome;
@@ -384,7 +385,7 @@ export class AuthService {
       statusCode: error.statusCode,
       message: error.message,
     });
-    error.audited = true;
+    markAudited(error);
     throw error;
   }
 }

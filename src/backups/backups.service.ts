@@ -39,6 +39,7 @@ import {
 } from './backups.errors';
 import { BackupsRepository, type TableInfo } from './backups.repository';
 import { BACKUP_NAME_PATTERN, type BackupFileDto, type BackupStatusDto } from './dto/backup.dto';
+import { markAudited } from '../common/errors/audited';
 
 /** Rows read per query while writing, and inserted per statement while restoring. */
 const READ_PAGE = 1000;
@@ -673,7 +674,7 @@ export class BackupsService {
         request: trigger.meta,
       })
       .catch(() => undefined);
-    if (app) app.audited = true;
+    markAudited(err);
   }
 }
 

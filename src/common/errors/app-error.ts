@@ -10,9 +10,6 @@ export interface ErrorDetail {
 }
 
 export class AppError extends Error {
-  /** Set when the service already wrote the audit row for this refusal (the interceptor then skips it). */
-  audited = false;
-
   constructor(
     readonly statusCode: number,
     readonly code: string,

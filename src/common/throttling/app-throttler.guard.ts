@@ -14,6 +14,7 @@ import type { Principal } from '../../auth/principal';
 import { RateLimitedError } from '../errors/app-error';
 import { requestMetaOf } from '../http/request-meta';
 import { RATE_LIMIT_GROUP } from './rate-limit.decorator';
+import { markAudited } from '../errors/audited';
 
 type Req = Parameters<typeof requestMetaOf>[0] & { user?: Principal; body?: unknown };
 
@@ -61,7 +62,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
       });
     }
     const err = new RateLimitedError(detail.timeToBlockExpire);
-    err.audited = true;
+    markAudited(err);
     throw err;
   }
 }
