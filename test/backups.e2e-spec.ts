@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -423,12 +423,20 @@ describe('backups and restore', () => {
     expect((await t.request('POST', '/admin/backup')).statusCode).toBe(401);
   });
 
-  it('keeps BACKUP_KEEP backups of each kind', async () => {
+  it('keeps BACKUP_KEEP backups of each kind, and removes temporary files a dead writer left', async () => {
+    const stale = join(dir, '.backup_20000101T000000000Z.json.partial');
+    const fresh = join(dir, '.backup_20000102T000000000Z.json.partial');
+    writeFileSync(stale, '{"format"');
+    writeFileSync(fresh, '{"format"');
+    utimesSync(stale, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
     for (let i = 0; i < 4; i++) expect((await backup()).statusCode).toBe(201);
     const status = (await t.request('GET', '/admin/backup/status', { token: admin.access })).json();
     const kinds = status.backups.map((f: { kind: string }) => f.kind);
     expect(kinds.filter((k: string) => k === 'backup')).toHaveLength(3);
     expect(kinds.filter((k: string) => k === 'safety').length).toBeLessThanOrEqual(3);
+    expect(files()).not.toContain('.backup_20000101T000000000Z.json.partial');
+    expect(files()).toContain('.backup_20000102T000000000Z.json.partial'); // may be being written
+    rmSync(fresh);
   });
   it('a refused restore prunes no safety backup (KEEP of them already there) and leaves no file', async () => {
     const ds = t.app.get(DataSource);

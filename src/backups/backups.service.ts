@@ -153,6 +153,9 @@ async function* lines(path: string): AsyncGenerator<string> {
  * complete. A restore checks the whole file first, takes a safety backup, then replaces every table in
  * one transaction and checks row counts and the ledger before it commits.
  */
+/** A temporary backup file untouched for this long belongs to a process that died writing it. */
+const STALE_PARTIAL_MS = 3_600_000;
+
 @Injectable()
 export class BackupsService {
   private readonly logger = new Logger(BackupsService.name);
@@ -634,12 +637,24 @@ export class BackupsService {
     return (await this.list()).find((f) => f.kind === kind);
   }
 
-  /** Keeps the newest BACKUP_KEEP files of a kind. */
+  /**
+   * Keeps the newest BACKUP_KEEP files of a kind, and deletes that kind's temporary files left by a
+   * process that died while writing one (older than STALE_PARTIAL_MS, so never one being written).
+   */
   private async prune(kind: BackupKind): Promise<void> {
-    const old = (await this.list()).filter((f) => f.kind === kind).slice(this.config.backup.keep);
-    for (const f of old) {
-      await unlink(join(this.dir, f.filename)).catch((err: unknown) =>
-        this.logger.warn(`could not delete old backup ${f.filename}: ${String(err)}`),
+    const doomed = (await this.list())
+      .filter((f) => f.kind === kind)
+      .slice(this.config.backup.keep)
+      .map((f) => f.filename);
+    const now = this.clock.now().getTime();
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith(`.${kind}_`) && n.endsWith('.partial'))) {
+      const st = await stat(join(this.dir, name)).catch(() => null);
+      if (st && now - st.mtimeMs > STALE_PARTIAL_MS) doomed.push(name);
+    }
+    for (const name of doomed) {
+      await unlink(join(this.dir, name)).catch((err: unknown) =>
+        this.logger.warn(`could not delete old backup ${name}: ${String(err)}`),
       );
     }
   }
