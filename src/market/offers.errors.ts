@@ -9,7 +9,7 @@ export class OfferNotFoundError extends NotFoundError {
 
 /** The offer is no longer OPEN (taken, cancelled, expired), or has less left than asked for. */
 export class OfferNotOpenError extends ConflictError {
-  constructor(status: OfferStatus | 'EXPIRED') {
+  constructor(status: OfferStatus) {
     super(
       status === 'COMPLETED'
         ? 'This offer has already been taken.'

@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AlertsService } from '../alerts/alerts.service';
-import { AuditEvent } from '../audit/audit-events';
-import { type AuditActor, AuditService } from '../audit/audit.service';
+import { AuditEvent, type AuditEventType } from '../audit/audit-events';
+import { type AuditActor, type AuditEntry, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { parseRange } from '../common/dates';
 import { ConflictError, ValidationFailedError } from '../common/errors/app-error';
@@ -348,39 +348,13 @@ export class OffersService implements OnModuleInit {
       if (!offer || (!asAdmin && offer.creatorUserId !== actor.id)) throw new OfferNotFoundError();
       const status = effectiveStatus(offer, now);
       if (status !== 'OPEN') throw new OfferNotOpenError(status);
-      await this.refund(offer, 'CANCELLED', now, m);
-      const refunded = `${formatMinor(offer.remainingGiveAmount)} ${offer.giveCurrency}`;
-      await this.audit.record(
-        {
-          event: asAdmin ? AuditEvent.ADMIN_OFFER_CANCEL : AuditEvent.OFFER_CANCEL,
-          action: asAdmin ? 'cancel offer (admin)' : 'cancel offer',
-          success: true,
-          statusCode: 200,
-          message: `offer ${offer.id} cancelled, ${refunded} refunded`,
-          actor,
-          targetUserId: offer.creatorUserId,
-          metadata: {
-            offer_id: offer.id,
-            ...offerFields(offer),
-            refunded_amount: formatMinor(offer.remainingGiveAmount),
-          },
-          request: meta,
-        },
-        m,
-      );
-      if (asAdmin) {
-        await this.notifications.notify(
-          {
-            userId: offer.creatorUserId,
-            eventType: 'OFFER_CANCELLED',
-            title: 'Your offer was cancelled by an administrator',
-            message: `Offer #${offer.id} was cancelled; ${refunded} went back to your balance.`,
-            refType: 'offer',
-            refId: offer.id,
-          },
-          m,
-        );
-      }
+      await this.closeWithRefund(offer, 'CANCELLED', now, m, {
+        event: asAdmin ? AuditEvent.ADMIN_OFFER_CANCEL : AuditEvent.OFFER_CANCEL,
+        action: asAdmin ? 'cancel offer (admin)' : 'cancel offer',
+        audit: { actor, statusCode: 200, request: meta },
+        // the maker learns of it unless they did it themselves
+        notifyTitle: asAdmin ? 'Your offer was cancelled by an administrator' : null,
+      });
       return {
         message: 'Offer cancelled',
         id: offer.id,
@@ -389,6 +363,55 @@ export class OffersService implements OnModuleInit {
         status: 'CANCELLED',
       };
     });
+  }
+
+  /**
+   * Cancels or expires an offer the caller has locked and seen OPEN: the refund out of escrow, the
+   * audit row and, with `notifyTitle`, a notification to the maker, all in the caller's transaction.
+   */
+  private async closeWithRefund(
+    offer: OfferEntity,
+    status: 'CANCELLED' | 'EXPIRED',
+    now: Date,
+    m: EntityManager,
+    how: {
+      event: AuditEventType;
+      action: string;
+      audit: Pick<AuditEntry, 'actor' | 'statusCode' | 'request'>;
+      notifyTitle: string | null;
+    },
+  ): Promise<void> {
+    await this.refund(offer, status, now, m);
+    const refunded = `${formatMinor(offer.remainingGiveAmount)} ${offer.giveCurrency}`;
+    const happened = status === 'CANCELLED' ? 'was cancelled' : 'expired';
+    await this.audit.record(
+      {
+        ...how.audit,
+        event: how.event,
+        action: how.action,
+        success: true,
+        message: `offer ${offer.id} ${status === 'CANCELLED' ? 'cancelled' : 'expired'}, ${refunded} refunded`,
+        targetUserId: offer.creatorUserId,
+        metadata: {
+          offer_id: offer.id,
+          ...offerFields(offer),
+          refunded_amount: formatMinor(offer.remainingGiveAmount),
+        },
+      },
+      m,
+    );
+    if (how.notifyTitle === null) return;
+    await this.notifications.notify(
+      {
+        userId: offer.creatorUserId,
+        eventType: status === 'CANCELLED' ? 'OFFER_CANCELLED' : 'OFFER_EXPIRED',
+        title: how.notifyTitle,
+        message: `Offer #${offer.id} ${happened}; ${refunded} went back to your balance.`,
+        refType: 'offer',
+        refId: offer.id,
+      },
+      m,
+    );
   }
 
   /** Closes an offer the caller has locked and seen OPEN, and books its remainder out of escrow. */
@@ -460,34 +483,12 @@ export class OffersService implements OnModuleInit {
       const now = this.clock.now();
       const offer = await this.repo.findForUpdate(offerId, m);
       if (!offer || effectiveStatus(offer, now) !== 'EXPIRED' || offer.status !== 'OPEN') return false;
-      await this.refund(offer, 'EXPIRED', now, m);
-      const refunded = `${formatMinor(offer.remainingGiveAmount)} ${offer.giveCurrency}`;
-      await this.audit.record(
-        {
-          event: AuditEvent.OFFER_EXPIRE,
-          action: 'expire offer',
-          success: true,
-          message: `offer ${offer.id} expired, ${refunded} refunded`,
-          targetUserId: offer.creatorUserId,
-          metadata: {
-            offer_id: offer.id,
-            ...offerFields(offer),
-            refunded_amount: formatMinor(offer.remainingGiveAmount),
-          },
-        },
-        m,
-      );
-      await this.notifications.notify(
-        {
-          userId: offer.creatorUserId,
-          eventType: 'OFFER_EXPIRED',
-          title: 'Your offer expired',
-          message: `Offer #${offer.id} expired; ${refunded} went back to your balance.`,
-          refType: 'offer',
-          refId: offer.id,
-        },
-        m,
-      );
+      await this.closeWithRefund(offer, 'EXPIRED', now, m, {
+        event: AuditEvent.OFFER_EXPIRE,
+        action: 'expire offer',
+        audit: {},
+        notifyTitle: 'Your offer expired',
+      });
       return true;
     });
   }
