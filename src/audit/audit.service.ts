@@ -11,6 +11,7 @@ import { AuditEvent, type AuditEventType } from './audit-events';
 import { AUDIT_CSV_HEADER, auditCsvLine } from './audit-csv';
 import { type AuditLogFilter, AuditRepository } from './audit.repository';
 import { scrubSecrets } from './scrub';
+import { fileStamp } from '../common/dates';
 
 export interface AuditActor {
   id: number | null;
@@ -136,7 +137,7 @@ export class AuditService {
     meta: RequestMeta,
   ): Promise<{ filename: string; stream: Readable }> {
     const now = this.clock.now();
-    const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+    const stamp = fileStamp(now);
     const filename = `audit_logs_${stamp}.csv`;
     await this.record({
       event: AuditEvent.ADMIN_LOG_EXPORT,

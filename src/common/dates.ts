@@ -45,3 +45,8 @@ export function parseRange(from?: string, to?: string): { from?: Date; to?: Date
   }
   return { from: f, to: t };
 }
+
+/** A UTC time for file names, `YYYYMMDD_HHMMSS` (e.g. the CSV exports' `..._20261125_201500.csv`). */
+export function fileStamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+}

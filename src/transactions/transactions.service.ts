@@ -5,7 +5,7 @@ import { AuditEvent } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
-import { parseRange } from '../common/dates';
+import { parseRange, fileStamp } from '../common/dates';
 import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { formatMinor, impliedRate, toMajor, toMinor, roundRate } from '../common/money';
@@ -152,7 +152,7 @@ export class TransactionsService {
         if (chunk.length < EXPORT_CHUNK) return;
       }
     }
-    const stamp = this.clock.now().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+    const stamp = fileStamp(this.clock.now());
     return { filename: `transactions_user${userId}_${stamp}.csv`, stream: Readable.from(rows()) };
   }
 
