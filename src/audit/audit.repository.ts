@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { Page } from '../common/pagination';
 import { AuditLogEntity } from './audit-log.entity';
-import { newestFirstPage } from '../database/paging';
+import { newestFirstChunks, newestFirstPage } from '../database/paging';
 
 export interface AuditLogFilter {
   from?: Date;
@@ -31,20 +31,9 @@ export class AuditRepository {
     return newestFirstPage(this.filtered(filter), 'a', page);
   }
 
-  /** Keyset page for the CSV export: the `size` rows after `cursor` in newest-first order. */
-  chunkAfter(
-    filter: AuditLogFilter,
-    cursor: { createdAt: Date; id: number } | null,
-    size: number,
-  ): Promise<AuditLogEntity[]> {
-    const qb = this.filtered(filter);
-    if (cursor) {
-      qb.andWhere('(a.created_at < :cAt OR (a.created_at = :cAt AND a.id < :cId))', {
-        cAt: cursor.createdAt,
-        cId: cursor.id,
-      });
-    }
-    return qb.orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').take(size).getMany();
+  /** The matching rows newest first, in keyset chunks of `size` (see newestFirstChunks). */
+  chunks(filter: AuditLogFilter, size: number): AsyncGenerator<AuditLogEntity[]> {
+    return newestFirstChunks(() => this.filtered(filter), 'a', size);
   }
 
   private filtered(f: AuditLogFilter): SelectQueryBuilder<AuditLogEntity> {

@@ -152,14 +152,8 @@ export class AuditService {
     const repo = this.repo;
     async function* lines(): AsyncGenerator<string> {
       yield AUDIT_CSV_HEADER;
-      let cursor: { createdAt: Date; id: number } | null = null;
-      for (;;) {
-        const chunk = await repo.chunkAfter(filter, cursor, EXPORT_CHUNK);
-        if (chunk.length === 0) return;
+      for await (const chunk of repo.chunks(filter, EXPORT_CHUNK)) {
         yield chunk.map((r) => auditCsvLine(toAuditLogDto(r))).join('');
-        const last = chunk[chunk.length - 1];
-        cursor = { createdAt: last.createdAt, id: last.id };
-        if (chunk.length < EXPORT_CHUNK) return;
       }
     }
     return { filename, stream: Readable.from(lines()) };

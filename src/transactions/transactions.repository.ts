@@ -5,7 +5,7 @@ import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { TransactionEntity } from './transaction.entity';
 import { insertedId } from '../database/insert';
-import { newestFirstPage } from '../database/paging';
+import { newestFirstChunks, newestFirstPage } from '../database/paging';
 
 export interface TransactionFilter {
   userId: number;
@@ -38,22 +38,8 @@ export class TransactionsRepository {
     return newestFirstPage(this.filtered(f), 't', page);
   }
 
-  /**
-   * One keyset page, newest first, after the cursor (the last row of the previous page): ordered by
-   * (created_at, id) so it walks the (user_id, created_at) index without sorting. Memory stays bounded.
-   */
-  chunkAfter(
-    f: TransactionFilter,
-    cursor: { createdAt: Date; id: number } | null,
-    size: number,
-  ): Promise<TransactionEntity[]> {
-    const qb = this.filtered(f);
-    if (cursor) {
-      qb.andWhere('(t.created_at < :cAt OR (t.created_at = :cAt AND t.id < :cId))', {
-        cAt: cursor.createdAt,
-        cId: cursor.id,
-      });
-    }
-    return qb.orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').take(size).getMany();
+  /** The matching rows newest first, in keyset chunks of `size` (see newestFirstChunks). */
+  chunks(f: TransactionFilter, size: number): AsyncGenerator<TransactionEntity[]> {
+    return newestFirstChunks(() => this.filtered(f), 't', size);
   }
 }

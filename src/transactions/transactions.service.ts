@@ -142,15 +142,7 @@ export class TransactionsService {
     const repo = this.repo;
     async function* rows(): AsyncGenerator<string> {
       yield CSV_HEADER;
-      let cursor: { createdAt: Date; id: number } | null = null;
-      for (;;) {
-        const chunk = await repo.chunkAfter(filter, cursor, EXPORT_CHUNK);
-        if (chunk.length === 0) return;
-        yield chunk.map(csvLine).join('');
-        const last = chunk[chunk.length - 1];
-        cursor = { createdAt: last.createdAt, id: last.id };
-        if (chunk.length < EXPORT_CHUNK) return;
-      }
+      for await (const chunk of repo.chunks(filter, EXPORT_CHUNK)) yield chunk.map(csvLine).join('');
     }
     const stamp = fileStamp(this.clock.now());
     return { filename: `transactions_user${userId}_${stamp}.csv`, stream: Readable.from(rows()) };
