@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, IsNull } from 'typeorm';
+import { EntityRows, queryRows } from '../database/entity-rows';
 import { UserEntity } from '../users/user.entity';
 import { AuthSessionEntity } from './auth-session.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
@@ -12,7 +13,19 @@ export interface SessionWithUser {
 
 @Injectable()
 export class SessionsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly sessions: EntityRows<AuthSessionEntity>;
+  private readonly users: EntityRows<UserEntity>;
+  private readonly sessionWithUserSql: string;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.sessions = new EntityRows(dataSource, AuthSessionEntity, 's');
+    this.users = new EntityRows(dataSource, UserEntity, 'u');
+    const q = (name: string) => dataSource.driver.escape(name);
+    this.sessionWithUserSql =
+      `SELECT ${this.sessions.select}, ${this.users.select} FROM ${this.sessions.from} ` +
+      `INNER JOIN ${this.users.from} ON ${q('u')}.${q('id')} = ${q('s')}.${q('user_id')} ` +
+      `WHERE ${q('s')}.${q('id')} = ?`;
+  }
 
   private m(m?: EntityManager): EntityManager {
     return m ?? this.dataSource.manager;
@@ -22,16 +35,12 @@ export class SessionsRepository {
     await this.m(m).getRepository(AuthSessionEntity).insert(row);
   }
 
-  /** The session and its user in one query: what every authenticated request checks. */
+  /** The session and its user in one query: what every authenticated request checks (hand-written: hot). */
   async findSessionWithUser(sessionId: string): Promise<SessionWithUser | null> {
-    const session = await this.m()
-      .getRepository(AuthSessionEntity)
-      .createQueryBuilder('s')
-      .innerJoinAndSelect('s.user', 'u')
-      .where('s.id = :id', { id: sessionId })
-      .getOne();
-    if (!session?.user) return null;
-    return { session, user: session.user };
+    const [row] = await queryRows(this.dataSource, this.sessionWithUserSql, [sessionId]);
+    const session = row ? this.sessions.hydrate(row) : null;
+    const user = row ? this.users.hydrate(row) : null;
+    return session && user ? { session, user } : null;
   }
 
   /** Revokes one session if still live; returns whether this call revoked it. */

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Page } from '../common/pagination';
 import { UserPreferencesEntity } from './user-preferences.entity';
 import { type Role, UserEntity, type UserStatus } from './user.entity';
+import { EntityRows } from '../database/entity-rows';
 import { insertedId } from '../database/insert';
 import { newestFirstPage } from '../database/paging';
 
@@ -16,7 +17,13 @@ export interface UserFilter {
 
 @Injectable()
 export class UsersRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly rows: EntityRows<UserEntity>;
+  private readonly byIdSql: string;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.rows = new EntityRows(dataSource, UserEntity, 'u');
+    this.byIdSql = this.rows.selectBy('id');
+  }
 
   private users(m?: EntityManager) {
     return (m ?? this.dataSource.manager).getRepository(UserEntity);
@@ -26,8 +33,9 @@ export class UsersRepository {
     return (m ?? this.dataSource.manager).getRepository(UserPreferencesEntity);
   }
 
+  /** Hand-written: read on every GET /whoami. */
   findById(id: number, m?: EntityManager): Promise<UserEntity | null> {
-    return this.users(m).findOne({ where: { id } });
+    return this.rows.one(this.byIdSql, [id], m);
   }
 
   findByNameKey(key: string, m?: EntityManager): Promise<UserEntity | null> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { dialectOf, exactInt } from '../database/dialect';
+import { EntityRows } from '../database/entity-rows';
 import { type Currency, MAX_BALANCE_MINOR, toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
 import { LedgerEntryEntity } from './ledger-entry.entity';
@@ -32,7 +33,13 @@ export interface WalletVsLedger {
 
 @Injectable()
 export class WalletRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly wallets: EntityRows<WalletEntity>;
+  private readonly walletByUserSql: string;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.wallets = new EntityRows(dataSource, WalletEntity, 'w');
+    this.walletByUserSql = this.wallets.selectBy('userId');
+  }
 
   private m(m?: EntityManager): EntityManager {
     return m ?? this.dataSource.manager;
@@ -49,8 +56,9 @@ export class WalletRepository {
     });
   }
 
+  /** Hand-written: read on every GET /whoami and /wallet. */
   findWallet(userId: number, m?: EntityManager): Promise<WalletEntity | null> {
-    return this.m(m).getRepository(WalletEntity).findOne({ where: { userId } });
+    return this.wallets.one(this.walletByUserSql, [userId], m);
   }
 
   /**
