@@ -8,7 +8,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppError, BadRequestError } from './common/errors/app-error';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
-import { securityHeaders } from './common/http/security-headers';
+import { DOCS_PATH, securityHeadersByPath } from './common/http/security-headers';
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import { MarketService } from './rates/market.service';
@@ -32,6 +32,23 @@ const EXCHANGE_RATE_ROUTE = '/exchangeRate';
 
 /** The one route whose bodies may exceed BODY_LIMIT_BYTES (up to IMPORT_BODY_LIMIT_BYTES). */
 const IMPORT_ROUTE = '/admin/rates/import';
+
+/** Response headers that scripts on other origins may read. */
+const CORS_EXPOSED_HEADERS = ['Content-Disposition', 'X-Total-Count', 'Retry-After', 'X-Request-Id'];
+
+/**
+ * What the CORS hook (@fastify/cors with a list of origins) adds to the answer to a request
+ * without an Origin header: the Vary that keeps caches from serving it to a browser, and the
+ * exposed headers (no Access-Control-Allow-Origin: it is not a CORS request).
+ */
+const NON_CORS_HEADERS = { vary: 'Origin', 'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', ') };
+
+/** A request target without its query string. */
+function pathOf(url: string | undefined): string {
+  const target = url ?? '';
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
 
 /** The one place that builds the app: main.ts, the e2e tests and the benchmarks all call it. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -79,8 +96,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
 
   // Bulk imports may be larger than ordinary bodies; every other route keeps BODY_LIMIT_BYTES.
-  const limitFor = (url: string | undefined): number =>
-    (url ?? '').split('?')[0] === IMPORT_ROUTE ? config.importBodyLimitBytes : config.bodyLimitBytes;
+  const limitFor = (path: string): number =>
+    path === IMPORT_ROUTE ? config.importBodyLimitBytes : config.bodyLimitBytes;
   const tooLarge = () => new AppError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
   const parserLimit = Math.max(config.bodyLimitBytes, config.importBodyLimitBytes);
 
@@ -92,7 +109,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     { parseAs: 'string', bodyLimit: parserLimit },
     (req, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (Buffer.byteLength(text) > limitFor(req.url)) return done(tooLarge(), undefined);
+      if (Buffer.byteLength(text) > limitFor(pathOf(req.url))) return done(tooLarge(), undefined);
       if (text.trim() === '') return done(null, undefined);
       if (jsonDepthExceeds(text)) {
         return done(
@@ -107,81 +124,87 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       );
     },
   );
-  // Refuse an announced oversized body before reading it (only the import route may send megabytes).
-  fastify.addHook('onRequest', (req, _reply, done) => {
-    const length = Number(req.headers['content-length'] ?? 0);
-    done(length > limitFor(req.url) ? tooLarge() : undefined);
-  });
   // CSV uploads (the rate import) arrive as text.
   fastify.addContentTypeParser(
     'text/csv',
     { parseAs: 'string', bodyLimit: parserLimit },
     (req, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (Buffer.byteLength(text) > limitFor(req.url)) return done(tooLarge(), undefined);
+      if (Buffer.byteLength(text) > limitFor(pathOf(req.url))) return done(tooLarge(), undefined);
       return done(null, text);
     },
   );
 
-  // A restore is replacing every table: nothing else runs meanwhile (the health check still answers).
+  // GET /exchangeRate is public, unthrottled and read by every client: while the market rate is
+  // cached (MarketService), its body is answered by an onRequest hook, after the maintenance gate and
+  // with the same headers as a computed answer, but before the Nest pipeline. On a miss the request
+  // goes on to the controller, which computes and caches the rate.
+  const market = app.get(MarketService);
+  const answeredFromCache = (
+    method: string,
+    path: string,
+    reply: FastifyReply,
+    corsHeaders?: Record<string, string>,
+  ): boolean => {
+    if (method !== 'GET' || path !== EXCHANGE_RATE_ROUTE) return false;
+    const body = market.cachedExchangeRateJson();
+    if (body === null) return false;
+    if (corsHeaders) void reply.headers(corsHeaders);
+    void reply.header('content-type', 'application/json; charset=utf-8').send(body);
+    return true;
+  };
+
+  // One hook before everything else of ours, on every request: the security headers (so that every
+  // answer carries them, refusals included: Swagger UI's page gets helmet's document set, the API's
+  // JSON and CSV a stricter and shorter one, see security-headers.ts); then an announced oversized
+  // body is refused before it is read (only the import route may send megabytes); then, while a
+  // restore is replacing every table, nothing else runs (the health check still answers). Last, a
+  // cached GET /exchangeRate without an Origin header (not a CORS request, so the CORS hook would
+  // only add its constant NON_CORS_HEADERS) is answered at once.
   const maintenance = app.get(MaintenanceState);
+  const securityFor = securityHeadersByPath();
   fastify.addHook('onRequest', (req, reply, done) => {
-    if (!maintenance.active || (req.url ?? '').split('?')[0] === '/health') return done();
-    void reply.code(503).header('retry-after', String(MAINTENANCE_RETRY_SECONDS)).send({
-      error: 'The service is being restored from a backup. Try again in a moment.',
-      code: 'MAINTENANCE',
-      statusCode: 503,
-    });
-  });
-
-  fastify.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
-
-  // helmet's headers, computed once (see security-headers.ts), on every answer
-  const security = securityHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
-        frameAncestors: ["'none'"],
-        // The API is also served over plain http on localhost; upgrading would break Swagger UI there.
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
-  fastify.addHook('onRequest', (_req, reply, done) => {
-    void reply.headers(security);
+    const path = pathOf(req.url);
+    void reply.headers(securityFor(path));
+    if (Number(req.headers['content-length'] ?? 0) > limitFor(path)) return done(tooLarge());
+    if (maintenance.active && path !== '/health') {
+      void reply.code(503).header('retry-after', String(MAINTENANCE_RETRY_SECONDS)).send({
+        error: 'The service is being restored from a backup. Try again in a moment.',
+        code: 'MAINTENANCE',
+        statusCode: 503,
+      });
+      return;
+    }
+    if (req.headers.origin === undefined && answeredFromCache(req.method, path, reply, NON_CORS_HEADERS))
+      return;
     done();
   });
+
+  // On every answer, also those Fastify makes before routing (which run no onRequest hook).
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+
   await app.register(cors, {
     origin: config.corsOrigins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
-    exposedHeaders: ['Content-Disposition', 'X-Total-Count', 'Retry-After', 'X-Request-Id'],
+    exposedHeaders: CORS_EXPOSED_HEADERS,
     credentials: false,
     maxAge: 600,
   });
 
-  // GET /exchangeRate is public, unthrottled and read by every client: while the market rate is
-  // cached (MarketService), its body is answered here, after the maintenance gate, helmet and CORS
-  // (their hooks ran already, so the headers are the same) but before the Nest pipeline. On a miss
-  // the request goes on to the controller, which computes and caches the rate.
-  const market = app.get(MarketService);
+  // A cached GET /exchangeRate from a browser on another origin: after the CORS hook.
   fastify.addHook('onRequest', (req, reply, done) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== EXCHANGE_RATE_ROUTE) return done();
-    const body = market.cachedExchangeRateJson();
-    if (body === null) return done();
-    void reply.header('content-type', 'application/json; charset=utf-8').send(body);
+    if (!answeredFromCache(req.method, pathOf(req.url), reply)) done();
   });
 
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 
   const document = buildOpenApiDocument(app, config.version);
-  SwaggerModule.setup('docs', app, document, {
+  SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });

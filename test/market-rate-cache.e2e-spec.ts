@@ -110,10 +110,18 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     expect(stable(cached)).toEqual(stable(computed));
     expect(cached.headers['x-request-id']).toEqual(expect.any(String));
     expect(cached.headers['content-security-policy']).toBeDefined();
-    // CORS on the fast path too
-    const withOrigin = await t.request('GET', '/exchangeRate', { headers: { origin: ORIGIN } });
-    expect(compute).toHaveBeenCalledTimes(1);
-    expect(withOrigin.headers['access-control-allow-origin']).toBe(ORIGIN);
+    // CORS on the fast path too: a browser on an allowed origin, and one on another origin
+    for (const origin of [ORIGIN, 'https://elsewhere.example.test']) {
+      market.samplesChanged();
+      const computedCors = await t.request('GET', '/exchangeRate', { headers: { origin } });
+      const cachedCors = await t.request('GET', '/exchangeRate', { headers: { origin } });
+      expect(compute).toHaveBeenCalledTimes(origin === ORIGIN ? 2 : 3);
+      expect(cachedCors.body).toBe(computedCors.body);
+      expect(stable(cachedCors)).toEqual(stable(computedCors));
+      expect(cachedCors.headers['access-control-allow-origin']).toBe(origin === ORIGIN ? ORIGIN : undefined);
+    }
+    expect(cached.headers.vary).toBe('Origin');
+    expect(cached.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('only GET /exchangeRate takes the fast path: HEAD and other routes go through Nest', async () => {

@@ -51,12 +51,40 @@ describe('platform: errors, headers, CORS, health, docs', () => {
     expect(res.json().code).toBe('UNAUTHORIZED');
   });
 
-  it('sets helmet security headers and a request id', async () => {
+  it('API answers carry the strict API security headers and a request id', async () => {
     const res = await t.request('GET', '/health');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(res.headers['strict-transport-security']).toBeDefined();
+    expect(res.headers['strict-transport-security']).toEqual(expect.stringContaining('max-age='));
+    expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    // the headers that only mean something for an HTML page are the document set's
+    expect(res.headers['x-xss-protection']).toBeUndefined();
+    expect(res.headers['cross-origin-opener-policy']).toBeUndefined();
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+  });
+
+  it("Swagger UI's page and assets carry helmet's document headers with a CSP the page runs under", async () => {
+    for (const path of ['/docs', '/docs/swagger-ui.css']) {
+      const res = await t.request('GET', path);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+    }
+    // the OpenAPI document is JSON like any API answer
+    const doc = await t.request('GET', '/docs-json');
+    expect(doc.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+  });
+
+  it('refusals before routing work carry the security headers and a request id too', async () => {
+    const res = await t.request('POST', '/user', {
+      raw: 'x'.repeat(5000),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers['x-request-id']).toEqual(expect.any(String));
   });
 

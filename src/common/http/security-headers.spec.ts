@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import helmet, { type HelmetOptions } from 'helmet';
-import { securityHeaders } from './security-headers';
+import { API_SECURITY, DOCUMENT_SECURITY, securityHeaders, securityHeadersByPath } from './security-headers';
 
 const OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
@@ -49,5 +49,30 @@ describe('securityHeaders', () => {
         contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], 'bad name!': ['x'] } },
       }),
     ).toThrow();
+  });
+
+  it("API answers get helmet's headers for the strict API options: exactly the OWASP REST set", async () => {
+    const api = securityHeaders(API_SECURITY);
+    expect(api).toEqual(await helmetOnARealResponse(API_SECURITY));
+    expect(api).toEqual({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'cross-origin-resource-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
+  });
+
+  it('Swagger UI (/docs and below) gets the document set, every other path the API set', () => {
+    const forPath = securityHeadersByPath();
+    const document = securityHeaders(DOCUMENT_SECURITY);
+    const api = securityHeaders(API_SECURITY);
+    expect(forPath('/docs')).toEqual(document);
+    expect(forPath('/docs/swagger-ui-bundle.js')).toEqual(document);
+    expect(document['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+    for (const path of ['/docs-json', '/docsx', '/exchangeRate', '/', '/admin/docs']) {
+      expect(forPath(path)).toEqual(api);
+    }
   });
 });
