@@ -249,6 +249,52 @@ describe('backups and restore', () => {
     });
   });
 
+  it("restoring another database's audit trail loses no entry of either, and twice adds nothing twice", async () => {
+    const name = (await backup()).json().filename as string;
+    const lines = readFileSync(join(dir, name), 'utf8').split('\n');
+    const start = lines.findIndex((l) => l.startsWith('{"name":"audit_logs"'));
+    const columns = (JSON.parse(`${lines[start].slice(0, -',"rows":['.length)}}`) as { columns: string[] })
+      .columns;
+    const [id, action] = [columns.indexOf('id'), columns.indexOf('action')];
+    expect(action).toBeGreaterThan(0);
+    // the file's first audit row is another database's entry under an id this trail also uses
+    const row = JSON.parse(lines[start + 1].replace(/,$/, '')) as unknown[];
+    const taken = Number(row[id]);
+    row[action] = 'an entry of another database';
+    lines[start + 1] = `${JSON.stringify(row)},`;
+    writeFileSync(join(dir, 'backup_foreign.json'), rehash(lines.join('\n')));
+    const ds = t.app.get(DataSource);
+    const actionOf = async (n: number) =>
+      (await ds.query<{ action: string }[]>(`SELECT action FROM audit_logs WHERE id = ${n}`))[0]?.action;
+    const mine = await actionOf(taken);
+    const foreign = () =>
+      ds.query<{ id: unknown }[]>(`SELECT id FROM audit_logs WHERE action = 'an entry of another database'`);
+    const renumbered = async () => {
+      const logs = await t.request('GET', `/admin/logs?event_type=BACKUP_RESTORE&success=true`, {
+        token: admin.access,
+      });
+      return JSON.parse(logs.json().logs[0].metadata_json).audit_rows_renumbered as number;
+    };
+
+    const auditBefore = await maxAuditId(t);
+    const digestBefore = (await digests(t, { auditUpTo: auditBefore })).audit_logs;
+    expect((await restore({ filename: 'backup_foreign.json' })).statusCode).toBe(200);
+    admin = { ...admin, ...(await login(t, admin.userName, admin.password)) };
+    // this trail's own rows are all there, unchanged; the other entry is there too, under a new id
+    expect((await digests(t, { auditUpTo: auditBefore })).audit_logs).toBe(digestBefore);
+    expect(await actionOf(taken)).toBe(mine);
+    const [copy] = await foreign();
+    expect(Number(copy.id)).toBeGreaterThan(auditBefore);
+    expect(await renumbered()).toBe(1);
+
+    // the same file again: the other entry is found under its new id, not added twice
+    expect((await restore({ filename: 'backup_foreign.json' })).statusCode).toBe(200);
+    admin = { ...admin, ...(await login(t, admin.userName, admin.password)) };
+    expect(await foreign()).toHaveLength(1);
+    expect(await renumbered()).toBe(0);
+    users = await relogin(users);
+  });
+
   describe('refusals change nothing', () => {
     let good: string;
     let text: string;

@@ -185,30 +185,78 @@ export class BackupsRepository {
     await m.query(`DELETE FROM ${quote(this.dialect, table)}`);
   }
 
-  /** Inserts canonical rows in one statement (`ignoreExisting`: rows whose key exists are skipped). */
+  /**
+   * Inserts canonical rows in one statement; `withoutColumn` (an index) leaves that column out, so
+   * an auto-increment key is handed out anew.
+   */
   async insertRows(
     table: TableInfo,
     rows: Cell[][],
     m: EntityManager,
-    ignoreExisting = false,
+    withoutColumn?: number,
   ): Promise<void> {
     if (rows.length === 0) return;
     const d = this.dialect;
-    const placeholders = `(${table.columns.map(() => '?').join(', ')})`;
+    const columns = table.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== withoutColumn);
+    const placeholders = `(${columns.map(() => '?').join(', ')})`;
     const params: unknown[] = [];
-    for (const row of rows)
-      row.forEach((cell, i) => params.push(this.toParam(cell, table.columns[i].kind, i)));
-    const insert = ignoreExisting
-      ? d === 'mysql'
-        ? 'INSERT IGNORE INTO'
-        : 'INSERT OR IGNORE INTO'
-      : 'INSERT INTO';
+    for (const row of rows) for (const c of columns) params.push(this.toParam(row[c.i], c.kind, c.i));
     await m.query(
-      `${insert} ${quote(d, table.name)} (${table.columns.map((c) => quote(d, c.name)).join(', ')}) VALUES ${rows
+      `INSERT INTO ${quote(d, table.name)} (${columns.map((c) => quote(d, c.name)).join(', ')}) VALUES ${rows
         .map(() => placeholders)
         .join(', ')}`,
       params,
     );
+  }
+
+  /**
+   * An append-only table (the audit trail) gains the file's rows it lacks, and loses none of its
+   * own: a row whose key is free goes in as it is; a row identical to the one under its key is
+   * already there (a restore into the database the backup was taken from); a different row under
+   * its key (a backup of another database, or one whose counter went back) goes in under a new key.
+   * Returns how many rows were given a new key.
+   */
+  async appendRows(table: TableInfo, rows: Cell[][], m: EntityManager): Promise<number> {
+    if (rows.length === 0) return 0;
+    if (table.primary.length !== 1 || !table.autoIncrement)
+      throw new Error(`${table.name}: appending needs a single auto-increment key`);
+    const d = this.dialect;
+    const k = this.indexOf(table, table.primary[0]);
+    const key = table.columns[k];
+    const present: Record<string, unknown>[] = await m.query(
+      `SELECT ${table.columns.map((c) => quote(d, c.name)).join(', ')} FROM ${quote(d, table.name)}
+        WHERE ${quote(d, key.name)} IN (${rows.map(() => '?').join(', ')})`,
+      rows.map((row) => this.toParam(row[k], key.kind, k)),
+    );
+    const byKey = new Map(
+      present.map((r) => {
+        const cells = table.columns.map((c) => this.toCell(r[c.name], c.kind));
+        return [String(cells[k]), cells];
+      }),
+    );
+    const free: Cell[][] = [];
+    const taken: Cell[][] = [];
+    for (const row of rows) {
+      const there = byKey.get(String(row[k]));
+      if (!there) free.push(row);
+      else if (there.some((cell, i) => cell !== row[i]) && !(await this.hasCopy(table, row, k, m)))
+        taken.push(row);
+    }
+    await this.insertRows(table, free, m);
+    await this.insertRows(table, taken, m, k);
+    return taken.length;
+  }
+
+  /** Whether a row equal to `row` in every column but the key is there (given a new key earlier). */
+  private async hasCopy(table: TableInfo, row: Cell[], k: number, m: EntityManager): Promise<boolean> {
+    const d = this.dialect;
+    const same = d === 'mysql' ? '<=>' : 'IS';
+    const others = table.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== k);
+    const found: unknown[] = await m.query(
+      `SELECT 1 FROM ${quote(d, table.name)} WHERE ${others.map((c) => `${quote(d, c.name)} ${same} ?`).join(' AND ')} LIMIT 1`,
+      others.map((c) => this.toParam(row[c.i], c.kind, c.i)),
+    );
+    return found.length > 0;
   }
 
   /**

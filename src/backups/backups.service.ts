@@ -288,7 +288,7 @@ export class BackupsService {
           const safetyName = (await this.writeBackup('safety')).filename;
           safety = safetyName;
           const done = await this.tx.run(async (m) => {
-            await this.replaceAll(path, tables, checked, m);
+            const renumbered = await this.replaceAll(path, tables, checked, m);
             const verdict = await this.verifyRestored(tables, checked, m);
             const fatal = verdict.problems.concat(
               verdict.ledgerMismatches > 0 && !options.acceptLedgerMismatches
@@ -316,6 +316,7 @@ export class BackupsService {
                   backup_created_at: checked.header.created_at,
                   ledger_mismatches: verdict.ledgerMismatches,
                   accepted_ledger_mismatches: verdict.ledgerMismatches > 0,
+                  audit_rows_renumbered: renumbered,
                   duration_ms: Date.now() - started,
                   via: trigger.via,
                 },
@@ -440,14 +441,15 @@ export class BackupsService {
 
   /**
    * Inside the restore's transaction: empties the replaced and cleared tables (children first), then
-   * inserts the file's rows (the audit trail keeps its rows and gains the file's missing ones).
+   * inserts the file's rows (the audit trail keeps its rows and gains the file's missing ones, see
+   * appendRows). Returns how many of the file's audit rows were given a new id.
    */
   private async replaceAll(
     path: string,
     tables: TableInfo[],
     checked: ValidatedBackup,
     m: EntityManager,
-  ): Promise<void> {
+  ): Promise<number> {
     const byName = new Map(tables.map((t) => [t.name, t]));
     await this.repo.setForeignKeyChecks(false, m);
     try {
@@ -455,9 +457,10 @@ export class BackupsService {
       let table: TableInfo | null = null;
       let batch: Cell[][] = [];
       let batchBytes = 0;
+      let renumbered = 0;
       const flush = async () => {
-        if (table && table.restore !== 'clear' && batch.length > 0)
-          await this.repo.insertRows(table, batch, m, table.restore === 'append');
+        if (table?.restore === 'replace') await this.repo.insertRows(table, batch, m);
+        else if (table?.restore === 'append') renumbered += await this.repo.appendRows(table, batch, m);
         batch = [];
         batchBytes = 0;
       };
@@ -482,6 +485,7 @@ export class BackupsService {
           if (t.autoIncrement && next !== null && next !== undefined) await this.repo.raiseNextId(t, next, m);
         }
       }
+      return renumbered;
     } catch (err) {
       if (err instanceof BackupFormatError) throw new BackupInvalidError(err.message);
       throw err;

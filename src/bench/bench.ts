@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -228,6 +229,35 @@ function oneRow(result: unknown, what: string): void {
   if ((result as { affectedRows: number }).affectedRows !== 1) throw new Error(`${what}: no row changed`);
 }
 
+/** The share of the whole machine's CPU time spent idle over the next `ms`. */
+async function idleShare(ms: number): Promise<number> {
+  const sum = () =>
+    cpus().reduce(
+      (a, { times: t }) => ({ idle: a.idle + t.idle, all: a.all + t.user + t.nice + t.sys + t.idle + t.irq }),
+      { idle: 0, all: 0 },
+    );
+  const before = sum();
+  await sleep(ms);
+  const after = sum();
+  return (after.idle - before.idle) / Math.max(1, after.all - before.all);
+}
+
+/** The machine counts as quiet when at least this share of its CPU time is idle over 2 s. */
+const QUIET_IDLE = 0.9;
+
+/**
+ * Waits (at most `maxSeconds`) until the machine is quiet: right after the seed, the database is
+ * still flushing and purging a million rows, which takes CPU from whichever server is measured
+ * then, and more from the one that needs more CPU per request. Returns the seconds waited and the
+ * last idle share.
+ */
+async function quietMachine(maxSeconds: number): Promise<{ waited: number; idle: number }> {
+  const t0 = performance.now();
+  let idle = await idleShare(2000);
+  while (idle < QUIET_IDLE && performance.now() - t0 < maxSeconds * 1000) idle = await idleShare(2000);
+  return { waited: (performance.now() - t0) / 1000, idle };
+}
+
 /** Rounds of the alternating ours/baseline HTTP comparisons. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
@@ -453,6 +483,8 @@ async function main(): Promise<void> {
   // shared machine, background work (e.g. the database flushing the seed) would otherwise favour
   // whichever side happens to run later.
   const hello = await startServer(config, 'hello');
+  const quiet = await quietMachine(180);
+  log(`machine quiet after ${quiet.waited.toFixed(0)} s (${(quiet.idle * 100).toFixed(0)}% idle)`);
   const [oursRate, rawHello] = await alternating(
     () => cannon(base, [{ path: '/exchangeRate' }], CLIENTS, SECONDS),
     () => cannon(hello.base, [{ path: '/' }], CLIENTS, SECONDS),
@@ -801,7 +833,9 @@ the load generator and the raw baselines run in the benchmark process):
 
 - **HTTP throughput rows** (\`/exchangeRate\`, \`/whoami\`, \`POST /transaction\`, hot-offer takes) are
   measured with autocannon over loopback: ${CLIENTS} connections, ${WARMUP_SECONDS} s of discarded warm-up, then
-  ${SECONDS} s measured. \`/exchangeRate\` and \`/whoami\` alternate with their baseline, ${ROUNDS} runs each,
+  ${SECONDS} s measured. They start once the machine is quiet (at least ${QUIET_IDLE * 100}% of its CPU time idle
+  over 2 s: after the seed the database flushes and purges for a while; this run waited ${quiet.waited.toFixed(0)} s,
+  then ${(quiet.idle * 100).toFixed(0)}% idle). \`/exchangeRate\` and \`/whoami\` alternate with their baseline, ${ROUNDS} runs each,
   and each side shows its median run. "ours/s" counts answers with the success status (200, or 201 for the POSTs) per second;
   p50/p99 are over every answer; errors are other statuses plus socket errors and timeouts.
   \`POST /transaction\` and the takes use one autocannon instance of one connection per user, so
