@@ -87,6 +87,8 @@ interface Throughput {
   latency: Latency;
   /** Successful operations of the discarded warm-up (autocannon runs). */
   warmupOk?: number;
+  /** Of an alternating comparison: the per-second rate of every run, in order (this is the median). */
+  rounds?: number[];
 }
 
 async function throughput(
@@ -272,9 +274,21 @@ async function alternating(
     as.push(await a());
     bs.push(await b());
   }
-  const median = (runs: Throughput[]) =>
-    [...runs].sort((x, y) => x.perSecond - y.perSecond)[Math.floor(runs.length / 2)];
+  const median = (runs: Throughput[]): Throughput => ({
+    ...[...runs].sort((x, y) => x.perSecond - y.perSecond)[Math.floor(runs.length / 2)],
+    rounds: runs.map((r) => r.perSecond),
+  });
   return [median(as), median(bs)];
+}
+
+/** The runs of an alternating comparison, for the report: each side's rates and each round's ratio. */
+function roundsText(ours: Throughput, base: Throughput): string {
+  const a = ours.rounds ?? [];
+  const b = base.rounds ?? [];
+  const rate = (x: number[]) => x.map((v) => v.toFixed(0)).join(', ');
+  return `runs of this one, in order: ours ${rate(a)}/s; baseline ${rate(b)}/s; ratio per round ${a
+    .map((v, i) => (v / b[i]).toFixed(2))
+    .join(', ')}`;
 }
 
 /** The scratch tables of the raw hot-row baseline (created and dropped by the benchmark). */
@@ -492,6 +506,7 @@ async function main(): Promise<void> {
   await hello.stop();
   log(`GET /exchangeRate ${fmt(oursRate)}`);
   log(`bare Fastify hello-world ${fmt(rawHello)}`);
+  log(roundsText(oursRate, rawHello));
   // Reference: the API's cheapest route through the whole Nest pipeline (public, SELECT 1).
   const oursHealth = await cannon(base, [{ path: '/health' }], CLIENTS, SECONDS);
   log(`GET /health ${fmt(oursHealth)}`);
@@ -503,6 +518,7 @@ async function main(): Promise<void> {
   await who.stop();
   log(`GET /whoami ${fmt(oursWho)}`);
   log(`bare Fastify + driver GET /whoami ${fmt(rawWho)}`);
+  log(roundsText(oursWho, rawWho));
 
   // --- analytics and history vs the raw aggregate --------------------------------------------------
   const from = start.toISOString();
@@ -848,6 +864,7 @@ the load generator and the raw baselines run in the benchmark process):
   body as a computed answer. The API's answer carries 14 header lines (6 security headers, the
   request id, \`Vary\` and the exposed CORS headers among them), the hello-world's 5. About one request per second computes it (two
   window aggregates on the hourly rollup); the rest are the cached answer.${Number.isNaN(rateRatio) ? '' : rateRatio >= 0.6 ? ' It meets the 0.6 goal.' : ` At ${rateRatio.toFixed(2)} it misses the 0.6 goal.`}
+  The ${roundsText(oursRate, rawHello)}. The load generator runs on the same machine as the servers and competes with them for its cores, so single runs spread; the median is the figure.
   For reference, \`GET /health\` (the whole Nest pipeline: four global guards incl. the throttler,
   the audit and paging interceptors, and one \`SELECT 1\`) reaches ${Number.isNaN(healthRatio) ? 'n/a' : healthRatio.toFixed(2)} of the hello-world in this run.
 - **GET /whoami vs bare Fastify + ${driver}** (src/bench/baseline-server.ts, its own process):
@@ -857,6 +874,7 @@ the load generator and the raw baselines run in the benchmark process):
   our handler does) and answers the same JSON: the same three queries as ours (as prepared
   statements: mysql2 \`execute\` on a pool of 20, or better-sqlite3 prepared statements), without Nest,
   passport, class-transformer or TypeORM. Both use the same token of one user. ${Number.isNaN(whoRatio) ? '' : whoRatio >= 0.5 ? 'Ours meets the 0.5 goal.' : `Ours (${whoRatio.toFixed(2)}) misses the 0.5 goal.`}
+  The ${roundsText(oursWho, rawWho)}.
 - **analytics and history** are latency figures: ${ITERATIONS} sequential timed requests each (after 5
   warm-ups) on one connection, against the raw SQL aggregate over the raw table through the same
   driver in the benchmark process. Ours includes HTTP, JWT and the per-request session check.
