@@ -247,16 +247,22 @@ export class BackupsRepository {
     return taken.length;
   }
 
-  /** Whether a row equal to `row` in every column but the key is there (given a new key earlier). */
+  /**
+   * Whether a row equal to `row` in every column but the key is there (given a new key by an
+   * earlier restore of the same file). Plain `=` and `IS NULL` find the candidates (the created_at
+   * index serves them), compared exactly here.
+   */
   private async hasCopy(table: TableInfo, row: Cell[], k: number, m: EntityManager): Promise<boolean> {
     const d = this.dialect;
-    const same = d === 'mysql' ? '<=>' : 'IS';
     const others = table.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== k);
-    const found: unknown[] = await m.query(
-      `SELECT 1 FROM ${quote(d, table.name)} WHERE ${others.map((c) => `${quote(d, c.name)} ${same} ?`).join(' AND ')} LIMIT 1`,
-      others.map((c) => this.toParam(row[c.i], c.kind, c.i)),
+    const where = others.map((c) => `${quote(d, c.name)} ${row[c.i] === null ? 'IS NULL' : '= ?'}`);
+    const params = others.filter((c) => row[c.i] !== null).map((c) => this.toParam(row[c.i], c.kind, c.i));
+    const found: Record<string, unknown>[] = await m.query(
+      `SELECT ${others.map((c) => quote(d, c.name)).join(', ')} FROM ${quote(d, table.name)} WHERE ${where.join(' AND ')}`,
+      params,
     );
-    return found.length > 0;
+    // exactly equal: MySQL's text comparison ignores case and trailing spaces
+    return found.some((r) => others.every((c) => this.toCell(r[c.name], c.kind) === row[c.i]));
   }
 
   /**
