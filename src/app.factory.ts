@@ -8,6 +8,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AppError, BadRequestError } from './common/errors/app-error';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
+import { pathOf } from './common/http/request-meta';
 import { DOCS_PATH, securityHeadersByPath } from './common/http/security-headers';
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { createValidationPipe } from './common/pipes/validation.pipe';
@@ -43,15 +44,13 @@ const CORS_EXPOSED_HEADERS = ['Content-Disposition', 'X-Total-Count', 'Retry-Aft
  */
 const NON_CORS_HEADERS = { vary: 'Origin', 'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', ') };
 
-/** A request target without its query string. */
-function pathOf(url: string | undefined): string {
-  const target = url ?? '';
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
-}
-
 /** The one place that builds the app: main.ts, the e2e tests and the benchmarks all call it. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  // helmet's headers by kind of answer (see security-headers.ts), and the request id: on every
+  // answer, set by the first hook of ours or, for errors Fastify raises before routing, below.
+  const securityFor = securityHeadersByPath();
+  const identify = (req: FastifyRequest, reply: FastifyReply, path: string): FastifyReply =>
+    reply.headers(securityFor(path)).header('x-request-id', req.id);
   const adapter = new FastifyAdapter({
     bodyLimit: Math.max(config.bodyLimitBytes, config.importBodyLimitBytes),
     trustProxy:
@@ -59,12 +58,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         ? (_address: string, hop: number) => hop < (config.trustProxy as number)
         : config.trustProxy,
     // Errors Fastify raises before routing (a malformed URL, ...) answer in the contract's shape too.
-    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       const status =
         typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500
           ? err.statusCode
           : 400;
-      void reply
+      void identify(req, reply, pathOf(req.url))
         .status(status)
         .send({ error: 'The request is not valid.', code: 'BAD_REQUEST', statusCode: status });
     },
@@ -154,18 +153,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     return true;
   };
 
-  // One hook before everything else of ours, on every request: the security headers (so that every
-  // answer carries them, refusals included: Swagger UI's page gets helmet's document set, the API's
-  // JSON and CSV a stricter and shorter one, see security-headers.ts); then an announced oversized
+  // One hook before everything else of ours, on every request: the security headers and the request
+  // id (so that every answer carries them, refusals included); then an announced oversized
   // body is refused before it is read (only the import route may send megabytes); then, while a
   // restore is replacing every table, nothing else runs (the health check still answers). Last, a
   // cached GET /exchangeRate without an Origin header (not a CORS request, so the CORS hook would
   // only add its constant NON_CORS_HEADERS) is answered at once.
   const maintenance = app.get(MaintenanceState);
-  const securityFor = securityHeadersByPath();
   fastify.addHook('onRequest', (req, reply, done) => {
     const path = pathOf(req.url);
-    void reply.headers(securityFor(path));
+    void identify(req, reply, path);
     if (Number(req.headers['content-length'] ?? 0) > limitFor(path)) return done(tooLarge());
     if (maintenance.active && path !== '/health') {
       void reply.code(503).header('retry-after', String(MAINTENANCE_RETRY_SECONDS)).send({
@@ -178,12 +175,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     if (req.headers.origin === undefined && answeredFromCache(req.method, path, reply, NON_CORS_HEADERS))
       return;
     done();
-  });
-
-  // On every answer, also those Fastify makes before routing (which run no onRequest hook).
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('x-request-id', request.id);
-    done(null, payload);
   });
 
   await app.register(cors, {

@@ -78,14 +78,21 @@ describe('platform: errors, headers, CORS, health, docs', () => {
     expect(doc.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
   });
 
-  it('refusals before routing work carry the security headers and a request id too', async () => {
-    const res = await t.request('POST', '/user', {
+  it('refusals carry the security headers and a request id too, also those Fastify makes before routing', async () => {
+    const tooLarge = await t.request('POST', '/user', {
       raw: 'x'.repeat(5000),
       headers: { 'content-type': 'application/json' },
     });
-    expect(res.statusCode).toBe(413);
-    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
-    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    const malformedUrl = await t.request('GET', '/exchangeRate%zz', {
+      headers: { 'x-request-id': 'bad-url-1' },
+    });
+    expect([tooLarge.statusCode, malformedUrl.statusCode]).toEqual([413, 400]);
+    expect(malformedUrl.json()).toEqual({ error: expect.any(String), code: 'BAD_REQUEST', statusCode: 400 });
+    for (const res of [tooLarge, malformedUrl]) {
+      expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    }
+    expect(malformedUrl.headers['x-request-id']).toBe('bad-url-1');
   });
 
   it('echoes a well-formed X-Request-Id', async () => {

@@ -19,12 +19,19 @@ export interface RawRequest {
   headers?: Record<string, string | string[] | undefined>;
 }
 
+/** A request target without its query string. */
+export function pathOf(url: string | undefined): string {
+  const target = url ?? '';
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
 export function requestMetaOf(req: RawRequest | undefined): RequestMeta {
   const ua = req?.headers?.['user-agent'];
   const url = req?.url ?? null;
   return {
     method: req?.method ?? null,
-    path: url === null ? null : url.split('?')[0].slice(0, 500),
+    path: url === null ? null : pathOf(url).slice(0, 500),
     ip: req?.ip ?? null,
     userAgent: typeof ua === 'string' ? ua.slice(0, 500) : null,
     requestId: req?.id ?? null,
