@@ -33,6 +33,11 @@ export interface ForeignKeyInfo {
   parentColumns: string[];
 }
 
+/** A table's columns with their index in a row, but the one at `except`. */
+function columnsExcept(table: TableInfo, except?: number): (TableInfo['columns'][number] & { i: number })[] {
+  return table.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== except);
+}
+
 /** Runtime coordination, not data: the scheduler's leases are neither backed up nor restored. */
 const EXCLUDED = new Set<unknown>([LeaseEntity]);
 const APPEND_ONLY = new Set<unknown>([AuditLogEntity]);
@@ -197,7 +202,7 @@ export class BackupsRepository {
   ): Promise<void> {
     if (rows.length === 0) return;
     const d = this.dialect;
-    const columns = table.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== withoutColumn);
+    const columns = columnsExcept(table, withoutColumn);
     const placeholders = `(${columns.map(() => '?').join(', ')})`;
     const params: unknown[] = [];
     for (const row of rows) for (const c of columns) params.push(this.toParam(row[c.i], c.kind, c.i));
@@ -254,7 +259,7 @@ export class BackupsRepository {
    */
   private async hasCopy(table: TableInfo, row: Cell[], k: number, m: EntityManager): Promise<boolean> {
     const d = this.dialect;
-    const others = table.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== k);
+    const others = columnsExcept(table, k);
     const where = others.map((c) => `${quote(d, c.name)} ${row[c.i] === null ? 'IS NULL' : '= ?'}`);
     const params = others.filter((c) => row[c.i] !== null).map((c) => this.toParam(row[c.i], c.kind, c.i));
     const found: Record<string, unknown>[] = await m.query(
