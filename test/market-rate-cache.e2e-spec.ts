@@ -113,9 +113,10 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     // CORS on the fast path too: a browser on an allowed origin, and one on another origin
     for (const origin of [ORIGIN, 'https://elsewhere.example.test']) {
       market.samplesChanged();
+      const computedBefore = compute.mock.calls.length;
       const computedCors = await t.request('GET', '/exchangeRate', { headers: { origin } });
       const cachedCors = await t.request('GET', '/exchangeRate', { headers: { origin } });
-      expect(compute).toHaveBeenCalledTimes(origin === ORIGIN ? 2 : 3);
+      expect(compute).toHaveBeenCalledTimes(computedBefore + 1); // the second from the cache
       expect(cachedCors.body).toBe(computedCors.body);
       expect(stable(cachedCors)).toEqual(stable(computedCors));
       expect(cachedCors.headers['access-control-allow-origin']).toBe(origin === ORIGIN ? ORIGIN : undefined);
