@@ -165,7 +165,7 @@ describe('POST /admin/rates', () => {
     [{ direction: 'usd_to_lbp', rate: 1, usd_volume: 1e-7 }, 'usd_volume'],
     [{ direction: 'usd_to_lbp', rate: 1, usd_volume: 1e12 + 1 }, 'usd_volume'],
     [{ direction: 'usd_to_lbp', rate: 1, created_at: future }, 'created_at'],
-    [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-01' }, 'created_at'],
+    [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-01T25:00' }, 'created_at'],
     [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-02-30T00:00:00Z' }, 'created_at'],
     [{ direction: 'usd_to_lbp', rate: 1, created_at: 1767225600000 }, 'created_at'],
     [{ direction: 'usd_to_lbp', rate: 1, source: 'transaction' }, 'source'],
@@ -502,7 +502,7 @@ describe('POST /admin/rates/import', () => {
       'usd_to_lbp,abc,1,', // 3 rate
       'sideways,89500,1,2026-10-12T08:02:00Z', // 4 direction
       '', // blank lines are skipped
-      'usd_to_lbp,89550,1.001,2026-10-12', // 5 usd_volume, created_at
+      'usd_to_lbp,89550,1.001,12/10/2026', // 5 usd_volume, created_at
       'usd_to_lbp,89550,1,2026-10-12T08:03:00Z,extra', // 6 row
       'lbp_to_usd,89650', // 7 ok (now)
     ].join('\r\n');

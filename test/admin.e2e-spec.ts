@@ -876,7 +876,15 @@ describe('admin, preferences and audit logs', () => {
         target_user_id: u.id,
       });
       expect((await adminLogs(`${byD}&target_user_id=${u.id}&success=false`)).total).toBe(0);
-      expect((await adminLogs(`${byD}&event_type=NO_SUCH_EVENT`)).total).toBe(0);
+      // an unknown event name is a mistake to point out, not an empty page
+      const unknown = await t.request('GET', `/admin/logs?${byD}&event_type=NO_SUCH_EVENT`, {
+        token: admin.access,
+      });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().details[0]).toMatchObject({
+        field: 'event_type',
+        message: expect.stringContaining('PREFERENCES_UPDATE'),
+      });
 
       const anyFailed = await adminLogs('success=false&limit=200');
       expect(anyFailed.logs.length).toBeGreaterThan(0);
@@ -952,7 +960,8 @@ describe('admin, preferences and audit logs', () => {
         'from=2021-02-30',
         'from=yesterday',
         'to=2021-13-01',
-        'from=2021-03-12T10:00:00',
+        'from=2021-03-12T10:00:60',
+        'from=2021-03-12 10:00',
         'to=12/03/2021',
         'from=2021-03-12&to=2021-03-11',
         'from=2021-03-12T10:00:00Z&to=2021-03-12T09:59:59Z',

@@ -94,13 +94,18 @@ function prng(seed: number): () => number {
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 /** What the server does with from/to query values: a bare `to` date includes that whole day. */
+/**
+ * The brute force's own reading of a bound: a zone-less date-time (datetime-local) is UTC, and an
+ * end bound covers the last unit written (day, minute or second; a fraction is an instant).
+ */
+const zoned = (v: string): Date => new Date(/(Z|[+-]\d{2}:\d{2})$/.test(v) ? v : `${v}Z`);
 function parseFrom(v: string): Date {
-  return /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00.000Z`) : new Date(v);
+  return /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00.000Z`) : zoned(v);
 }
 function parseTo(v: string): Date {
-  return /^\d{4}-\d{2}-\d{2}$/.test(v)
-    ? new Date(new Date(`${v}T00:00:00.000Z`).getTime() + DAY - 1)
-    : new Date(v);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return new Date(new Date(`${v}T00:00:00.000Z`).getTime() + DAY - 1);
+  const span = /T\d{2}:\d{2}(Z|[+-]|$)/.test(v) ? 60_000 : /:\d{2}:\d{2}(Z|[+-]|$)/.test(v) ? 1000 : 1;
+  return new Date(zoned(v).getTime() + span - 1);
 }
 
 interface Filter {
@@ -363,6 +368,9 @@ describe('market rate, analytics and history', () => {
       ['2025-03-10T12:30:00+02:00', '2025-03-11T05:20:00.500Z'],
       ['2025-03-09T09:30:00.000Z', '2025-03-09T11:29:59.999Z'],
       ['2025-03-08T00:00:00.000Z', '2025-03-10T23:59:59.999Z'],
+      // what a browser's datetime-local input sends: minutes, no zone (UTC)
+      ['2025-03-09T10:30', '2025-03-10T10:59'],
+      ['2025-03-10T00:00', '2025-03-11T10:59:59.998'],
     ];
 
     type Caller = { scope: 'market' | 'mine'; user: () => TestUser };
@@ -805,7 +813,8 @@ describe('market rate, analytics and history', () => {
       ['direction=usd_to_lbp&from=2024-01-01&to=2025-01-01', 'to'],
       ['direction=usd_to_lbp&from=2025-02-30&to=2025-03-01', 'from'],
       ['direction=usd_to_lbp&from=yesterday&to=2025-03-01', 'from'],
-      ['direction=usd_to_lbp&from=2025-03-01T10:00&to=2025-03-01', 'from'],
+      ['direction=usd_to_lbp&from=2026-13-40T99:99&to=2026-12-05T21:46', 'from'],
+      ['direction=usd_to_lbp&from=2026-12-02T21:46&to=2026-12-05%2021:46', 'to'],
       ['direction=usd_to_lbp&color=red', 'color'],
     ])('400 VALIDATION_FAILED for "%s" naming %s (analytics and history)', async (qs, field) => {
       for (const path of ['/analytics/exchange-rate', '/history/exchange-rate']) {

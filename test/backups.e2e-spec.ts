@@ -158,8 +158,11 @@ describe('backups and restore', () => {
     const status = (await t.request('GET', '/admin/backup/status', { token: admin.access })).json();
     expect(status).toMatchObject({
       available_backups: 1,
-      last_backup: { filename: b.filename, kind: 'backup' },
+      last_backup: b.filename,
+      last_backup_at: b.created_at,
+      backups: [{ filename: b.filename, kind: 'backup' }],
     });
+    expect(typeof status.last_backup).toBe('string');
     expect(status.total_size).toMatch(/^\d+(\.\d)? (B|KB|MB)$/);
     const logs = await t.request('GET', `/admin/logs?event_type=BACKUP_CREATE&actor_user_id=${admin.id}`, {
       token: admin.access,

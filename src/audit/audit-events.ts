@@ -37,3 +37,34 @@ export const AuditEvent = {
 } as const;
 
 export type AuditEventType = (typeof AuditEvent)[keyof typeof AuditEvent];
+
+/**
+ * The seed's event names, accepted by the log filters (GET /logs, /admin/logs and the export) as
+ * aliases of ours. The seed told the two logouts apart by name; here both are LOGOUT, told apart by
+ * the route (path) of the row. Seed names that equal ours (USER_REGISTER, ALERT_CREATE, ...) need
+ * no alias.
+ */
+export const SEED_EVENT_ALIASES: Readonly<Record<string, { event: AuditEventType; path?: string }>> = {
+  AUTH_LOGIN_FAIL: { event: AuditEvent.LOGIN_FAILURE },
+  AUTH_LOGIN_SUCCESS: { event: AuditEvent.LOGIN_SUCCESS },
+  AUTH_LOGOUT: { event: AuditEvent.LOGOUT, path: '/logout' },
+  AUTH_LOGOUT_REFRESH: { event: AuditEvent.LOGOUT, path: '/logout_refresh' },
+  TX_CREATE: { event: AuditEvent.TRANSACTION_CREATE },
+  PREF_UPDATE: { event: AuditEvent.PREFERENCES_UPDATE },
+  WATCHLIST_DELETE: { event: AuditEvent.WATCHLIST_REMOVE },
+};
+
+/** Every name the `event_type` filter accepts: ours, then the seed's aliases. */
+export const EVENT_FILTER_NAMES: readonly string[] = [
+  ...Object.values(AuditEvent),
+  ...Object.keys(SEED_EVENT_ALIASES),
+];
+
+/** What an accepted `event_type` filter selects: our event type, and for some aliases one route. */
+export function eventFilterOf(name: string): { event: AuditEventType; path?: string } | undefined {
+  const alias = SEED_EVENT_ALIASES[name];
+  if (alias) return alias;
+  return (Object.values(AuditEvent) as string[]).includes(name)
+    ? { event: name as AuditEventType }
+    : undefined;
+}

@@ -6,7 +6,7 @@ import { parseRange } from '../common/dates';
 import { ReqMeta, type RequestMeta } from '../common/http/request-meta';
 import { toPage } from '../common/pagination';
 import { AUDIT_CSV_COLUMNS } from './audit-csv';
-import { AuditEvent } from './audit-events';
+import { AuditEvent, eventFilterOf } from './audit-events';
 import { toAuditLogDto } from './audit-log.mapper';
 import { Audit } from './audit.decorator';
 import type { AuditLogFilter } from './audit.repository';
@@ -15,10 +15,12 @@ import { type AuditLogPageDto, LogFilterDto, LogQueryDto } from './dto/log-query
 
 function toFilter(q: LogFilterDto): AuditLogFilter {
   const { from, to } = parseRange(q.from, q.to);
+  const event = q.event_type === undefined ? undefined : eventFilterOf(q.event_type);
   return {
     from,
     to,
-    eventType: q.event_type,
+    eventType: event?.event,
+    path: event?.path,
     success: q.success === undefined ? undefined : q.success === 'true',
     actorUserId: q.actor_user_id,
     targetUserId: q.target_user_id,

@@ -9,6 +9,8 @@ export interface AuditLogFilter {
   from?: Date;
   to?: Date;
   eventType?: string;
+  /** Rows of this request path only (how the seed's two logout names are told apart). */
+  path?: string;
   success?: boolean;
   actorUserId?: number;
   targetUserId?: number;
@@ -41,6 +43,7 @@ export class AuditRepository {
     if (f.from) qb.andWhere('a.created_at >= :from', { from: f.from });
     if (f.to) qb.andWhere('a.created_at <= :to', { to: f.to });
     if (f.eventType) qb.andWhere('a.event_type = :eventType', { eventType: f.eventType });
+    if (f.path) qb.andWhere('a.path = :path', { path: f.path });
     if (f.success !== undefined) qb.andWhere('a.success = :success', { success: f.success ? 1 : 0 });
     if (f.actorUserId !== undefined) qb.andWhere('a.actor_user_id = :actor', { actor: f.actorUserId });
     if (f.targetUserId !== undefined) qb.andWhere('a.target_user_id = :target', { target: f.targetUserId });

@@ -67,6 +67,7 @@ function describeFilter(f: AuditLogFilter): Record<string, unknown> {
     from: f.from?.toISOString(),
     to: f.to?.toISOString(),
     event_type: f.eventType,
+    path: f.path,
     success: f.success,
     actor_user_id: f.actorUserId,
     target_user_id: f.targetUserId,

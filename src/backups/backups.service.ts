@@ -228,7 +228,8 @@ export class BackupsService {
     const files = await this.list();
     const total = files.reduce((a, f) => a + f.size_bytes, 0);
     return {
-      last_backup: files[0] ?? null,
+      last_backup: files[0]?.filename ?? null,
+      last_backup_at: files[0]?.created_at ?? null,
       available_backups: files.length,
       total_size: humanSize(total),
       total_size_bytes: total,

@@ -1,18 +1,29 @@
-import { IsOptional, Matches } from 'class-validator';
-import { DATE_PARAM_PATTERN } from './dates';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsOptional } from 'class-validator';
+import { IsTimestamp, TIMESTAMP, TIMESTAMP_FORMS } from './dates';
 
 /**
  * `from`/`to` query parameters shared by every ranged route (parsed with parseRange in dates.ts).
  * What an omitted bound means is said by each route.
  */
 export class DateRangeQueryDto {
-  /** Start, inclusive: YYYY-MM-DD (the start of that UTC day) or ISO-8601 with a zone. */
+  @ApiProperty({
+    required: false,
+    description: `Start, inclusive: ${TIMESTAMP_FORMS}. A bare date is the start of that UTC day.`,
+    example: '2026-12-02T21:46',
+    pattern: TIMESTAMP.source,
+  })
   @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'from must be YYYY-MM-DD or ISO-8601' })
+  @IsTimestamp()
   from?: string;
 
-  /** End, inclusive: YYYY-MM-DD (the whole UTC day) or ISO-8601 with a zone. */
+  @ApiProperty({
+    required: false,
+    description: `End, inclusive: ${TIMESTAMP_FORMS}. A bare date includes that whole UTC day; a date-time is that instant.`,
+    example: '2026-12-05T21:46',
+    pattern: TIMESTAMP.source,
+  })
   @IsOptional()
-  @Matches(DATE_PARAM_PATTERN, { message: 'to must be YYYY-MM-DD or ISO-8601' })
+  @IsTimestamp()
   to?: string;
 }

@@ -148,14 +148,24 @@ describe('checkRow', () => {
     [{ direction: 'usd_to_lbp', rate: 1, usd_volume: 1e-7 }, ['usd_volume']],
     [{ direction: 'usd_to_lbp', rate: 1, usd_volume: 1e12 + 1 }, ['usd_volume']],
     [{ direction: 'usd_to_lbp', rate: 1, usd_volume: 0 }, ['usd_volume']],
-    [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-01' }, ['created_at']],
-    [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-01T00:00:00' }, ['created_at']],
+    [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-11' }, ['created_at']],
+    [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-01T24:00' }, ['created_at']],
+    [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-01 00:00:00' }, ['created_at']],
     [{ direction: 'usd_to_lbp', rate: 1, created_at: '2025-02-29T00:00:00Z' }, ['created_at']],
     [{ direction: 'usd_to_lbp', rate: 1, created_at: '2026-01-10T12:00:00.001Z' }, ['created_at']],
     [{ direction: 'usd_to_lbp', rate: 1, created_at: '1969-12-31T23:59:59Z' }, ['created_at']],
     [{ direction: 'usd_to_lbp', rate: 1, user_id: 5 }, ['user_id']],
   ])('%p fails on %p', (row, expected) => {
     expect(fields(row)).toEqual(expected);
+  });
+
+  it.each([
+    ['2026-01-01', '2026-01-01T00:00:00.000Z'],
+    ['2026-01-01T10:30', '2026-01-01T10:30:00.000Z'],
+    ['2026-01-01T10:30:00+02:00', '2026-01-01T08:30:00.000Z'],
+  ])('reads created_at %p (no zone = UTC) as %p', (createdAt, iso) => {
+    const checked = checkRow({ direction: 'usd_to_lbp', rate: 1, created_at: createdAt }, NOW);
+    expect('sample' in checked && checked.sample.createdAt.toISOString()).toBe(iso);
   });
 
   it('accepts a time exactly now', () => {

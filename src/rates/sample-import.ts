@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { type ValidationError, validateSync } from 'class-validator';
 import { type ErrorDetail, ValidationFailedError } from '../common/errors/app-error';
 import { toMinor } from '../common/money';
+import { readTimestamp } from '../common/dates';
 import { CreateRateSampleDto } from './dto/admin-rates.dto';
 import type { Direction } from './rate-sample.entity';
 
@@ -182,9 +183,9 @@ function fieldErrors(errors: ValidationError[]): FieldError[] {
 
 /** The checks class-validator cannot make: a time that is real, not in the future, not absurdly old. */
 export function toCheckedSample(dto: CreateRateSampleDto, now: Date): RowCheck {
-  const createdAt = dto.created_at == null ? now : new Date(dto.created_at);
-  if (Number.isNaN(createdAt.getTime()))
-    return { errors: [{ field: 'created_at', message: 'created_at is not a real date and time' }] };
+  const read = dto.created_at == null ? { date: now } : readTimestamp(dto.created_at);
+  if ('problem' in read) return { errors: [{ field: 'created_at', message: `created_at ${read.problem}` }] };
+  const createdAt = read.date;
   if (createdAt.getTime() > now.getTime())
     return { errors: [{ field: 'created_at', message: 'created_at must not be in the future' }] };
   if (createdAt.getTime() < EARLIEST_SAMPLE)

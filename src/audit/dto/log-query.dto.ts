@@ -1,15 +1,23 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
-import { IntersectionType } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
+import { EVENT_FILTER_NAMES } from '../audit-events';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { PageQueryDto } from '../../common/pagination';
 
 /** The audit-log filters (GET /logs, GET /admin/logs and the CSV export); every filter combines. */
 export class LogFilterDto extends DateRangeQueryDto {
-  /** One event type, e.g. `LOGIN_FAILURE`. */
+  /**
+   * One event type, e.g. `LOGIN_FAILURE`; the seed's names are accepted as aliases (`AUTH_LOGIN_FAIL`,
+   * `AUTH_LOGIN_SUCCESS`, `AUTH_LOGOUT`, `AUTH_LOGOUT_REFRESH`, `TX_CREATE`, `PREF_UPDATE`,
+   * `WATCHLIST_DELETE`). Case does not matter. Any other name is a 400 that lists the valid ones.
+   */
+  @ApiProperty({ required: false, enum: EVENT_FILTER_NAMES })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toUpperCase() : value,
+  )
+  @IsIn(EVENT_FILTER_NAMES, { message: `event_type must be one of: ${EVENT_FILTER_NAMES.join(', ')}` })
   event_type?: string;
 
   /** `true` or `false`. */

@@ -30,9 +30,12 @@ export class BackupFileDto {
 }
 
 export class BackupStatusDto {
-  /** The newest backup, or null when there is none. */
-  @ApiProperty({ type: BackupFileDto, nullable: true })
-  last_backup!: BackupFileDto | null;
+  /** The newest backup file's name (text, as the seed's admin console prints it), or null when there is none. */
+  @ApiProperty({ type: String, nullable: true, example: 'backup_20261205_214600_123.json' })
+  last_backup!: string | null;
+  /** When the newest backup was made, or null when there is none. */
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  last_backup_at!: string | null;
   /** How many backup files there are (safety backups included). */
   available_backups!: number;
   /** Their total size, for people ("1.4 MB"). */

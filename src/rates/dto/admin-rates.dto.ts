@@ -1,17 +1,7 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsIn,
-  IsISO8601,
-  IsNumber,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
+import { IsTimestamp, TIMESTAMP, TIMESTAMP_FORMS } from '../../common/dates';
 import { MAX_AMOUNT_MAJOR } from '../../common/money';
 import { IsTwoDecimalNumber, IsPositiveNumber } from '../../common/money-validators';
 import { PageQueryDto } from '../../common/pagination';
@@ -21,9 +11,6 @@ export const MAX_RATE = 1e9;
 /** Below this a rate is a typo (or an underflow), not a market. */
 export const MIN_RATE = 0.0001;
 export const MAX_IMPORT_ROWS = 10_000;
-
-/** A timestamp with a zone (a bare date or a zone-less time would be ambiguous for a sample). */
-export const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** One rate sample as an admin enters it (POST /admin/rates) and as each import row is checked. */
 export class CreateRateSampleDto {
@@ -44,12 +31,14 @@ export class CreateRateSampleDto {
   @Max(MAX_AMOUNT_MAJOR)
   usd_volume?: number;
 
-  /** When the rate was observed: ISO-8601 with a zone, not in the future. Default now. */
-  @ApiProperty({ format: 'date-time', required: false })
+  @ApiProperty({
+    required: false,
+    description: `When the rate was observed, not in the future; default now. ${TIMESTAMP_FORMS}.`,
+    example: '2026-12-02T21:46:00Z',
+    pattern: TIMESTAMP.source,
+  })
   @IsOptional()
-  @IsString()
-  @Matches(ISO_TIMESTAMP, { message: 'created_at must be an ISO-8601 timestamp with a zone' })
-  @IsISO8601({ strict: true }, { message: 'created_at is not a real date and time' })
+  @IsTimestamp()
   created_at?: string;
 }
 
