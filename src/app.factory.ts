@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
 import cors from '@fastify/cors';
 import { type LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
@@ -6,6 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { AuthService } from './auth/auth.service';
 import { AppError, BadRequestError } from './common/errors/app-error';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
 import { pathOf } from './common/http/request-meta';
@@ -31,8 +33,24 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Answered from the market-rate cache when it is fresh (see the onRequest hook below). */
 const EXCHANGE_RATE_ROUTE = '/exchangeRate';
 
-/** The one route whose bodies may exceed BODY_LIMIT_BYTES (up to IMPORT_BODY_LIMIT_BYTES). */
+/**
+ * The one route whose bodies may exceed BODY_LIMIT_BYTES, up to IMPORT_BODY_LIMIT_BYTES, and only
+ * for a fresh admin (checked before the body is read).
+ */
 const IMPORT_ROUTE = '/admin/rates/import';
+
+/** The request body as it streams in, cut with `error()` once it passes `limit` bytes. */
+function capped(source: Readable, limit: number, error: () => Error): Readable {
+  let seen = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      callback(seen > limit ? error() : null, seen > limit ? undefined : chunk);
+    },
+  });
+  source.on('error', (err) => out.destroy(err));
+  return source.pipe(out);
+}
 
 /** Response headers that scripts on other origins may read. */
 const CORS_EXPOSED_HEADERS = ['Content-Disposition', 'X-Total-Count', 'Retry-After', 'X-Request-Id'];
@@ -52,7 +70,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const identify = (req: FastifyRequest, reply: FastifyReply, path: string): FastifyReply =>
     reply.headers(securityFor(path)).header('x-request-id', req.id);
   const adapter = new FastifyAdapter({
-    bodyLimit: Math.max(config.bodyLimitBytes, config.importBodyLimitBytes),
+    // enforced while the body streams (chunked or not); the import route has its own, see below
+    bodyLimit: config.bodyLimitBytes,
     trustProxy:
       typeof config.trustProxy === 'number'
         ? (_address: string, hop: number) => hop < (config.trustProxy as number)
@@ -94,21 +113,32 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   const fastify = app.getHttpAdapter().getInstance();
 
-  // Bulk imports may be larger than ordinary bodies; every other route keeps BODY_LIMIT_BYTES.
-  const limitFor = (path: string): number =>
-    path === IMPORT_ROUTE ? config.importBodyLimitBytes : config.bodyLimitBytes;
+  // Body limits. Fastify counts the bytes as they arrive and stops reading at the route's limit:
+  // BODY_LIMIT_BYTES everywhere, IMPORT_BODY_LIMIT_BYTES on the import route, where a preParsing
+  // hook (below) cuts the body at BODY_LIMIT_BYTES unless the token is a fresh admin's.
   const tooLarge = () => new AppError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
-  const parserLimit = Math.max(config.bodyLimitBytes, config.importBodyLimitBytes);
+  const routeLimit = (req: FastifyRequest): number =>
+    req.routeOptions.url === IMPORT_ROUTE ? config.importBodyLimitBytes : config.bodyLimitBytes;
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === IMPORT_ROUTE) route.bodyLimit = config.importBodyLimitBytes;
+  });
+  const auth = app.get(AuthService);
+  fastify.addHook('preParsing', async (req, _reply, payload) => {
+    if (req.routeOptions.url !== IMPORT_ROUTE) return payload;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer && (await auth.isFreshAdminToken(bearer))) return payload;
+    if (Number(req.headers['content-length'] ?? 0) > config.bodyLimitBytes) throw tooLarge();
+    return capped(payload, config.bodyLimitBytes, tooLarge);
+  });
 
   // Browser clients send Content-Type: application/json on body-less POSTs: an empty body is no body.
   const defaultJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser(
     'application/json',
-    { parseAs: 'string', bodyLimit: parserLimit },
+    { parseAs: 'string', bodyLimit: config.bodyLimitBytes },
     (req, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (Buffer.byteLength(text) > limitFor(pathOf(req.url))) return done(tooLarge(), undefined);
       if (text.trim() === '') return done(null, undefined);
       if (jsonDepthExceeds(text)) {
         return done(
@@ -126,12 +156,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // CSV uploads (the rate import) arrive as text.
   fastify.addContentTypeParser(
     'text/csv',
-    { parseAs: 'string', bodyLimit: parserLimit },
-    (req, body, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (Buffer.byteLength(text) > limitFor(pathOf(req.url))) return done(tooLarge(), undefined);
-      return done(null, text);
-    },
+    { parseAs: 'string', bodyLimit: config.bodyLimitBytes },
+    (_req, body, done) => done(null, typeof body === 'string' ? body : body.toString('utf8')),
   );
 
   // GET /exchangeRate is public, unthrottled and read by every client: while the market rate is
@@ -155,7 +181,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 
   // One hook before everything else of ours, on every request: the security headers and the request
   // id (so that every answer carries them, refusals included); then an announced oversized
-  // body is refused before it is read (only the import route may send megabytes); then, while a
+  // body is refused before it is read (only the import route may announce megabytes); then, while a
   // restore is replacing every table, nothing else runs (the health check still answers). Last, a
   // cached GET /exchangeRate without an Origin header (not a CORS request, so the CORS hook would
   // only add its constant NON_CORS_HEADERS) is answered at once.
@@ -163,7 +189,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onRequest', (req, reply, done) => {
     const path = pathOf(req.url);
     void identify(req, reply, path);
-    if (Number(req.headers['content-length'] ?? 0) > limitFor(path)) return done(tooLarge());
+    if (Number(req.headers['content-length'] ?? 0) > routeLimit(req)) return done(tooLarge());
     if (maintenance.active && path !== '/health') {
       void reply.code(503).header('retry-after', String(MAINTENANCE_RETRY_SECONDS)).send({
         error: 'The service is being restored from a backup. Try again in a moment.',

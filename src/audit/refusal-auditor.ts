@@ -18,31 +18,38 @@ interface AuditedRequest extends RawRequest {
   user?: Principal;
 }
 
-/** A refused request's body is kept (scrubbed) up to this size, so the row says what was attempted. */
-const MAX_ATTEMPT_BYTES = 1024;
+/**
+ * A refused request's body is kept (scrubbed) up to this size, so the row says what was attempted;
+ * a larger one is recorded by its size only.
+ */
+export const MAX_ATTEMPT_BYTES = 256;
 
 /**
- * Refusals of requests without a valid token are the one kind anyone can send without limit (the
- * throttler runs after authentication): per client IP, at most this many rows a minute are written;
- * the next row written says how many were left out.
+ * Refusals are the one kind of audit row a client can cause without limit, so they have a budget:
+ * per client IP for requests without a valid token (anyone can send those), per account for the
+ * others (a validation failure on a route without a rate limit costs nothing to repeat). At most
+ * this many rows a minute are written; the next row written says how many were left out.
  */
 export const ANONYMOUS_REFUSAL_ROWS_PER_MINUTE = 30;
+export const ACCOUNT_REFUSAL_ROWS_PER_MINUTE = 60;
 const WINDOW_MS = 60_000;
-const MAX_TRACKED_IPS = 10_000;
+const MAX_TRACKED_KEYS = 10_000;
 
-/** Per-IP budget of anonymous refusal rows (in memory, per instance). */
-export class AnonymousRefusalBudget {
+/** A per-key budget of refusal rows a minute (in memory, per instance). */
+export class RefusalBudget {
   private readonly windows = new Map<string, { start: number; used: number; skipped: number }>();
 
+  constructor(private readonly perMinute: number) {}
+
   /** Whether a row may be written now; with the number of rows skipped since the last one written. */
-  take(ip: string, now: number): { write: boolean; skipped: number } {
-    let w = this.windows.get(ip);
+  take(key: string, now: number): { write: boolean; skipped: number } {
+    let w = this.windows.get(key);
     if (!w || now - w.start >= WINDOW_MS) {
-      if (!w && this.windows.size >= MAX_TRACKED_IPS) this.windows.clear();
+      if (!w && this.windows.size >= MAX_TRACKED_KEYS) this.windows.clear();
       w = { start: now, used: 0, skipped: w?.skipped ?? 0 };
-      this.windows.set(ip, w);
+      this.windows.set(key, w);
     }
-    if (w.used >= ANONYMOUS_REFUSAL_ROWS_PER_MINUTE) {
+    if (w.used >= this.perMinute) {
       w.skipped += 1;
       return { write: false, skipped: w.skipped };
     }
@@ -68,7 +75,8 @@ function attemptOf(req: AuditedRequest): Record<string, unknown> {
 
 /**
  * Writes the audit row of a refused request; the guards and the AuditInterceptor call it, so every
- * refusal row has the same shape whichever layer refused.
+ * refusal row has the same shape whichever layer refused, and every refusal row counts against the
+ * caller's budget (see RefusalBudget).
  *  - Guard refusals (no, invalid, expired or revoked token; inactive account; wrong role; stale token):
  *    on admin routes an ADMIN_ACCESS_DENIED row, elsewhere a row under the route's @Audit() event.
  *    Anyone can send these without an account, so the row stays small: no body, and only the error
@@ -78,7 +86,8 @@ function attemptOf(req: AuditedRequest): Record<string, unknown> {
  */
 @Injectable()
 export class RefusalAuditor {
-  private readonly anonymous = new AnonymousRefusalBudget();
+  private readonly anonymous = new RefusalBudget(ANONYMOUS_REFUSAL_ROWS_PER_MINUTE);
+  private readonly accounts = new RefusalBudget(ACCOUNT_REFUSAL_ROWS_PER_MINUTE);
 
   constructor(
     private readonly reflector: Reflector,
@@ -91,6 +100,22 @@ export class RefusalAuditor {
     return this.reflector.get<AuditEventType | undefined>(AUDIT_EVENT, context.getHandler());
   }
 
+  /**
+   * Whether this refusal's row may be written (the caller's budget), and what to add to its metadata
+   * about rows left out before it.
+   */
+  private budget(req: AuditedRequest): Record<string, number> | null {
+    const now = this.clock.now().getTime();
+    if (req.user) {
+      const b = this.accounts.take(`user:${req.user.id}`, now);
+      if (!b.write) return null;
+      return b.skipped > 0 ? { skipped_rows_from_this_account: b.skipped } : {};
+    }
+    const b = this.anonymous.take(req.ip ?? 'unknown', now);
+    if (!b.write) return null;
+    return b.skipped > 0 ? { skipped_rows_from_this_ip: b.skipped } : {};
+  }
+
   /** Records a guard's refusal (see above) and marks the error as audited. */
   async guardRefusal(context: ExecutionContext, error: AppError, adminRoute: boolean): Promise<void> {
     if (isAudited(error)) return;
@@ -98,14 +123,10 @@ export class RefusalAuditor {
     const event = adminRoute ? AuditEvent.ADMIN_ACCESS_DENIED : routeEvent;
     if (!event) return;
     const req = context.switchToHttp().getRequest<AuditedRequest>();
-    let skipped = 0;
-    if (!req.user) {
-      const budget = this.anonymous.take(req.ip ?? 'unknown', this.clock.now().getTime());
-      if (!budget.write) {
-        markAudited(error);
-        return;
-      }
-      skipped = budget.skipped;
+    const skipped = this.budget(req);
+    if (skipped === null) {
+      markAudited(error);
+      return;
     }
     await this.audit.record({
       event,
@@ -117,7 +138,7 @@ export class RefusalAuditor {
       targetUserId: targetUserIdOf(req),
       metadata: {
         code: error.code,
-        ...(skipped > 0 ? { skipped_rows_from_this_ip: skipped } : {}),
+        ...skipped,
         ...(req.user ? { role: req.user.role } : {}),
         ...(adminRoute && routeEvent ? { attempted: routeEvent } : {}),
       },
@@ -130,6 +151,11 @@ export class RefusalAuditor {
   async handlerRefusal(context: ExecutionContext, event: AuditEventType, err: unknown): Promise<void> {
     if (isAudited(err)) return;
     const req = context.switchToHttp().getRequest<AuditedRequest>();
+    const skipped = this.budget(req);
+    if (skipped === null) {
+      markAudited(err);
+      return;
+    }
     const { body } = toErrorBody(err);
     await this.audit.record({
       event,
@@ -139,7 +165,12 @@ export class RefusalAuditor {
       message: body.error,
       actor: req.user ? { id: req.user.id, userName: req.user.userName } : null,
       targetUserId: targetUserIdOf(req),
-      metadata: { code: body.code, ...(body.details ? { details: body.details } : {}), ...attemptOf(req) },
+      metadata: {
+        code: body.code,
+        ...skipped,
+        ...(body.details ? { details: body.details } : {}),
+        ...attemptOf(req),
+      },
       request: requestMetaOf(req),
     });
     markAudited(err);

@@ -25,7 +25,8 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const boot = this.config.adminBootstrap;
-    if (!boot || (await this.users.countAdmins()) > 0) return;
+    // an admin who is suspended or banned cannot act: with no active admin left, bootstrap again
+    if (!boot || (await this.users.countActiveAdmins()) > 0) return;
     const existing = await this.users.findByUserName(boot.userName);
     if (existing) {
       this.logger.warn(

@@ -115,12 +115,17 @@ export class AuthController {
     return { message: 'Refresh token revoked; session ended' };
   }
 
-  /** Step-up: confirm the password, get a fresh access token in the same session. */
+  /**
+   * Step-up: confirm the password, get a fresh access token in the same session. Shares the login
+   * limit with POST /login and PUT /user/password; repeated wrong passwords lock the step for a
+   * while (429 PASSWORD_CHECK_LOCKED with Retry-After).
+   */
   @Post('auth/fresh')
   @HttpCode(200)
   @Auth()
   @RateLimit('login')
   @Audit(AuditEvent.FRESH_LOGIN)
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED or PASSWORD_CHECK_LOCKED, with Retry-After' })
   async fresh(
     @CurrentUser() user: Principal,
     @Body() dto: FreshDto,
@@ -137,10 +142,16 @@ export class AuthController {
     return toWhoAmI(u, balances);
   }
 
-  /** Change the password (fresh token required); every other session is ended. */
+  /**
+   * Change the password (fresh token required); every other session is ended. Shares the login
+   * limit (per IP and per account) with POST /login and POST /auth/fresh, and repeated wrong current
+   * passwords lock the step for a while (429 PASSWORD_CHECK_LOCKED with Retry-After).
+   */
   @Put('user/password')
   @Auth({ fresh: true })
+  @RateLimit('login')
   @Audit(AuditEvent.PASSWORD_CHANGE)
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED or PASSWORD_CHECK_LOCKED, with Retry-After' })
   async changePassword(
     @CurrentUser() user: Principal,
     @Body() dto: ChangePasswordDto,

@@ -1,4 +1,4 @@
-import { ForbiddenError, UnauthorizedError } from '../common/errors/app-error';
+import { AppError, ForbiddenError, UnauthorizedError } from '../common/errors/app-error';
 
 export class InvalidCredentialsError extends UnauthorizedError {
   constructor() {
@@ -36,5 +36,19 @@ export class TokenReusedError extends UnauthorizedError {
 export class SessionExpiredError extends UnauthorizedError {
   constructor() {
     super('The session has expired; log in again.', 'TOKEN_EXPIRED');
+  }
+}
+
+/** The step-up password check of an account is locked after repeated wrong passwords. */
+export class PasswordCheckLockedError extends AppError {
+  constructor(lockedUntil: Date, now: Date) {
+    const seconds = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
+    super(
+      429,
+      'PASSWORD_CHECK_LOCKED',
+      `Too many wrong passwords: password checks for this account are locked until ${lockedUntil.toISOString()}.`,
+      [{ field: 'locked_until', message: lockedUntil.toISOString(), value: seconds }],
+      { 'Retry-After': String(seconds) },
+    );
   }
 }

@@ -13,12 +13,14 @@ import { UsersService } from '../users/users.service';
 import {
   AccountInactiveError,
   InvalidCredentialsError,
+  PasswordCheckLockedError,
   InvalidTokenError,
   SessionExpiredError,
   TokenRevokedError,
   TokenReusedError,
 } from './auth.errors';
 import type { ChangePasswordDto, LoginDto, RegisterDto } from './dto/auth.dto';
+import { PasswordCheckService } from './password-check.service';
 import { PasswordHasher } from './password-hasher';
 import type { Principal, TokenClaims } from './principal';
 import { SessionsRepository } from './sessions.repository';
@@ -41,6 +43,7 @@ export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
+    private readonly passwordChecks: PasswordCheckService,
     private readonly tokens: TokenService,
     private readonly sessions: SessionsService,
     private readonly sessionsRepo: SessionsRepository,
@@ -78,7 +81,8 @@ export class AuthService {
     // Only names that could have been registered are looked up: MySQL's collations would otherwise
     // match 'alice ' or 'alicé' to alice, and each spelling would get its own rate-limit counter.
     const user = USER_NAME.test(dto.user_name) ? await this.users.findByUserName(dto.user_name) : null;
-    const ok = await this.hasher.verify(dto.password, user?.passwordHash ?? null);
+    const account = user ? `user:${user.id}` : `name:${dto.user_name.toLowerCase().slice(0, 64)}`;
+    const ok = await this.passwordChecks.verifyLogin(account, dto.password, user?.passwordHash ?? null);
     if (!user || !ok) {
       return this.refuse(new InvalidCredentialsError(), {
         event: AuditEvent.LOGIN_FAILURE,
@@ -172,6 +176,21 @@ export class AuthService {
       },
       m,
     );
+  }
+
+  /**
+   * Whether a bearer token belongs to an active admin with a fresh access token right now (what the
+   * import route's larger body limit needs, checked before the body is read). Never throws.
+   */
+  async isFreshAdminToken(token: string): Promise<boolean> {
+    const claims = await this.tokens.verify(token);
+    if (!claims) return false;
+    try {
+      const p = await this.resolvePrincipal(claims, token);
+      return p.tokenType === 'access' && p.role === 'ADMIN' && p.fresh;
+    } catch {
+      return false;
+    }
   }
 
   /** Loads the caller for a verified token: the session must be live and the account active. */
@@ -306,23 +325,56 @@ export class AuthService {
     });
   }
 
+  /**
+   * A step-up password check (POST /auth/fresh, PUT /user/password): refused while the account's
+   * step-up is locked; a wrong password counts towards the lock. Each refusal is audited with its
+   * reason, and the lock (until when) when there is one.
+   */
+  private async checkStepUp(
+    p: Principal,
+    password: string,
+    audit: { event: AuditEntry['event']; action: string; wrongReason: string },
+    meta: RequestMeta,
+  ): Promise<void> {
+    const user = await this.users.getById(p.id);
+    const result = await this.passwordChecks.stepUp(p.id, password, user.passwordHash);
+    if (result.outcome === 'ok') return;
+    const entry = {
+      event: audit.event,
+      action: audit.action,
+      actor: actorOf(p),
+      targetUserId: p.id,
+      request: meta,
+    };
+    if (result.outcome === 'wrong') {
+      await this.refuse(new InvalidCredentialsError(), {
+        ...entry,
+        metadata: { reason: audit.wrongReason, attempts_left: result.attemptsLeft },
+      });
+    }
+    if (result.outcome === 'locked') {
+      await this.refuse(new PasswordCheckLockedError(result.lockedUntil, this.clock.now()), {
+        ...entry,
+        metadata: {
+          reason: result.now ? `${audit.wrongReason}_LOCKED` : 'PASSWORD_CHECK_LOCKED',
+          locked_until: result.lockedUntil.toISOString(),
+        },
+      });
+    }
+  }
+
   /** Step-up: a new fresh access token in the same session, after a password check. */
   async freshen(
     p: Principal,
     password: string,
     meta: RequestMeta,
   ): Promise<{ accessToken: string; expiresIn: number }> {
-    const user = await this.users.getById(p.id);
-    if (!(await this.hasher.verify(password, user.passwordHash))) {
-      await this.refuse(new InvalidCredentialsError(), {
-        event: AuditEvent.FRESH_LOGIN,
-        action: 'auth fresh',
-        actor: actorOf(p),
-        targetUserId: p.id,
-        metadata: { reason: 'WRONG_PASSWORD' },
-        request: meta,
-      });
-    }
+    await this.checkStepUp(
+      p,
+      password,
+      { event: AuditEvent.FRESH_LOGIN, action: 'auth fresh', wrongReason: 'WRONG_PASSWORD' },
+      meta,
+    );
     const access = await this.tokens.signAccess(p.id, p.sessionId, true, this.clock.now());
     await this.audit.record({
       event: AuditEvent.FRESH_LOGIN,
@@ -338,17 +390,12 @@ export class AuthService {
 
   /** Changes the password and ends every other session of the user. */
   async changePassword(p: Principal, dto: ChangePasswordDto, meta: RequestMeta): Promise<void> {
-    const user = await this.users.getById(p.id);
-    if (!(await this.hasher.verify(dto.current_password, user.passwordHash))) {
-      await this.refuse(new InvalidCredentialsError(), {
-        event: AuditEvent.PASSWORD_CHANGE,
-        action: 'change password',
-        actor: actorOf(p),
-        targetUserId: p.id,
-        metadata: { reason: 'WRONG_CURRENT_PASSWORD' },
-        request: meta,
-      });
-    }
+    await this.checkStepUp(
+      p,
+      dto.current_password,
+      { event: AuditEvent.PASSWORD_CHANGE, action: 'change password', wrongReason: 'WRONG_CURRENT_PASSWORD' },
+      meta,
+    );
     if (dto.new_password === dto.current_password) {
       throw new BadRequestError('The new password must differ from the current one.', 'VALIDATION_FAILED', [
         { field: 'new_password', message: 'must differ from current_password' },

@@ -24,6 +24,10 @@ export interface AuthConfig {
   freshTtlSeconds: number;
   refreshTtlSeconds: number;
   bcryptRounds: number;
+  /** Wrong passwords in a row at a step-up check (POST /auth/fresh, PUT /user/password) before it locks. */
+  passwordCheckMaxFailures: number;
+  /** How long that lock lasts (and how long a wrong password counts towards it). */
+  passwordCheckLockSeconds: number;
 }
 
 export interface RateLimitConfig {
@@ -305,6 +309,8 @@ export function loadConfig(env: Env): AppConfig {
       freshTtlSeconds: int(env, 'FRESH_TOKEN_TTL_SECONDS', 5 * 60, 0, 24 * 3600),
       refreshTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),
       bcryptRounds: int(env, 'BCRYPT_ROUNDS', 12, 4, 15),
+      passwordCheckMaxFailures: int(env, 'PASSWORD_CHECK_MAX_FAILURES', 5, 1, 1000),
+      passwordCheckLockSeconds: int(env, 'PASSWORD_CHECK_LOCK_SECONDS', 15 * 60, 1, 7 * 24 * 3600),
     },
     rateLimit: {
       authTtlSeconds: int(env, 'AUTH_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),

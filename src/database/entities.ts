@@ -1,6 +1,7 @@
 import { AlertEntity } from '../alerts/alert.entity';
 import { AuditLogEntity } from '../audit/audit-log.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
+import { PasswordCheckEntity } from '../auth/password-check.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
 import { OfferEntity } from '../market/offer.entity';
@@ -22,6 +23,7 @@ export const ENTITIES = [
   UserPreferencesEntity,
   AuthSessionEntity,
   RefreshTokenEntity,
+  PasswordCheckEntity,
   AuditLogEntity,
   WalletEntity,
   LedgerEntryEntity,

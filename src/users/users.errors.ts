@@ -12,14 +12,18 @@ export class UserNameTakenError extends ConflictError {
   }
 }
 
-export class SelfModificationError extends ForbiddenError {
-  constructor(what: string) {
-    super(`Admins cannot change their own ${what}.`, 'SELF_MODIFICATION_FORBIDDEN');
+export class LastAdminError extends BusinessRuleError {
+  constructor(what = 'demoted') {
+    super('LAST_ADMIN', `The last active admin cannot be ${what}.`);
   }
 }
 
-export class LastAdminError extends BusinessRuleError {
+/** The acting admin was demoted, suspended or banned while the request ran (say, by another admin). */
+export class ActorNoLongerAdminError extends ForbiddenError {
   constructor() {
-    super('LAST_ADMIN', 'The last admin cannot be demoted.');
+    super(
+      'Only an active admin can do this, and your account changed while the request ran.',
+      'FORBIDDEN_ROLE',
+    );
   }
 }

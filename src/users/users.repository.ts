@@ -52,17 +52,32 @@ export class UsersRepository {
     await this.users(m).update({ id }, patch);
   }
 
-  countAdmins(m?: EntityManager): Promise<number> {
-    return this.users(m).count({ where: { role: 'ADMIN' } });
+  countActiveAdmins(m?: EntityManager): Promise<number> {
+    return this.users(m).count({ where: { role: 'ADMIN', status: 'ACTIVE' } });
   }
 
-  /** Locks the admin rows (MySQL) so two concurrent demotions cannot both see "another admin left". */
-  async lockAdminIds(m: EntityManager): Promise<number[]> {
+  /**
+   * The given users, locked for update in id order (MySQL; SQLite runs one writer at a time), read
+   * as they are now: what an admin change checks before it writes.
+   */
+  lockUsers(ids: number[], m: EntityManager): Promise<UserEntity[]> {
+    const qb = m
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .where('u.id IN (:...ids)', { ids: [...new Set(ids)] })
+      .orderBy('u.id', 'ASC');
+    if (m.connection.options.type !== 'better-sqlite3') qb.setLock('pessimistic_write');
+    return qb.getMany();
+  }
+
+  /** The active admins' ids, locked in id order, so two changes cannot both see "another admin left". */
+  async lockActiveAdminIds(m: EntityManager): Promise<number[]> {
     const qb = m
       .getRepository(UserEntity)
       .createQueryBuilder('u')
       .select('u.id', 'id')
-      .where('u.role = :r', { r: 'ADMIN' });
+      .where('u.role = :r AND u.status = :s', { r: 'ADMIN', s: 'ACTIVE' })
+      .orderBy('u.id', 'ASC');
     if (m.connection.options.type !== 'better-sqlite3') qb.setLock('pessimistic_write');
     const rows = await qb.getRawMany<{ id: number | string }>();
     return rows.map((r) => Number(r.id));

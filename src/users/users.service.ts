@@ -10,7 +10,13 @@ import type { RequestMeta } from '../common/http/request-meta';
 import type { Page } from '../common/pagination';
 import type { PreferencesDto, UpdatePreferencesDto } from './dto/preferences.dto';
 import { type UserFilter, UsersRepository } from './users.repository';
-import { LastAdminError, SelfModificationError, UserNameTakenError, UserNotFoundError } from './users.errors';
+import { SelfModificationError } from '../common/errors/app-error';
+import {
+  ActorNoLongerAdminError,
+  LastAdminError,
+  UserNameTakenError,
+  UserNotFoundError,
+} from './users.errors';
 import type { UserPreferencesEntity } from './user-preferences.entity';
 import type { Role, UserEntity, UserStatus } from './user.entity';
 import { type Balances, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
@@ -90,8 +96,9 @@ export class UsersService {
     );
   }
 
-  countAdmins(): Promise<number> {
-    return this.repo.countAdmins();
+  /** Admins who can act (suspended or banned ones cannot). */
+  countActiveAdmins(): Promise<number> {
+    return this.repo.countActiveAdmins();
   }
 
   /** A page of users with their balances. */
@@ -110,6 +117,33 @@ export class UsersService {
     return { user, balances: await this.wallets.balances(id) };
   }
 
+  /**
+   * Inside an admin change's transaction: locks the acting admin's and the target's rows (in id
+   * order) and checks, as they are now, that the actor is still an active admin and that, when the
+   * change takes an active admin away, another active admin remains. Two admins banning each other
+   * at the same moment: the second waits for the first, then finds itself banned.
+   */
+  private async lockForAdminChange(
+    actorId: number,
+    targetId: number,
+    removesActiveAdmin: (target: UserEntity) => boolean,
+    what: string,
+    m: EntityManager,
+  ): Promise<UserEntity> {
+    const rows = await this.repo.lockUsers([actorId, targetId], m);
+    const actor = rows.find((u) => u.id === actorId);
+    if (!actor || actor.role !== 'ADMIN' || actor.status !== 'ACTIVE') throw new ActorNoLongerAdminError();
+    const target = rows.find((u) => u.id === targetId);
+    if (!target) throw new UserNotFoundError();
+    // With self-changes refused and the actor checked above, the actor is that other admin; the
+    // count stays as a second line should either rule ever change.
+    if (removesActiveAdmin(target)) {
+      const others = (await this.repo.lockActiveAdminIds(m)).filter((id) => id !== targetId);
+      if (others.length === 0) throw new LastAdminError(what);
+    }
+    return target;
+  }
+
   async setStatus(
     actor: AuditActor & { id: number },
     targetId: number,
@@ -118,7 +152,13 @@ export class UsersService {
   ): Promise<UserEntity> {
     if (actor.id === targetId) throw new SelfModificationError('status');
     return this.tx.run(async (m) => {
-      const user = await this.getById(targetId, m);
+      const user = await this.lockForAdminChange(
+        actor.id,
+        targetId,
+        (t) => t.role === 'ADMIN' && t.status === 'ACTIVE' && status !== 'ACTIVE',
+        status === 'BANNED' ? 'banned' : 'suspended',
+        m,
+      );
       const previous = user.status;
       await this.repo.update(targetId, { status, updatedAt: this.clock.now() }, m);
       const revoked =
@@ -149,11 +189,13 @@ export class UsersService {
   ): Promise<UserEntity> {
     if (actor.id === targetId) throw new SelfModificationError('role');
     return this.tx.run(async (m) => {
-      const user = await this.getById(targetId, m);
-      if (user.role === 'ADMIN' && role !== 'ADMIN') {
-        const admins = await this.repo.lockAdminIds(m);
-        if (admins.filter((id) => id !== targetId).length === 0) throw new LastAdminError();
-      }
+      const user = await this.lockForAdminChange(
+        actor.id,
+        targetId,
+        (t) => t.role === 'ADMIN' && t.status === 'ACTIVE' && role !== 'ADMIN',
+        'demoted',
+        m,
+      );
       await this.repo.update(targetId, { role, updatedAt: this.clock.now() }, m);
       await this.audit.record(
         {

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
-import { BadRequestError, NotFoundError } from '../common/errors/app-error';
+import { BadRequestError, NotFoundError, SelfModificationError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { CURRENCIES, type Currency, formatMinor, toMinor } from '../common/money';
@@ -209,6 +209,9 @@ export class WalletService {
     meta: RequestMeta,
     key: string | undefined,
   ): Promise<WalletAdjustedDto> {
+    // money for an admin's own account needs another admin's decision
+    if (admin.id === userId)
+      throw new SelfModificationError('wallet', 'Another admin must make this adjustment.');
     const amount = toMinor(dto.amount);
     const result = await this.idempotency.execute(
       { userId: admin.id, key, request: { route: 'admin-wallet-adjust', user_id: userId, ...dto } },

@@ -22,9 +22,12 @@ export class AppError extends Error {
   }
 }
 
+/** At most this many details are listed (a body with thousands of unknown keys gets a short answer). */
+export const MAX_VALIDATION_DETAILS = 20;
+
 export class ValidationFailedError extends AppError {
   constructor(details: ErrorDetail[], message = 'The request is not valid.') {
-    super(400, 'VALIDATION_FAILED', message, details);
+    super(400, 'VALIDATION_FAILED', message, details.slice(0, MAX_VALIDATION_DETAILS));
   }
 }
 
@@ -76,5 +79,12 @@ export class RateLimitedError extends AppError {
         'Retry-After': String(s),
       },
     );
+  }
+}
+
+/** An admin acting on their own account where another admin must act (status, role, money). */
+export class SelfModificationError extends ForbiddenError {
+  constructor(what: string, hint = '') {
+    super(`Admins cannot change their own ${what}.${hint ? ` ${hint}` : ''}`, 'SELF_MODIFICATION_FORBIDDEN');
   }
 }

@@ -23,6 +23,11 @@ function summaryOf(details: ErrorDetail[]): string {
   return `The request is not valid: ${details[0].message}${more}.`;
 }
 
+/** The error for a failed validation: every problem counted in the message, the first 20 listed. */
+function validationError(details: ErrorDetail[]): ValidationFailedError {
+  return new ValidationFailedError(details, summaryOf(details));
+}
+
 /**
  * An empty query value (`?from=&event_type=`) is the same as leaving the parameter out: forms send
  * their empty fields. A required parameter left empty is still refused as missing.
@@ -46,9 +51,6 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const details = flatten(errors);
-      return new ValidationFailedError(details, summaryOf(details));
-    },
+    exceptionFactory: (errors) => validationError(flatten(errors)),
   });
 }

@@ -13,9 +13,13 @@ function groupOf(context: ExecutionContext): RateLimitGroup | undefined {
 
 type TrackedRequest = { ip?: string; user?: Principal; body?: unknown };
 
-/** Per-user tracker: the authenticated user, else the (lower-cased) user name in the body, else the IP. */
-function userTracker(req: TrackedRequest): string {
-  if (req.user) return `user:${req.user.id}`;
+/**
+ * Per-account tracker. Money groups: the authenticated user. Auth groups: the account's lower-cased
+ * user name, whether it came from a token or from the body, so that POST /login, POST /auth/fresh and
+ * PUT /user/password spend one budget per account; without either, the IP.
+ */
+function userTracker(req: TrackedRequest, byName: boolean): string {
+  if (req.user) return byName ? `name:${req.user.userName.toLowerCase()}` : `user:${req.user.id}`;
   const name = userNameOf(req);
   return name ? `name:${name}` : `ip:${req.ip ?? 'unknown'}`;
 }
@@ -55,7 +59,7 @@ export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions
     const perUser: ThrottlerOptions = {
       ...common,
       name: `${group}-user`,
-      getTracker: (req: TrackedRequest) => userTracker(req),
+      getTracker: (req: TrackedRequest) => userTracker(req, g.perIp),
     };
     if (!g.perIp) return [perUser];
     return [
