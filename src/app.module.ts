@@ -9,7 +9,9 @@ import { buildThrottlerOptions } from './common/throttling/throttler-options';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { FundingModule } from './funding/funding.module';
 import { HealthController } from './health/health.controller';
+import { HouseModule } from './house/house.module';
 import { AdminRatesModule } from './rates/admin-rates.module';
 import { OffersModule } from './market/offers.module';
 import { BackupsModule } from './backups/backups.module';
@@ -46,6 +48,8 @@ export class AppModule {
         MarketModule,
         TransactionsModule,
         OffersModule,
+        FundingModule,
+        HouseModule,
         BackupsModule,
         ReportsModule,
         SchedulerModule,

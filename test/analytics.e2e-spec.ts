@@ -76,7 +76,7 @@ const verdict = (outlier: boolean): Verdict => ({
   deviationPercent: outlier ? 200 : 0,
   score: outlier ? 99 : 0,
   reason: outlier ? 'planted by the test' : null,
-  baseline: { count: 0, median: null, mad: null, windowHours: 72 },
+  baseline: { count: 0, contributors: 0, median: null, mad: null, windowHours: 72 },
 });
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
@@ -126,6 +126,42 @@ function accepted(all: Seeded[], f: Filter): Seeded[] {
         (f.userId === undefined || s.userId === f.userId),
     )
     .sort((a, b) => a.at.getTime() - b.at.getTime() || a.id - b.id);
+}
+
+/** The contract's reference rate by brute force: each account once (its VWAP, dust left out), each feed sample once. */
+const MIN_CONTRIBUTORS = 2;
+function bruteReference(list: Seeded[]): {
+  rate: number | null;
+  contributors: number;
+  samples: number;
+  newest: Date | null;
+} {
+  const accounts = new Map<number, { volume: number; rv: number }>();
+  const values: number[] = [];
+  let samples = 0;
+  let newest: Date | null = null;
+  for (const s of list) {
+    if (s.userId !== null && s.volume < 1000n) continue; // an account's dust (< 10 USD)
+    samples += 1;
+    if (!newest || s.at > newest) newest = s.at;
+    if (s.userId === null) values.push(s.rate);
+    else {
+      const a = accounts.get(s.userId) ?? { volume: 0, rv: 0 };
+      a.volume += Number(s.volume);
+      a.rv += s.rate * Number(s.volume);
+      accounts.set(s.userId, a);
+    }
+  }
+  for (const a of accounts.values()) values.push(a.rv / a.volume);
+  values.sort((x, y) => x - y);
+  const n = values.length;
+  const median = n === 0 ? null : n % 2 === 1 ? values[(n - 1) / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return {
+    rate: n >= MIN_CONTRIBUTORS && median !== null ? round6(median) : null,
+    contributors: n,
+    samples,
+    newest,
+  };
 }
 
 interface Stats {
@@ -228,8 +264,7 @@ describe('market rate, analytics and history', () => {
       OUTLIER_BASELINE_CACHE_SECONDS: '0',
       TRANSACTION_RATE_LIMIT: '100000',
       MARKET_RATE_WINDOW_HOURS: '24',
-      STARTING_BALANCE_USD: '1000',
-      STARTING_BALANCE_LBP: '90000000',
+      RATE_MIN_CONTRIBUTORS: String(MIN_CONTRIBUTORS),
     });
     a = await createUser(t, 'ana');
     b = await createUser(t, 'anb');
@@ -290,6 +325,7 @@ describe('market rate, analytics and history', () => {
       lbp_to_usd: null,
       window_hours: 24,
       samples: { usd_to_lbp: 0, lbp_to_usd: 0 },
+      contributors: { usd_to_lbp: 0, lbp_to_usd: 0 },
       updated_at: null,
     });
   });
@@ -669,7 +705,7 @@ describe('market rate, analytics and history', () => {
       }
     });
 
-    it('GET /exchangeRate matches the brute-force weighted average of the window', async () => {
+    it('GET /exchangeRate matches the brute-force reference (median over contributors) of the window', async () => {
       for (const now of [
         '2025-03-11T06:30:00.000Z',
         '2025-03-10T10:59:59.999Z',
@@ -686,17 +722,18 @@ describe('market rate, analytics and history', () => {
             lbp_to_usd: number | null;
             window_hours: number;
             samples: Record<Direction, number>;
+            contributors: Record<Direction, number>;
             updated_at: string | null;
           }>();
           expect(body.window_hours).toBe(24);
           let newest: Date | null = null;
           for (const direction of DIRS) {
-            const s = stats(accepted(samples, { direction, from, to }));
-            expect(s).not.toBeNull();
-            if (!s) continue;
-            expect(body.samples[direction]).toBe(s.count);
-            expectRate(body[direction] ?? NaN, s.vwap, `exchangeRate ${direction} @${now}`);
-            if (!newest || s.newest > newest) newest = s.newest;
+            const r = bruteReference(accepted(samples, { direction, from, to }));
+            expect(r.contributors).toBeGreaterThan(MIN_CONTRIBUTORS);
+            expect(body.samples[direction]).toBe(r.samples);
+            expect(body.contributors[direction]).toBe(r.contributors);
+            expectRate(body[direction] ?? NaN, r.rate ?? NaN, `exchangeRate ${direction} @${now}`);
+            if (!newest || (r.newest && r.newest > newest)) newest = r.newest;
           }
           expect(body.updated_at).toBe(newest?.toISOString());
         } finally {
@@ -706,7 +743,7 @@ describe('market rate, analytics and history', () => {
     });
   });
 
-  it('GET /exchangeRate: weighted, outliers excluded, the window respected as "now" moves', async () => {
+  it('GET /exchangeRate: each account once, outliers and dust excluded, the window respected as "now" moves', async () => {
     const T = Date.parse('2025-06-01T12:00:00.000Z');
     const at = (ms: number): Date => new Date(T + ms);
     await seed([
@@ -721,24 +758,29 @@ describe('market rate, analytics and history', () => {
         at: at(-HOUR / 2),
         outlier: true,
       },
+      // dust: 9.99 USD from a third account counts for nothing
+      { direction: 'usd_to_lbp', rate: 200_000, volume: 999n, userId: b.id + 1, at: at(-HOUR) },
       { direction: 'usd_to_lbp', rate: 91_000, volume: 10_000n, userId: a.id, at: at(1) },
     ]);
     mockNow(new Date(T).toISOString());
     try {
       const res = await get('/exchangeRate');
       expect(res.json()).toEqual({
-        usd_to_lbp: 89_750,
+        usd_to_lbp: 89_500, // the median of a (89,000) and b (90,000), whatever their volumes
         lbp_to_usd: null,
         window_hours: 24,
         samples: { usd_to_lbp: 2, lbp_to_usd: 0 },
+        contributors: { usd_to_lbp: 2, lbp_to_usd: 0 },
         updated_at: at(-HOUR).toISOString(),
       });
       mockNow(at(23 * HOUR).toISOString());
+      // only a is left in the window: one contributor publishes nothing
       expect((await get('/exchangeRate')).json()).toEqual({
-        usd_to_lbp: 90_000,
+        usd_to_lbp: null,
         lbp_to_usd: null,
         window_hours: 24,
         samples: { usd_to_lbp: 2, lbp_to_usd: 0 },
+        contributors: { usd_to_lbp: 1, lbp_to_usd: 0 },
         updated_at: at(1).toISOString(),
       });
       mockNow(at(48 * HOUR).toISOString());
@@ -763,13 +805,14 @@ describe('market rate, analytics and history', () => {
       expect((await post(u, 10, 895_000, true)).statusCode).toBe(201);
       expect((await post(u, 30, 2_700_000, true)).statusCode).toBe(201);
       expect((await post(v, 20, 1_800_000, true)).statusCode).toBe(201);
-      expect((await post(v, 5, 450_000, false)).statusCode).toBe(201);
+      expect((await post(v, 50, 4_500_000, false)).statusCode).toBe(201);
       const market = (await t.request('GET', '/exchangeRate')).json();
-      // (89500*10 + 90000*30 + 90000*20) / 60
+      // u counts once at its volume-weighted 89,875, v at 90,000: the median of the two
       expect(market).toMatchObject({
-        usd_to_lbp: 89_916.666667,
-        lbp_to_usd: 90_000,
+        usd_to_lbp: 89_937.5,
+        lbp_to_usd: null, // one contributor
         samples: { usd_to_lbp: 3, lbp_to_usd: 1 },
+        contributors: { usd_to_lbp: 2, lbp_to_usd: 1 },
       });
       const mine = await t.request('GET', '/analytics/exchange-rate?direction=usd_to_lbp&scope=mine', {
         token: u.access,

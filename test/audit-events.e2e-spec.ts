@@ -564,12 +564,15 @@ describe('every audit event reaches GET /admin/logs', () => {
     expect(meta(row)).toMatchObject({ before: { default_bucket: 'hour' }, after: { default_bucket: 'day' } });
   });
 
-  it('TRANSACTION_CREATE: accepted, and refused for RATE_OUTLIER, INSUFFICIENT_BALANCE, a bad body and no token', async () => {
+  it('TRANSACTION_CREATE: accepted, and refused for RATE_OUTLIER, a bad body and no token', async () => {
     const u = await newUser('tx');
     const post = (usd: number, lbp: number, token: string | undefined = u.access) =>
       call('POST', '/transaction', { token, body: { usd_amount: usd, lbp_amount: lbp, usd_to_lbp: true } });
-    // five accepted samples: the outlier guard has its baseline from here on
-    for (const lbp of [89000, 89500, 90000, 89800, 89600]) expect((await post(1, lbp)).statusCode).toBe(201);
+    // three other contributors, five samples: the outlier guard has its baseline from here on
+    const others = [await newUser('txa'), await newUser('txb'), await newUser('txc')];
+    for (const [i, lbp] of [890000, 895000, 900000, 898000, 896000].entries())
+      expect((await post(10, lbp, others[i % 3].access)).statusCode).toBe(201);
+    expect((await post(10, 895000)).statusCode).toBe(201);
     const ok = await expectLogged(AuditEvent.TRANSACTION_CREATE, `actor_user_id=${u.id}&success=true`, {
       success: true,
       actor: u,
@@ -580,7 +583,7 @@ describe('every audit event reaches GET /admin/logs', () => {
     });
     expect(meta(ok)).toMatchObject({ transaction_id: expect.any(Number), direction: 'usd_to_lbp' });
 
-    expect((await post(1, 300000)).statusCode).toBe(422);
+    expect((await post(10, 3000000)).statusCode).toBe(422);
     const outlier = await expectLogged(AuditEvent.TRANSACTION_CREATE, `actor_user_id=${u.id}&success=false`, {
       success: false,
       actor: u,
@@ -593,20 +596,8 @@ describe('every audit event reaches GET /admin/logs', () => {
     // why, and what was attempted
     expect(meta(outlier)).toMatchObject({
       details: expect.arrayContaining([expect.objectContaining({ field: 'baseline_median' })]),
-      body: { usd_amount: 1, lbp_amount: 300000, usd_to_lbp: true },
+      body: { usd_amount: 10, lbp_amount: 3000000, usd_to_lbp: true },
     });
-
-    expect((await post(100000, 8950000000)).statusCode).toBe(422);
-    const short = await expectLogged(AuditEvent.TRANSACTION_CREATE, `actor_user_id=${u.id}&success=false`, {
-      success: false,
-      actor: u,
-      target: null,
-      status: 422,
-      method: 'POST',
-      path: '/transaction',
-      where: (m) => m.code === 'INSUFFICIENT_BALANCE',
-    });
-    expect(meta(short)).toMatchObject({ body: { usd_amount: 100000 } });
 
     expect((await post(-1, 89500)).statusCode).toBe(400);
     await expectLogged(AuditEvent.TRANSACTION_CREATE, `actor_user_id=${u.id}&success=false`, {
@@ -698,6 +689,150 @@ describe('every audit event reaches GET /admin/logs', () => {
       method: 'POST',
       path: '/market/offers',
       where: (m) => m.code === 'INSUFFICIENT_BALANCE',
+    });
+  });
+
+  it('DEPOSIT_*, WITHDRAWAL_*, QUOTE_CREATE and CONVERSION_CREATE, and their refusals', async () => {
+    const u = await newUser('fd');
+    const mine = (
+      event: AuditEventType,
+      status: number,
+      method: string,
+      path: string,
+      where?: Expect['where'],
+    ) =>
+      expectLogged(event, `actor_user_id=${u.id}`, {
+        success: true,
+        actor: u,
+        target: u.id,
+        status,
+        method,
+        path,
+        where,
+      });
+    const byAdmin = (event: AuditEventType, path: string, where: Expect['where']) =>
+      expectLogged(event, `actor_user_id=${admin.id}&target_user_id=${u.id}`, {
+        success: true,
+        actor: admin,
+        target: u.id,
+        status: 200,
+        method: 'POST',
+        path,
+        where,
+      });
+    const request = async (url: string, body: Record<string, unknown>): Promise<number> => {
+      const res = await call('POST', url, { token: u.access, body });
+      expect({ url, status: res.statusCode }).toEqual({ url, status: 201 });
+      return res.json<{ id: number }>().id;
+    };
+    const deposit = { currency: 'USD', amount: 25, reference: 'transfer 1' };
+    const [d1, d2, d3] = [
+      await request('/wallet/deposits', deposit),
+      await request('/wallet/deposits', deposit),
+      await request('/wallet/deposits', deposit),
+    ];
+    await mine(AuditEvent.DEPOSIT_REQUEST, 201, 'POST', '/wallet/deposits', (m) => m.deposit_id === d1);
+    expect((await call('DELETE', `/wallet/deposits/${d1}`, { token: u.access })).statusCode).toBe(200);
+    await mine(
+      AuditEvent.DEPOSIT_CANCEL,
+      200,
+      'DELETE',
+      `/wallet/deposits/${d1}`,
+      (m) => m.deposit_id === d1,
+    );
+    expect((await call('POST', `/admin/deposits/${d2}/confirm`, { token: admin.access })).statusCode).toBe(
+      200,
+    );
+    await byAdmin(AuditEvent.DEPOSIT_CONFIRM, `/admin/deposits/${d2}/confirm`, (m) => m.deposit_id === d2);
+    expect((await call('POST', `/admin/deposits/${d3}/reject`, { token: admin.access })).statusCode).toBe(
+      200,
+    );
+    await byAdmin(AuditEvent.DEPOSIT_REJECT, `/admin/deposits/${d3}/reject`, (m) => m.deposit_id === d3);
+    // deciding twice: refused, and recorded
+    expect((await call('POST', `/admin/deposits/${d2}/confirm`, { token: admin.access })).statusCode).toBe(
+      409,
+    );
+    await expectLogged(AuditEvent.DEPOSIT_CONFIRM, `actor_user_id=${admin.id}&success=false`, {
+      success: false,
+      actor: admin,
+      target: null,
+      status: 409,
+      method: 'POST',
+      path: `/admin/deposits/${d2}/confirm`,
+      where: (m) => m.code === 'NOT_PENDING',
+    });
+
+    const payout = { currency: 'USD', amount: 5, destination: 'agent 7, Hamra' };
+    const [w1, w2, w3] = [
+      await request('/wallet/withdrawals', payout),
+      await request('/wallet/withdrawals', payout),
+      await request('/wallet/withdrawals', payout),
+    ];
+    await mine(
+      AuditEvent.WITHDRAWAL_REQUEST,
+      201,
+      'POST',
+      '/wallet/withdrawals',
+      (m) => m.withdrawal_id === w1,
+    );
+    expect((await call('DELETE', `/wallet/withdrawals/${w1}`, { token: u.access })).statusCode).toBe(200);
+    await mine(
+      AuditEvent.WITHDRAWAL_CANCEL,
+      200,
+      'DELETE',
+      `/wallet/withdrawals/${w1}`,
+      (m) => m.withdrawal_id === w1,
+    );
+    const complete = `/admin/withdrawals/${w2}/complete`;
+    expect((await call('POST', complete, { token: admin.access, body: { note: 'paid' } })).statusCode).toBe(
+      200,
+    );
+    await byAdmin(
+      AuditEvent.WITHDRAWAL_COMPLETE,
+      complete,
+      (m) => m.withdrawal_id === w2 && m.note === 'paid',
+    );
+    expect((await call('POST', `/admin/withdrawals/${w3}/reject`, { token: admin.access })).statusCode).toBe(
+      200,
+    );
+    await byAdmin(
+      AuditEvent.WITHDRAWAL_REJECT,
+      `/admin/withdrawals/${w3}/reject`,
+      (m) => m.withdrawal_id === w3,
+    );
+    const tooMuch = await call('POST', '/wallet/withdrawals', {
+      token: u.access,
+      body: { ...payout, amount: 1e9 },
+    });
+    expect(tooMuch.statusCode).toBe(422);
+    await expectLogged(AuditEvent.WITHDRAWAL_REQUEST, `actor_user_id=${u.id}&success=false`, {
+      success: false,
+      actor: u,
+      target: null,
+      status: 422,
+      method: 'POST',
+      path: '/wallet/withdrawals',
+      where: (m) => m.code === 'INSUFFICIENT_BALANCE' || m.code === 'LIMIT_EXCEEDED',
+    });
+
+    // the records above give the house its reference rate
+    const quote = await request('/quotes', { from_currency: 'USD', to_currency: 'LBP', from_amount: 10 });
+    await mine(AuditEvent.QUOTE_CREATE, 201, 'POST', '/quotes', (m) => m.quote_id === quote);
+    expect(
+      (await call('POST', '/wallet/convert', { token: u.access, body: { quote_id: quote } })).statusCode,
+    ).toBe(201);
+    await mine(AuditEvent.CONVERSION_CREATE, 201, 'POST', '/wallet/convert', (m) => m.quote_id === quote);
+    expect(
+      (await call('POST', '/wallet/convert', { token: u.access, body: { quote_id: quote } })).statusCode,
+    ).toBe(409);
+    await expectLogged(AuditEvent.CONVERSION_CREATE, `actor_user_id=${u.id}&success=false`, {
+      success: false,
+      actor: u,
+      target: null,
+      status: 409,
+      method: 'POST',
+      path: '/wallet/convert',
+      where: (m) => m.code === 'QUOTE_USED',
     });
   });
 

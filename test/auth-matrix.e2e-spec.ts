@@ -39,6 +39,10 @@ interface Ids {
   openOffer: number; // user's open offer (to cancel)
   takeOffer: number; // user's open offer (to take)
   victimOffer: number;
+  deposit: number; // user's pending deposit (to cancel)
+  withdrawal: number; // user's pending withdrawal (to cancel)
+  victimDeposits: [number, number]; // to confirm, to reject
+  victimWithdrawals: [number, number]; // to complete, to reject
 }
 
 const OFFER = { give_currency: 'USD', give_amount: 1, want_currency: 'LBP', want_amount: 90_000 };
@@ -102,6 +106,34 @@ function requests(ids: Ids) {
       body: { currency: 'USD', amount: 5, reason: 'auth matrix' },
     }),
     'GET /admin/ledger/verify': get('/admin/ledger/verify'),
+    'POST /wallet/deposits': () => ({ url: '/wallet/deposits', body: { currency: 'USD', amount: 1 } }),
+    'GET /wallet/deposits': get('/wallet/deposits'),
+    'DELETE /wallet/deposits/:id': () => ({ url: `/wallet/deposits/${ids.deposit}` }),
+    'POST /wallet/withdrawals': () => ({
+      url: '/wallet/withdrawals',
+      body: { currency: 'USD', amount: 1, destination: 'auth matrix account' },
+    }),
+    'GET /wallet/withdrawals': get('/wallet/withdrawals'),
+    'DELETE /wallet/withdrawals/:id': () => ({ url: `/wallet/withdrawals/${ids.withdrawal}` }),
+    'GET /admin/deposits': get('/admin/deposits'),
+    'GET /admin/withdrawals': get('/admin/withdrawals'),
+    'POST /admin/deposits/:id/confirm': () => ({ url: `/admin/deposits/${ids.victimDeposits[0]}/confirm` }),
+    'POST /admin/deposits/:id/reject': () => ({ url: `/admin/deposits/${ids.victimDeposits[1]}/reject` }),
+    'POST /admin/withdrawals/:id/complete': () => ({
+      url: `/admin/withdrawals/${ids.victimWithdrawals[0]}/complete`,
+    }),
+    'POST /admin/withdrawals/:id/reject': () => ({
+      url: `/admin/withdrawals/${ids.victimWithdrawals[1]}/reject`,
+    }),
+    // no reference rate in this database: 422 NO_QUOTE once past auth
+    'POST /quotes': () => ({
+      url: '/quotes',
+      body: { from_currency: 'USD', to_currency: 'LBP', from_amount: 1 },
+    }),
+    // an unknown quote: 404 once past auth
+    'POST /wallet/convert': () => ({ url: '/wallet/convert', body: { quote_id: 2_000_000_000 } }),
+    'GET /wallet/conversions': get('/wallet/conversions'),
+    'GET /admin/house': get('/admin/house'),
     'POST /transaction': () => ({
       url: '/transaction',
       body: { usd_amount: 1, lbp_amount: 90_000, usd_to_lbp: true },
@@ -288,6 +320,17 @@ describe('authorization matrix: every route × 8 identities', () => {
     });
     const victimOffer = await create(victim, '/market/offers', OFFER);
     const sample = await create(admin, '/admin/rates', { direction: 'usd_to_lbp', rate: 90_000 });
+    const deposit = await create(user, '/wallet/deposits', { currency: 'USD', amount: 5 });
+    const payout = { currency: 'USD', amount: 5, destination: 'auth matrix account' };
+    const withdrawal = await create(user, '/wallet/withdrawals', payout);
+    const victimDeposits: [number, number] = [
+      await create(victim, '/wallet/deposits', { currency: 'USD', amount: 5 }),
+      await create(victim, '/wallet/deposits', { currency: 'USD', amount: 5 }),
+    ];
+    const victimWithdrawals: [number, number] = [
+      await create(victim, '/wallet/withdrawals', payout),
+      await create(victim, '/wallet/withdrawals', payout),
+    ];
 
     ids = {
       victim: victim.id,
@@ -301,6 +344,10 @@ describe('authorization matrix: every route × 8 identities', () => {
       openOffer,
       takeOffer,
       victimOffer,
+      deposit,
+      withdrawal,
+      victimDeposits,
+      victimWithdrawals,
     };
 
     // Suspended after logging in: the tokens worked, then the admin suspends the account.

@@ -76,6 +76,9 @@ export const OVERRIDES: Partial<Record<RouteKey, Partial<Record<Identity, Outcom
   'GET /market/offers/:id': ownedByUser,
   // Only the creator may cancel an offer; others get 404 (the contract's preferred answer).
   'DELETE /market/offers/:id': ownedByUser,
+  // A user cancels their own pending deposit or withdrawal; anyone else's is 404.
+  'DELETE /wallet/deposits/:id': ownedByUser,
+  'DELETE /wallet/withdrawals/:id': ownedByUser,
   // NOT overridden: POST /market/offers/:id/accept — an open offer is public and taking another
   // user's offer is the point of the market (the maker taking their own gets 422, still 'allowed').
   // Refresh-token routes (/refresh, /logout_refresh) follow the rule: each identity presents its own

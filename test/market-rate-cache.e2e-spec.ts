@@ -5,7 +5,9 @@ import { TransactionRunner } from '../src/database/transaction-runner';
 import { MarketService } from '../src/rates/market.service';
 import { RateHourlyEntity, ROLLUP_SHARDS } from '../src/rates/rate-hourly.entity';
 import { RateSampleEntity } from '../src/rates/rate-sample.entity';
+import { RatesRepository } from '../src/rates/rates.repository';
 import { RatesService } from '../src/rates/rates.service';
+import { ReferenceRateService } from '../src/rates/reference-rate.service';
 import { RollupShards1795633619496 as MysqlRollupShards } from '../migrations/mysql/1795633619496-RollupShards';
 import { RollupShards1795633619496 as SqliteRollupShards } from '../migrations/sqlite/1795633619496-RollupShards';
 import { createAdmin, createUser, type TestUser } from './factories/users';
@@ -19,6 +21,7 @@ interface Rate {
   lbp_to_usd: number | null;
   window_hours: number;
   samples: { usd_to_lbp: number; lbp_to_usd: number };
+  contributors: { usd_to_lbp: number; lbp_to_usd: number };
   updated_at: string | null;
 }
 
@@ -27,23 +30,26 @@ const VARYING = new Set(['date', 'x-request-id', 'connection', 'keep-alive']);
 const stable = (res: Res) =>
   Object.fromEntries(Object.entries(res.headers).filter(([k]) => !VARYING.has(k.toLowerCase())));
 
-describe('the market rate cache, its HTTP fast path and the sharded hourly rollup', () => {
+describe('the live reference rate, its HTTP fast path and the sharded hourly rollup', () => {
   let t: TestApp;
   let u: TestUser;
   let market: MarketService;
+  let reference: ReferenceRateService;
   const TTL = 1000;
   const ORIGIN = 'https://app.example.test';
 
   beforeAll(async () => {
     t = await startTestApp({
-      STARTING_BALANCE_USD: '100000',
-      STARTING_BALANCE_LBP: '9000000000',
       TRANSACTION_RATE_LIMIT: '100000',
       MARKET_RATE_CACHE_MS: String(TTL),
+      OUTLIER_BASELINE_CACHE_SECONDS: String(TTL / 1000),
       CORS_ORIGINS: ORIGIN,
+      // one recording account publishes here: these tests are about the live set, not contributors
+      RATE_MIN_CONTRIBUTORS: '1',
     });
     u = await createUser(t);
     market = t.app.get(MarketService);
+    reference = t.app.get(ReferenceRateService);
   });
   afterAll(async () => {
     await t.close();
@@ -65,15 +71,19 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     });
   const rate = async () => (await t.request('GET', '/exchangeRate')).json<Rate>();
 
-  it('a transaction through this instance shows in GET /exchangeRate at once, even while the rate is cached', async () => {
+  it('a record through this instance shows in GET /exchangeRate at once, with no query, while the set is fresh', async () => {
     expect((await sell(10, 89_500)).statusCode).toBe(201);
     const first = await rate();
     expect(first.samples.usd_to_lbp).toBe(1);
     expect(market.cachedExchangeRateJson()).not.toBeNull();
+    const reads = jest.spyOn(t.app.get(RatesRepository), 'contributorRows');
     expect((await sell(30, 90_000)).statusCode).toBe(201);
     const second = await rate();
     expect(second.samples.usd_to_lbp).toBe(2);
+    // one account, one contributor: its volume-weighted average
+    expect(second.contributors.usd_to_lbp).toBe(1);
     expect(second.usd_to_lbp).toBe((10 * 89_500 + 30 * 90_000) / 40);
+    expect(reads).not.toHaveBeenCalled(); // the commit added it: no window aggregate was recomputed
   });
 
   it('an outlier mark changed by an admin shows in GET /exchangeRate at once', async () => {
@@ -99,7 +109,7 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
   });
 
   it('the cached answer (fast path) has the same body and headers as the computed one', async () => {
-    market.samplesChanged();
+    reference.invalidate();
     const compute = jest.spyOn(market, 'exchangeRate');
     const computed = await t.request('GET', '/exchangeRate');
     expect(compute).toHaveBeenCalledTimes(1);
@@ -112,7 +122,7 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     expect(cached.headers['content-security-policy']).toBeDefined();
     // CORS on the fast path too: a browser on an allowed origin, and one on another origin
     for (const origin of [ORIGIN, 'https://elsewhere.example.test']) {
-      market.samplesChanged();
+      reference.invalidate();
       const computedBefore = compute.mock.calls.length;
       const computedCors = await t.request('GET', '/exchangeRate', { headers: { origin } });
       const cachedCors = await t.request('GET', '/exchangeRate', { headers: { origin } });
@@ -137,22 +147,19 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     expect(other.statusCode).toBe(404);
   });
 
-  it('concurrent readers after a change share one computation', async () => {
-    market.samplesChanged();
-    const compute = jest.spyOn(
-      market as unknown as { computeExchangeRate: () => Promise<unknown> },
-      'computeExchangeRate',
-    );
+  it('concurrent readers after a change share one load per direction', async () => {
+    reference.invalidate();
+    const reads = jest.spyOn(t.app.get(RatesRepository), 'contributorRows');
     const answers = await Promise.all(Array.from({ length: 20 }, () => t.request('GET', '/exchangeRate')));
     expect(answers.every((r) => r.statusCode === 200 && r.body === answers[0].body)).toBe(true);
-    expect(compute).toHaveBeenCalledTimes(1);
+    expect(reads).toHaveBeenCalledTimes(2);
   });
 
   it('a sample written elsewhere (another instance) shows after at most MARKET_RATE_CACHE_MS', async () => {
-    market.samplesChanged(); // computed at this test's (frozen) time
+    reference.invalidate(); // loaded at this test's (frozen) time
     const before = await rate();
-    // as another instance would: committed, but this instance's cache is not told
-    const told = jest.spyOn(market, 'samplesChanged').mockImplementation(() => undefined);
+    // as another instance would: committed, but this instance's live set is not told
+    const told = jest.spyOn(reference, 'noteSample').mockImplementation(() => undefined);
     await t.app
       .get(TransactionRunner)
       .run((m) =>
@@ -181,7 +188,7 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
   });
 
   it('concurrent samples of one hour spread over the shard rows, and figures sum them exactly', async () => {
-    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => sell(1 + i, 89_000 + i * 10)));
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => sell(10 + i, 89_000 + i * 10)));
     expect(results.every((r) => r.statusCode === 201)).toBe(true);
     const ds = t.app.get(DataSource);
     const rows = await ds.getRepository(RateHourlyEntity).findBy({ direction: 'usd_to_lbp' });
@@ -221,7 +228,7 @@ describe('the market rate cache, its HTTP fast path and the sharded hourly rollu
     }
     const after = await Promise.all(keys.map((h) => hourlyRollup(ds, h.direction, h.bucketStart)));
     expect(after).toEqual(folded);
-    market.samplesChanged();
+    reference.invalidate();
     expect(await rate()).toEqual(before);
   });
 });

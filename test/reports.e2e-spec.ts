@@ -409,7 +409,7 @@ describe('reports', () => {
           deviationPercent: isOutlier ? 200 : 0,
           score: isOutlier ? 50 : 0,
           reason: isOutlier ? 'planted outlier' : null,
-          baseline: { count: 10, median: 89500, mad: 100, windowHours: 72 },
+          baseline: { count: 10, contributors: 5, median: 89500, mad: 100, windowHours: 72 },
         },
       ),
     );

@@ -24,6 +24,8 @@ describe('npm run seed:demo', () => {
     expect(s.transactions).toBeGreaterThan(5);
     expect(s.offers).toBeGreaterThan(3);
     expect(s.trades).toBeGreaterThan(0);
+    expect(s.deposits).toBe(2 * 5 + 1); // USD and LBP for each demo user, and one left pending
+    expect(s.conversions).toBeGreaterThanOrEqual(0);
     const admin = await login(t, 'demo_admin', 'demo-password-1');
     const alice = await login(t, 'demo_alice', 'demo-password-1');
     const txs = await t.request('GET', '/transactions?limit=200', { token: alice.access });
@@ -45,6 +47,18 @@ describe('npm run seed:demo', () => {
       endParam,
     ]);
     expect(Number(due[0].n)).toBe(0);
+    // the money came in through confirmed deposits; alice has a deposit and a withdrawal pending
+    const pending = await t.request('GET', '/admin/deposits?status=PENDING', { token: admin.access });
+    expect(pending.json()).toEqual([expect.objectContaining({ amount: 250, status: 'PENDING' })]);
+    const payouts = await t.request('GET', '/admin/withdrawals?status=PENDING', { token: admin.access });
+    expect(payouts.json()).toEqual([
+      expect.objectContaining({ amount: 100, destination: 'agent, Hamra street' }),
+    ]);
+    const ledgerKinds: { kind: string }[] = await ds.query('SELECT DISTINCT kind FROM ledger_entries');
+    expect(ledgerKinds.map((k) => k.kind)).not.toContain('TRANSACTION');
+    expect(ledgerKinds.map((k) => k.kind)).toEqual(
+      expect.arrayContaining(['DEPOSIT_COMPLETE', 'WITHDRAWAL_HOLD']),
+    );
     const users = await t.request('GET', '/admin/users', { token: admin.access });
     expect(users.json().map((u: { user_name: string }) => u.user_name)).toEqual(
       expect.arrayContaining(['demo_admin', 'demo_alice', 'demo_elie']),

@@ -13,8 +13,6 @@ interface TxBody {
   usd_to_lbp: boolean;
   rate: number;
   created_at: string;
-  usd_balance: number;
-  lbp_balance: number;
 }
 
 describe('POST /transaction and the transaction lists', () => {
@@ -43,8 +41,9 @@ describe('POST /transaction and the transaction lists', () => {
 
   const verify = async () => (await t.request('GET', '/admin/ledger/verify', { token: admin.access })).json();
 
-  it('sells USD for LBP: 201 with the contract body, balances moved exactly, ledger and sample booked', async () => {
+  it('records a sale of USD: 201 with the contract body, a sample, no wallet money moved', async () => {
     const u = await createUser(t);
+    const before = (await t.request('GET', '/wallet', { token: u.access })).json();
     const res = await post(u, { usd_amount: 100, lbp_amount: 8950000, usd_to_lbp: true });
     expect(res.statusCode).toBe(201);
     const b = res.json<TxBody>();
@@ -56,40 +55,27 @@ describe('POST /transaction and the transaction lists', () => {
       usd_to_lbp: true,
       rate: 89500,
       created_at: expect.stringMatching(/Z$/),
-      usd_balance: 900,
-      lbp_balance: 98950000,
     });
-    const ledger = await t.request('GET', '/wallet/ledger?limit=2', { token: u.access });
-    expect(ledger.json().map((e: { kind: string; ref_id: number }) => [e.kind, e.ref_id])).toEqual([
-      ['TRANSACTION', b.id],
-      ['TRANSACTION', b.id],
+    // a record: the wallet and the ledger are untouched
+    expect((await t.request('GET', '/wallet', { token: u.access })).json()).toEqual(before);
+    const ledger = await t.request('GET', '/wallet/ledger', { token: u.access });
+    expect(ledger.json().map((e: { kind: string }) => e.kind)).toEqual([
+      'STARTING_BALANCE',
+      'STARTING_BALANCE',
     ]);
+    const samples: { source: string; user_id: unknown; transaction_id: unknown }[] = await t.app
+      .get(DataSource)
+      .query('SELECT source, user_id, transaction_id FROM rate_samples WHERE transaction_id = ?', [b.id]);
+    expect(samples.map((x) => [x.source, Number(x.user_id)])).toEqual([['transaction', u.id]]);
     expect((await verify()).ok).toBe(true);
   });
 
-  it('buys USD with LBP', async () => {
+  it('records a purchase of USD', async () => {
     const u = await createUser(t);
     const res = await post(u, { usd_amount: 10.5, lbp_amount: 945000.25, usd_to_lbp: false });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ usd_balance: 1010.5, lbp_balance: 89054999.75, rate: 90000.02381 });
-  });
-
-  it('refuses a short balance with 422 INSUFFICIENT_BALANCE, books nothing, and audits the refusal', async () => {
-    const u = await createUser(t);
-    const res = await post(u, { usd_amount: 1000.01, lbp_amount: 89500895, usd_to_lbp: true });
-    expect(res.statusCode).toBe(422);
-    expect(res.json()).toMatchObject({ code: 'INSUFFICIENT_BALANCE', details: [{ field: 'usd_amount' }] });
-    expect((await t.request('GET', '/transactions', { token: u.access })).json()).toEqual([]);
-    expect((await t.request('GET', '/wallet', { token: u.access })).json().usd_balance).toBe(1000);
-    const logs = await t.request(
-      'GET',
-      `/admin/logs?event_type=TRANSACTION_CREATE&actor_user_id=${u.id}&success=false`,
-      {
-        token: admin.access,
-      },
-    );
-    expect(logs.json().total).toBe(1);
-    expect(JSON.parse(logs.json().logs[0].metadata_json).code).toBe('INSUFFICIENT_BALANCE');
+    expect(res.json()).toMatchObject({ usd_to_lbp: false, rate: 90000.02381 });
+    expect(res.json()).not.toHaveProperty('usd_balance');
   });
 
   it.each([
@@ -199,7 +185,6 @@ describe('POST /transaction and the transaction lists', () => {
     expect(new Set(res.map((r) => r.body)).size).toBe(1);
     const list = await t.request('GET', '/transactions', { token: u.access });
     expect(list.json()).toHaveLength(1);
-    expect((await t.request('GET', '/wallet', { token: u.access })).json().usd_balance).toBe(990);
     const other = await post(u, { ...body, usd_amount: 11 }, 'same-key-1');
     expect(other.statusCode).toBe(422);
     expect(other.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
@@ -208,21 +193,20 @@ describe('POST /transaction and the transaction lists', () => {
     expect((await post(v, body, 'same-key-1')).statusCode).toBe(201);
   });
 
-  it('50 simultaneous transactions from one user whose balance covers 10: exactly 10 succeed, the rest 422', async () => {
+  it('50 simultaneous records from one user: all stored once, no money moved, the ledger stays whole', async () => {
     const u = await createUser(t);
-    // 1000 USD starting balance covers ten sales of 100 USD
     const res = await Promise.all(
       Array.from({ length: 50 }, () => post(u, { usd_amount: 100, lbp_amount: 8950000, usd_to_lbp: true })),
     );
-    const codes = res.map((r) => r.statusCode);
-    expect(codes.filter((c) => c === 201)).toHaveLength(10);
-    expect(codes.filter((c) => c === 422)).toHaveLength(40);
-    for (const r of res.filter((x) => x.statusCode === 422))
-      expect(r.json().code).toBe('INSUFFICIENT_BALANCE');
-    const wallet = (await t.request('GET', '/wallet', { token: u.access })).json();
-    expect(wallet).toMatchObject({ usd_balance: 0, lbp_balance: 90000000 + 10 * 8950000 });
-    const ledger = await t.request('GET', '/wallet/ledger?limit=200', { token: u.access });
-    expect(ledger.headers['x-total-count']).toBe(String(2 + 10 * 2));
+    expect(res.map((r) => r.statusCode)).toEqual(Array(50).fill(201));
+    expect(new Set(res.map((r) => r.json<TxBody>().id)).size).toBe(50);
+    expect(
+      (await t.request('GET', '/transactions?limit=200', { token: u.access })).headers['x-total-count'],
+    ).toBe('50');
+    expect((await t.request('GET', '/wallet', { token: u.access })).json()).toMatchObject({
+      usd_balance: 1000,
+      lbp_balance: 90000000,
+    });
     expect((await verify()).ok).toBe(true);
   });
 
@@ -242,8 +226,6 @@ describe('the outlier guard on POST /transaction', () => {
 
   beforeAll(async () => {
     t = await startTestApp({
-      STARTING_BALANCE_USD: '100000',
-      STARTING_BALANCE_LBP: '9000000000',
       TRANSACTION_RATE_LIMIT: '100000',
       OUTLIER_BASELINE_CACHE_SECONDS: '0',
       OUTLIER_MIN_SAMPLES: '5',
@@ -254,27 +236,33 @@ describe('the outlier guard on POST /transaction', () => {
     await t.close();
   });
 
-  it('under the minimum sample count nothing is refused; from then on a planted 3x rate is refused and audited', async () => {
-    const u = await createUser(t);
-    const post = (usd: number, lbp: number) =>
+  it('flags nothing until the other contributors make a baseline; then a 3x rate is refused and audited', async () => {
+    const [a, b, c, u] = [await createUser(t), await createUser(t), await createUser(t), await createUser(t)];
+    const post = (who: TestUser, usd: number, lbp: number) =>
       t.request('POST', '/transaction', {
-        token: u.access,
+        token: who.access,
         body: { usd_amount: usd, lbp_amount: lbp, usd_to_lbp: true },
       });
-    const rates = [89000, 89500, 90000, 89800];
-    for (const r of rates) expect((await post(1, r)).statusCode).toBe(201);
-    // 4 samples: even a wild rate is accepted (and becomes the 5th sample, of an accepted transaction)
-    expect((await post(1, 500000)).statusCode).toBe(201);
-    const outlier = await post(1, 268500);
+    // two contributors (fewer than RATE_MIN_CONTRIBUTORS = 3): even a wild rate is accepted
+    expect((await post(a, 10, 890000)).statusCode).toBe(201);
+    expect((await post(b, 10, 895000)).statusCode).toBe(201);
+    expect((await post(u, 10, 5000000)).statusCode).toBe(201);
+    // three contributors with 5 samples between them: now a baseline
+    expect((await post(c, 10, 900000)).statusCode).toBe(201);
+    expect((await post(a, 10, 890000)).statusCode).toBe(201);
+    expect((await post(b, 10, 895000)).statusCode).toBe(201);
+    const outlier = await post(u, 10, 2685000);
     expect(outlier.statusCode).toBe(422);
     const body = outlier.json<{ code: string; error: string; details: { field: string; value: number }[] }>();
     expect(body.code).toBe('RATE_OUTLIER');
     const detail = Object.fromEntries(body.details.map((d) => [d.field, d.value]));
-    expect(detail.baseline_median).toBe(89800);
+    // u's own earlier sample (the 500,000 one) is not in u's baseline: a, b, c count once each
+    expect(detail.baseline_median).toBe(89500);
+    expect(detail.baseline_contributors).toBe(3);
     expect(detail.baseline_samples).toBe(5);
     expect(detail.rate).toBe(268500);
     expect(detail.deviation_percent).toBeGreaterThan(190);
-    expect((await t.request('GET', '/transactions', { token: u.access })).json()).toHaveLength(5);
+    expect((await t.request('GET', '/transactions', { token: u.access })).json()).toHaveLength(1);
     const logs = await t.request(
       'GET',
       `/admin/logs?event_type=TRANSACTION_CREATE&success=false&actor_user_id=${u.id}`,
@@ -285,7 +273,30 @@ describe('the outlier guard on POST /transaction', () => {
     expect(logs.json().total).toBe(1);
     expect(JSON.parse(logs.json().logs[0].metadata_json)).toMatchObject({ code: 'RATE_OUTLIER' });
     // a normal rate still goes through
-    expect((await post(1, 90100)).statusCode).toBe(201);
+    expect((await post(u, 10, 901000)).statusCode).toBe(201);
+  });
+});
+
+describe('a record needs no balance (default configuration)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('a new account with nothing records any amount with 201, and its wallet stays at zero', async () => {
+    const u = await createUser(t);
+    const zero = { usd_balance: 0, lbp_balance: 0, usd_held: 0, lbp_held: 0 };
+    expect((await t.request('GET', '/wallet', { token: u.access })).json()).toEqual(zero);
+    const res = await t.request('POST', '/transaction', {
+      token: u.access,
+      body: { usd_amount: 1000000, lbp_amount: 89500000000, usd_to_lbp: true },
+    });
+    expect(res.statusCode).toBe(201);
+    expect((await t.request('GET', '/wallet', { token: u.access })).json()).toEqual(zero);
   });
 });
 
@@ -293,7 +304,7 @@ describe('per-user rate limit on POST /transaction', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ STARTING_BALANCE_USD: '100', TRANSACTION_RATE_LIMIT: '3' });
+    t = await startTestApp({ TRANSACTION_RATE_LIMIT: '3' });
   });
   afterAll(async () => {
     await t.close();

@@ -19,8 +19,9 @@ describe('watchlist', () => {
   let clock: Clock;
 
   beforeAll(async () => {
-    // A 2 h market window keeps each market move in the tests local in time.
-    t = await startTestApp({ MARKET_RATE_WINDOW_HOURS: '2' });
+    // A 2 h market window keeps each market move in the tests local in time; each step's market is
+    // an admin's sample or two (each one a contributor), so one contributor publishes here.
+    t = await startTestApp({ MARKET_RATE_WINDOW_HOURS: '2', RATE_MIN_CONTRIBUTORS: '1' });
     svc = t.app.get(WatchlistService);
     clock = t.app.get(Clock);
   });
@@ -298,7 +299,7 @@ describe('watchlist', () => {
       await sample('lbp_to_usd', 94400, at(b0, -60 * 60_000)); // +4.9%: not yet
       await sweepAt(at(b0, -50 * 60_000));
       expect(await inbox(u, 'WATCHLIST_BIG_MOVE')).toHaveLength(0);
-      await sample('lbp_to_usd', 95600, at(b0, -30 * 60_000)); // window vwap 95000: +5.56%
+      await sample('lbp_to_usd', 95600, at(b0, -30 * 60_000)); // window median 95000: +5.56%
       await sweepAt(at(b0));
       expect(await inbox(u, 'WATCHLIST_BIG_MOVE')).toHaveLength(1);
       // later the same UTC day, the move still over 5%: nothing new, even with two sweeps at once
@@ -320,7 +321,7 @@ describe('watchlist', () => {
     });
   });
 
-  it('GET /watchlist shows current_rate and change_24h_percent as a brute-force VWAP over the raw samples', async () => {
+  it('GET /watchlist shows current_rate and change_24h_percent as the brute-force reference over the raw samples', async () => {
     const u = await createUser(t);
     await add(u, { item_type: 'direction', direction: 'lbp_to_usd' });
     await add(u, { item_type: 'threshold', direction: 'usd_to_lbp', condition: 'below', threshold: 80000 });
@@ -345,15 +346,17 @@ describe('watchlist', () => {
       .getRepository(RateSampleEntity)
       .find({ where: { direction: 'lbp_to_usd', isOutlier: false } });
     const windowMs = t.config.rates.marketWindowHours * HOUR;
-    const vwapAt = (end: number): number => {
-      const inWindow = samples.filter(
-        (s) => s.createdAt.getTime() >= end - windowMs && s.createdAt.getTime() <= end,
-      );
-      const vol = inWindow.reduce((acc, s) => acc + Number(s.usdVolume), 0);
-      return inWindow.reduce((acc, s) => acc + s.rate * Number(s.usdVolume), 0) / vol;
+    // admin samples: each one a contributor, so the reference is their median, whatever the volumes
+    const medianAt = (end: number): number => {
+      const rates = samples
+        .filter((s) => s.createdAt.getTime() >= end - windowMs && s.createdAt.getTime() <= end)
+        .map((s) => s.rate)
+        .sort((x, y) => x - y);
+      const mid = Math.floor(rates.length / 2);
+      return rates.length % 2 === 1 ? rates[mid] : (rates[mid - 1] + rates[mid]) / 2;
     };
-    const current = vwapAt(now.getTime());
-    const past = vwapAt(now.getTime() - 24 * HOUR);
+    const current = medianAt(now.getTime());
+    const past = medianAt(now.getTime() - 24 * HOUR);
     const change = ((current - past) / past) * 100;
 
     setNow(now);
@@ -362,7 +365,7 @@ describe('watchlist', () => {
     const [thresholdItem, directionItem] = res.json();
     expect(directionItem.current_rate).toBeCloseTo(current, 5);
     expect(directionItem.change_24h_percent).toBeCloseTo(change, 4);
-    expect(current).toBeCloseTo((89000 * 50 + 89500 * 120 + 89800 * 30 + 89900 * 7) / 207, 6);
+    expect(current).toBe((89500 + 89800) / 2);
     // no usd_to_lbp samples around September 1st: unknown
     expect(thresholdItem).toMatchObject({
       direction: 'usd_to_lbp',

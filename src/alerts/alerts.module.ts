@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MarketModule } from '../rates/market.module';
+import { RatesModule } from '../rates/rates.module';
 import { UsersModule } from '../users/users.module';
 import { AdminAlertsController } from './admin-alerts.controller';
 import { AlertsController } from './alerts.controller';
@@ -8,7 +8,7 @@ import { AlertsService } from './alerts.service';
 
 /** Rate alerts; AlertsService is exported so rate-moving features evaluate after they commit. */
 @Module({
-  imports: [MarketModule, UsersModule],
+  imports: [RatesModule, UsersModule],
   controllers: [AlertsController, AdminAlertsController],
   providers: [AlertsRepository, AlertsService],
   exports: [AlertsService],

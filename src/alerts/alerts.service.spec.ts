@@ -4,8 +4,7 @@ import type { AuditService } from '../audit/audit.service';
 import type { Clock } from '../common/clock';
 import type { TransactionRunner } from '../database/transaction-runner';
 import type { NewNotification, NotificationsService } from '../notifications/notifications.service';
-import type { ExchangeRateDto } from '../rates/dto/market.dto';
-import type { MarketService } from '../rates/market.service';
+import type { ReferenceRateService } from '../rates/reference-rate.service';
 import type { Direction } from '../rates/rate-sample.entity';
 import type { UsersService } from '../users/users.service';
 import type { AlertEntity } from './alert.entity';
@@ -55,9 +54,10 @@ describe('AlertsService.evaluate', () => {
         return Promise.resolve(true);
       }),
     } as unknown as AlertsRepository;
-    const market = {
-      exchangeRate: () => Promise.resolve({ ...rates } as ExchangeRateDto),
-    } as unknown as MarketService;
+    const reference = {
+      published: () =>
+        Promise.resolve({ usd_to_lbp: { rate: rates.usd_to_lbp }, lbp_to_usd: { rate: rates.lbp_to_usd } }),
+    } as unknown as ReferenceRateService;
     const notifications = {
       notify: jest.fn((n: NewNotification) => {
         notified.push(n);
@@ -67,7 +67,7 @@ describe('AlertsService.evaluate', () => {
     const audit = { record: jest.fn(() => Promise.resolve()) } as unknown as AuditService;
     const tx = { run: <T>(fn: (em: EntityManager) => Promise<T>) => fn(m) } as TransactionRunner;
     const clock: Clock = { now: () => NOW };
-    sut = new AlertsService(repo, market, {} as UsersService, notifications, audit, tx, clock);
+    sut = new AlertsService(repo, reference, {} as UsersService, notifications, audit, tx, clock);
   });
 
   it('fires the met alerts once each and notifies their owners with ref (alert, id) and no occasion', async () => {

@@ -8,7 +8,7 @@ import type { RequestMeta } from '../common/http/request-meta';
 import type { Page } from '../common/pagination';
 import { TransactionRunner } from '../database/transaction-runner';
 import { NotificationsService } from '../notifications/notifications.service';
-import { MarketService } from '../rates/market.service';
+import { ReferenceRateService } from '../rates/reference-rate.service';
 import { DIRECTIONS, type Direction } from '../rates/rate-sample.entity';
 import { UsersService } from '../users/users.service';
 import type { AlertEntity } from './alert.entity';
@@ -39,7 +39,7 @@ export class AlertsService {
 
   constructor(
     private readonly repo: AlertsRepository,
-    private readonly market: MarketService,
+    private readonly reference: ReferenceRateService,
     private readonly users: UsersService,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
@@ -134,7 +134,7 @@ export class AlertsService {
 
   /**
    * For callers that just committed a rate-moving sample (in the same request, as the contract asks;
-   * the commit already refreshed the market rate, see RatesService.onMarketChanged). Concurrent
+   * the commit already added the sample to the live reference, see ReferenceRateService). Concurrent
    * callers share one evaluation that started after their commit, so a burst of N transactions costs
    * about two evaluations, not N, and each caller still returns only once its own sample has been
    * judged against the alerts. Logs instead of throwing, because the caller's own work is already
@@ -151,9 +151,9 @@ export class AlertsService {
   }
 
   private async currentRates(): Promise<CurrentRatesDto> {
-    // The same figure GET /exchangeRate shows (VWAP over MARKET_RATE_WINDOW_HOURS, 6 decimals).
-    const r = await this.market.exchangeRate();
-    return { usd_to_lbp: r.usd_to_lbp, lbp_to_usd: r.lbp_to_usd };
+    // The same figure GET /exchangeRate shows (the reference rate, 6 decimals).
+    const r = await this.reference.published();
+    return { usd_to_lbp: r.usd_to_lbp.rate, lbp_to_usd: r.lbp_to_usd.rate };
   }
 
   private async fireMet(direction: Direction, rate: number): Promise<number> {

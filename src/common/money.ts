@@ -62,3 +62,19 @@ export function impliedRate(usdMinor: bigint, lbpMinor: bigint): number {
 export function roundRate(rate: number): number {
   return Math.round(rate * 1e6) / 1e6;
 }
+
+/** A rate (LBP per USD) as an exact integer of millionths: what conversions and valuations compute with. */
+export function rateMicros(rate: number): bigint {
+  if (!Number.isFinite(rate) || rate <= 0) throw new RangeError(`not a usable rate: ${rate}`);
+  return BigInt(Math.round(rate * 1e6));
+}
+
+/** USD minor units in LBP minor units at a rate of `micros` millionths, rounded down (exact). */
+export function usdToLbp(usdMinor: bigint, micros: bigint): bigint {
+  return (usdMinor * micros) / 1_000_000n;
+}
+
+/** LBP minor units in USD minor units at a rate of `micros` millionths, rounded down (exact). */
+export function lbpToUsd(lbpMinor: bigint, micros: bigint): bigint {
+  return (lbpMinor * 1_000_000n) / micros;
+}

@@ -51,17 +51,50 @@ export interface MoneyConfig {
   offerTtlSeconds: number;
 }
 
+export interface FundingConfig {
+  /** Per user and UTC day, deposits (pending or completed) valued at the reference, minor units of USD. */
+  depositDailyLimitUsd: bigint;
+  /** Likewise for withdrawals. */
+  withdrawalDailyLimitUsd: bigint;
+  /** Deposit and withdrawal requests (together) per user and window. */
+  rateLimit: number;
+  rateLimitTtlSeconds: number;
+}
+
+export interface HouseConfig {
+  /** The house quotes the mid-market reference minus (bid) or plus (ask) this percent. */
+  spreadPercent: number;
+  /** How long a quote is held. */
+  quoteTtlSeconds: number;
+  /** The house's net position in either currency may not pass this (USD, valued at the reference), minor units. */
+  maxNetUsd: bigint;
+  /** No quote when the newest sample behind the reference is older than this. */
+  referenceMaxAgeMinutes: number;
+  /** Quotes and conversions (together) per user and window. */
+  rateLimit: number;
+  rateLimitTtlSeconds: number;
+}
+
 export interface RatesConfig {
   /** Window of GET /exchangeRate (the market rate). */
   marketWindowHours: number;
   /** Trailing window of the outlier baseline. */
   outlierWindowHours: number;
-  /** A sample deviating from the median by more than this percent may be an outlier... */
+  /** A sample deviating from the baseline median by more than this percent is an outlier (a hard band). */
   outlierPercent: number;
-  /** ...when its robust z-score |x - median| / (1.4826 MAD) is also above this. */
+  /** Inside the band, a robust z-score |x - median| / (1.4826 MAD) above this flags too... */
   outlierMadThreshold: number;
+  /** ...when the sample also deviates by at least this percent. */
+  outlierZMinPercent: number;
   /** Fewer accepted samples than this in the window: nothing is flagged. */
   outlierMinSamples: number;
+  /**
+   * Distinct contributors needed to publish a reference rate, and for the outlier baseline to flag
+   * anything (an account counts once; admin and feed samples are contributors of their own).
+   */
+  minContributors: number;
+  /** An account's samples below this USD volume (minor units) are dust: they count for nothing. */
+  minSampleUsd: bigint;
   /** How long a computed baseline may be reused (0 = every sample recomputes it). */
   baselineCacheSeconds: number;
   /**
@@ -112,6 +145,8 @@ export interface AppConfig {
   rateLimit: RateLimitConfig;
   adminBootstrap: { userName: string; password: string } | null;
   money: MoneyConfig;
+  funding: FundingConfig;
+  house: HouseConfig;
   rates: RatesConfig;
   scheduler: SchedulerConfig;
   watchlist: WatchlistConfig;
@@ -154,8 +189,13 @@ function bool(env: Env, key: string, fallback: boolean): boolean {
 
 /** A non-negative amount in major units with at most 2 decimals, as minor units. */
 function money(env: Env, key: string): bigint {
+  return moneyOr(env, key, 0n);
+}
+
+/** A non-negative amount in major units (at most 2 decimals), as minor units; `fallback` when unset. */
+function moneyOr(env: Env, key: string, fallback: bigint): bigint {
   const raw = (env[key] ?? '').trim();
-  if (raw === '') return 0n;
+  if (raw === '') return fallback;
   const m = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(raw);
   if (!m) throw new ConfigError(`${key} must be a non-negative amount with at most 2 decimals, got "${raw}"`);
   return BigInt(m[1]) * 100n + BigInt((m[2] ?? '').padEnd(2, '0'));
@@ -328,12 +368,29 @@ export function loadConfig(env: Env): AppConfig {
       offerLimit: int(env, 'OFFER_RATE_LIMIT', 20, 1, 1_000_000),
       offerTtlSeconds: int(env, 'OFFER_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
     },
+    funding: {
+      depositDailyLimitUsd: moneyOr(env, 'DEPOSIT_DAILY_LIMIT_USD', 10_000n * 100n),
+      withdrawalDailyLimitUsd: moneyOr(env, 'WITHDRAWAL_DAILY_LIMIT_USD', 10_000n * 100n),
+      rateLimit: int(env, 'FUNDING_RATE_LIMIT', 10, 1, 1_000_000),
+      rateLimitTtlSeconds: int(env, 'FUNDING_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+    },
+    house: {
+      spreadPercent: num(env, 'HOUSE_SPREAD_PERCENT', 1, 0.01, 20),
+      quoteTtlSeconds: int(env, 'QUOTE_TTL_SECONDS', 30, 1, 600),
+      maxNetUsd: moneyOr(env, 'HOUSE_MAX_NET_USD', 100_000n * 100n),
+      referenceMaxAgeMinutes: int(env, 'QUOTE_REFERENCE_MAX_AGE_MINUTES', 24 * 60, 1, 30 * 24 * 60),
+      rateLimit: int(env, 'QUOTE_RATE_LIMIT', 30, 1, 1_000_000),
+      rateLimitTtlSeconds: int(env, 'QUOTE_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+    },
     rates: {
       marketWindowHours: int(env, 'MARKET_RATE_WINDOW_HOURS', 72, 1, 24 * 366),
       outlierWindowHours: int(env, 'OUTLIER_WINDOW_HOURS', 72, 1, 24 * 366),
       outlierPercent: num(env, 'OUTLIER_PERCENT', 20, 0.1, 1000),
       outlierMadThreshold: num(env, 'OUTLIER_MAD_THRESHOLD', 3.5, 0, 1000),
+      outlierZMinPercent: num(env, 'OUTLIER_Z_MIN_PERCENT', 5, 0, 1000),
       outlierMinSamples: int(env, 'OUTLIER_MIN_SAMPLES', 5, 1, 100_000),
+      minContributors: int(env, 'RATE_MIN_CONTRIBUTORS', 3, 1, 10_000),
+      minSampleUsd: moneyOr(env, 'RATE_MIN_SAMPLE_USD', 10n * 100n),
       baselineCacheSeconds: int(env, 'OUTLIER_BASELINE_CACHE_SECONDS', 5, 0, 3600),
       marketRateCacheMs: int(env, 'MARKET_RATE_CACHE_MS', 1000, 0, 60_000),
     },

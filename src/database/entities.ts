@@ -4,6 +4,10 @@ import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { PasswordCheckEntity } from '../auth/password-check.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
+import { FundingRequestEntity } from '../funding/funding-request.entity';
+import { ConversionEntity } from '../house/conversion.entity';
+import { HousePositionEntity } from '../house/house-position.entity';
+import { QuoteEntity } from '../house/quote.entity';
 import { OfferEntity } from '../market/offer.entity';
 import { TradeEntity } from '../market/trade.entity';
 import { NotificationEntity } from '../notifications/notification.entity';
@@ -37,4 +41,8 @@ export const ENTITIES = [
   WatchlistItemEntity,
   OfferEntity,
   TradeEntity,
+  FundingRequestEntity,
+  QuoteEntity,
+  ConversionEntity,
+  HousePositionEntity,
 ];

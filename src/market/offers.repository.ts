@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, type EntityManager } from 'typeorm';
-import { type Currency, toBigInt } from '../common/money';
+import type { Currency } from '../common/money';
 import type { Page } from '../common/pagination';
-import { dialectOf, exactInt } from '../database/dialect';
+import { dialectOf } from '../database/dialect';
 import { insertedId } from '../database/insert';
 import { OfferEntity, type OfferStatus } from './offer.entity';
 import { TradeEntity } from './trade.entity';
@@ -25,12 +25,11 @@ export interface TradeFilter {
   offerId?: number;
 }
 
-export interface EscrowMismatch {
-  userId: number;
-  currency: Currency;
-  held: bigint;
-  openRemainder: bigint;
-}
+/** What open offers hold in their makers' held balances (a WalletService hold source). */
+export const OPEN_OFFER_HOLDS = `SELECT creator_user_id AS user_id,
+    CASE WHEN give_currency = 'USD' THEN remaining_give_amount ELSE 0 END AS usd,
+    CASE WHEN give_currency = 'LBP' THEN remaining_give_amount ELSE 0 END AS lbp
+  FROM offers WHERE status = 'OPEN'`;
 
 @Injectable()
 export class OffersRepository {
@@ -58,6 +57,11 @@ export class OffersRepository {
    * the transaction is the only writer). Every state change of an offer starts here, so takes,
    * cancels and expiry of one offer run one after the other and always see its current remainder.
    */
+  /** The offer as committed, without a lock. */
+  find(id: number): Promise<OfferEntity | null> {
+    return this.dataSource.manager.getRepository(OfferEntity).findOne({ where: { id } });
+  }
+
   findForUpdate(id: number, m: EntityManager): Promise<OfferEntity | null> {
     const qb = this.offers(m).createQueryBuilder('o').where('o.id = :id', { id });
     if (dialectOf(m) === 'mysql') qb.setLock('pessimistic_write');
@@ -199,35 +203,5 @@ export class OffersRepository {
     if (f.to) qb.andWhere('t.created_at <= :to', { to: f.to });
     if (f.offerId !== undefined) qb.andWhere('t.offer_id = :offerId', { offerId: f.offerId });
     return newestFirstPage(qb, 't', page);
-  }
-
-  /**
-   * Wallets whose held balance of a currency differs from the remaining give amounts of their OPEN
-   * offers in it, computed in SQL, at most `limit` rows.
-   */
-  async escrowMismatches(m: EntityManager, limit: number): Promise<EscrowMismatch[]> {
-    const d = dialectOf(m);
-    const open = (c: Currency) =>
-      `SUM(CASE WHEN give_currency = '${c}' THEN remaining_give_amount ELSE 0 END)`;
-    const sql = `SELECT w.user_id AS user_id,
-        ${exactInt(d, 'w.usd_held')} AS usd_held, ${exactInt(d, 'COALESCE(o.usd, 0)')} AS usd_open,
-        ${exactInt(d, 'w.lbp_held')} AS lbp_held, ${exactInt(d, 'COALESCE(o.lbp, 0)')} AS lbp_open
-      FROM wallets w
-      LEFT JOIN (SELECT creator_user_id, ${open('USD')} AS usd, ${open('LBP')} AS lbp
-                 FROM offers WHERE status = 'OPEN' GROUP BY creator_user_id) o ON o.creator_user_id = w.user_id
-      WHERE w.usd_held <> COALESCE(o.usd, 0) OR w.lbp_held <> COALESCE(o.lbp, 0)
-      ORDER BY w.user_id LIMIT ${Math.floor(limit)}`;
-    const rows: Record<string, unknown>[] = await m.query(sql);
-    const out: EscrowMismatch[] = [];
-    for (const r of rows) {
-      const userId = Number(r.user_id);
-      for (const [currency, held, openRemainder] of [
-        ['USD', toBigInt(r.usd_held), toBigInt(r.usd_open)],
-        ['LBP', toBigInt(r.lbp_held), toBigInt(r.lbp_open)],
-      ] as const) {
-        if (held !== openRemainder) out.push({ userId, currency, held, openRemainder });
-      }
-    }
-    return out;
   }
 }

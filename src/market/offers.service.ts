@@ -13,9 +13,10 @@ import type { Page } from '../common/pagination';
 import { TransactionRunner } from '../database/transaction-runner';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { Direction } from '../rates/rate-sample.entity';
+import type { Baseline } from '../rates/outlier-detector';
 import { RatesService } from '../rates/rates.service';
 import { toWalletDto } from '../wallet/wallet.mapper';
-import { type LedgerCheck, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
+import { type Balances, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 import type {
   AcceptOfferDto,
   CreateOfferDto,
@@ -35,7 +36,7 @@ import {
   OfferRemainderTooSmallError,
   OwnOfferError,
 } from './offers.errors';
-import { OffersRepository } from './offers.repository';
+import { OPEN_OFFER_HOLDS, OffersRepository } from './offers.repository';
 import type { TradeEntity } from './trade.entity';
 
 /** Offers expired per sweep transaction batch, and batches per sweep run. */
@@ -51,6 +52,25 @@ export interface ExpirySweepResult {
 }
 
 const directionOf = (give: Currency): Direction => (give === 'USD' ? 'usd_to_lbp' : 'lbp_to_usd');
+
+/** One take of an offer: the give side taken and the want side paid for it (minor units). */
+interface Take {
+  fill: bigint;
+  pay: bigint;
+}
+
+/** The offer as a take leaves it. */
+function offerAfter(offer: OfferEntity, { fill, pay }: Take, now: Date): OfferEntity {
+  const emptied = fill === offer.remainingGiveAmount;
+  return {
+    ...offer,
+    remainingGiveAmount: offer.remainingGiveAmount - fill,
+    remainingWantAmount: offer.remainingWantAmount - pay,
+    status: emptied ? 'COMPLETED' : 'OPEN',
+    closedAt: emptied ? now : null,
+    updatedAt: now,
+  };
+}
 
 /**
  * The P2P marketplace. Every state change of an offer (take, cancel, expiry) first locks the offer row
@@ -76,7 +96,7 @@ export class OffersService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.wallets.addInvariant((m, limit) => this.escrowMismatches(m, limit));
+    this.wallets.addHoldSource({ name: 'open offers', sql: OPEN_OFFER_HOLDS });
   }
 
   /** POST /market/offers: the outlier guard, the offer row and its escrow, in one transaction. */
@@ -101,6 +121,7 @@ export class OffersService implements OnModuleInit {
     const [usd, lbp] = dto.give_currency === 'USD' ? [give, want] : [want, give];
     const rate = impliedRate(usd, lbp);
     const direction = directionOf(dto.give_currency);
+    const baseline = await this.rates.liveBaseline(direction, p.id); // before the transaction
     const result = await this.idempotency.execute(
       {
         userId: p.id,
@@ -115,7 +136,7 @@ export class OffersService implements OnModuleInit {
       },
       async (m) => {
         const now = this.clock.now();
-        await this.rates.judgeAccepted(direction, rate, now, m);
+        this.rates.accept(baseline, rate);
         const offer = await this.repo.insert(
           {
             creatorUserId: p.id,
@@ -184,7 +205,7 @@ export class OffersService implements OnModuleInit {
   /**
    * POST /market/offers/:id/accept: takes `amount` of the give side (default: all that is left) and
    * settles at once: the taker pays its share of the remaining want side to the maker and receives
-   * the give side out of the maker's escrow.
+   * the give side out of the maker's escrow. One transaction, in named steps.
    */
   async accept(
     p: OfferActor,
@@ -194,6 +215,7 @@ export class OffersService implements OnModuleInit {
     key?: string,
   ): Promise<OfferAcceptedDto> {
     const asked = dto.amount == null ? null : toMinor(dto.amount);
+    const baseline = await this.tradeBaseline(offerId);
     let moved: Direction | null = null;
     const result = await this.idempotency.execute(
       {
@@ -203,136 +225,200 @@ export class OffersService implements OnModuleInit {
       },
       async (m) => {
         const now = this.clock.now();
-        const offer = await this.repo.findForUpdate(offerId, m);
-        if (!offer) throw new OfferNotFoundError();
-        if (offer.creatorUserId === p.id) throw new OwnOfferError();
-        const status = effectiveStatus(offer, now);
-        if (status !== 'OPEN') throw new OfferNotOpenError(status);
-        const remaining = offer.remainingGiveAmount;
-        const fill = asked ?? remaining;
-        if (fill > remaining)
-          throw new OfferRemainderTooSmallError(formatMinor(remaining), offer.giveCurrency);
-        const pay = priceFill(offer, fill);
-        if (!(await this.repo.applyFill(offer, fill, pay, now, m))) throw new OfferNotOpenError('COMPLETED');
-        const direction = directionOf(offer.giveCurrency);
-        const givesUsd = offer.giveCurrency === 'USD';
-        const [usd, lbp] = givesUsd ? [fill, pay] : [pay, fill];
-        const trade = await this.repo.insertTrade(
-          {
-            offerId: offer.id,
-            makerUserId: offer.creatorUserId,
-            takerUserId: p.id,
-            buyerUserId: givesUsd ? p.id : offer.creatorUserId,
-            sellerUserId: givesUsd ? offer.creatorUserId : p.id,
-            usdAmount: usd,
-            lbpAmount: lbp,
-            rate: impliedRate(usd, lbp),
-            createdAt: now,
-          },
-          m,
-        );
-        const posted = await this.wallets.post(
-          {
-            kind: 'TRADE',
-            refType: 'trade',
-            refId: trade.id,
-            legs: [
-              {
-                account: 'user_held',
-                userId: offer.creatorUserId,
-                currency: offer.giveCurrency,
-                amount: -fill,
-              },
-              { account: 'user', userId: p.id, currency: offer.giveCurrency, amount: fill },
-              { account: 'user', userId: p.id, currency: offer.wantCurrency, amount: -pay, field: 'amount' },
-              { account: 'user', userId: offer.creatorUserId, currency: offer.wantCurrency, amount: pay },
-            ],
-          },
-          m,
-        );
-        const after: OfferEntity = {
-          ...offer,
-          remainingGiveAmount: remaining - fill,
-          remainingWantAmount: offer.remainingWantAmount - pay,
-          status: fill === remaining ? 'COMPLETED' : 'OPEN',
-          closedAt: fill === remaining ? now : null,
-          updatedAt: now,
-        };
-        const summary = tradeSummary(trade);
-        await this.audit.record(
-          {
-            event: AuditEvent.OFFER_ACCEPT,
-            action: 'accept offer',
-            success: true,
-            statusCode: 201,
-            message: `offer ${offer.id}, trade ${trade.id}: ${summary}`,
-            actor: p,
-            targetUserId: offer.creatorUserId,
-            metadata: {
-              offer_id: offer.id,
-              trade_id: trade.id,
-              fill_amount: formatMinor(fill),
-              pay_amount: formatMinor(pay),
-              give_currency: offer.giveCurrency,
-              remaining_give_amount: formatMinor(after.remainingGiveAmount),
-              offer_status: after.status,
-              idempotency_key: key ?? null,
-            },
-            request: meta,
-          },
-          m,
-        );
-        await this.notifications.notify(
-          {
-            userId: offer.creatorUserId,
-            eventType: 'OFFER_ACCEPTED',
-            title: after.status === 'COMPLETED' ? 'Your offer was taken' : 'Your offer was partly taken',
-            message: `Offer #${offer.id}: ${summary}. ${formatMinor(after.remainingGiveAmount)} ${offer.giveCurrency} left.`,
-            refType: 'trade',
-            refId: trade.id,
-          },
-          m,
-        );
-        await this.notifications.notify(
-          {
-            userId: p.id,
-            eventType: 'TRADE_COMPLETED',
-            title: 'Trade settled',
-            message: `You took offer #${offer.id}: ${summary}.`,
-            refType: 'trade',
-            refId: trade.id,
-          },
-          m,
-        );
+        const offer = await this.lockTakeable(offerId, p.id, now, m);
+        const take = this.sizeTake(offer, asked);
+        const trade = await this.recordTrade(offer, p.id, take, now, m);
+        const balances = await this.settleTrade(offer, trade, p.id, take, m);
+        const after = offerAfter(offer, take, now);
+        await this.announceTrade(p, offer, after, trade, take, { meta, key }, m);
         const body: OfferAcceptedDto = {
           message: 'Offer accepted',
           trade_id: trade.id,
           trade: toTradeDto(trade, p.id),
           offer: toOfferDto(after, now),
-          ...toWalletDto(posted.balances.get(p.id) ?? ZERO_BALANCES),
+          ...toWalletDto(balances),
         };
         // Last: the hourly rollup row is shared by every sample of the hour (see TransactionsService).
-        // A trade's rate was checked when the offer was made; if the market has moved away since, the
-        // sample is stored flagged as an outlier rather than refusing a price both sides agreed to.
-        await this.rates.record(
-          {
-            direction,
-            rate: trade.rate,
-            source: 'trade',
-            usdVolume: usd,
-            userId: offer.creatorUserId,
-            tradeId: trade.id,
-            createdAt: now,
-          },
-          m,
-        );
-        moved = direction;
+        moved = await this.sampleTrade(offer, trade, now, baseline, m);
         return { status: 201, body };
       },
     );
     // After the commit (and not for a replayed response): alerts see the trade's sample.
     if (moved) await this.alerts.evaluateAfterCommit(moved);
     return result.body;
+  }
+
+  /**
+   * The live baseline a trade on this offer is judged against as a rate sample (the other
+   * contributors than its maker), read before the transaction: an offer's direction and maker never
+   * change. Null for an unknown offer (the transaction then answers 404).
+   */
+  private async tradeBaseline(offerId: number): Promise<Baseline | null> {
+    const offer = await this.repo.find(offerId);
+    return offer ? this.rates.liveBaseline(directionOf(offer.giveCurrency), offer.creatorUserId) : null;
+  }
+
+  /** The offer, locked, if the taker may take it now: someone else's, and open. */
+  private async lockTakeable(
+    offerId: number,
+    takerId: number,
+    now: Date,
+    m: EntityManager,
+  ): Promise<OfferEntity> {
+    const offer = await this.repo.findForUpdate(offerId, m);
+    if (!offer) throw new OfferNotFoundError();
+    if (offer.creatorUserId === takerId) throw new OwnOfferError();
+    const status = effectiveStatus(offer, now);
+    if (status !== 'OPEN') throw new OfferNotOpenError(status);
+    return offer;
+  }
+
+  /** How much of the give side is taken (default: all that is left) and what the taker pays for it. */
+  private sizeTake(offer: OfferEntity, asked: bigint | null): Take {
+    const remaining = offer.remainingGiveAmount;
+    const fill = asked ?? remaining;
+    if (fill > remaining) throw new OfferRemainderTooSmallError(formatMinor(remaining), offer.giveCurrency);
+    return { fill, pay: priceFill(offer, fill) };
+  }
+
+  /** Compare-and-sets the offer's remainder and records the trade. */
+  private async recordTrade(
+    offer: OfferEntity,
+    takerId: number,
+    { fill, pay }: Take,
+    now: Date,
+    m: EntityManager,
+  ): Promise<TradeEntity> {
+    if (!(await this.repo.applyFill(offer, fill, pay, now, m))) throw new OfferNotOpenError('COMPLETED');
+    const givesUsd = offer.giveCurrency === 'USD';
+    const [usd, lbp] = givesUsd ? [fill, pay] : [pay, fill];
+    return this.repo.insertTrade(
+      {
+        offerId: offer.id,
+        makerUserId: offer.creatorUserId,
+        takerUserId: takerId,
+        buyerUserId: givesUsd ? takerId : offer.creatorUserId,
+        sellerUserId: givesUsd ? offer.creatorUserId : takerId,
+        usdAmount: usd,
+        lbpAmount: lbp,
+        rate: impliedRate(usd, lbp),
+        createdAt: now,
+      },
+      m,
+    );
+  }
+
+  /** The money: the give side out of the maker's escrow to the taker, the want side from the taker to the maker. */
+  private async settleTrade(
+    offer: OfferEntity,
+    trade: TradeEntity,
+    takerId: number,
+    { fill, pay }: Take,
+    m: EntityManager,
+  ): Promise<Balances> {
+    const maker = offer.creatorUserId;
+    const posted = await this.wallets.post(
+      {
+        kind: 'TRADE',
+        refType: 'trade',
+        refId: trade.id,
+        legs: [
+          { account: 'user_held', userId: maker, currency: offer.giveCurrency, amount: -fill },
+          { account: 'user', userId: takerId, currency: offer.giveCurrency, amount: fill },
+          { account: 'user', userId: takerId, currency: offer.wantCurrency, amount: -pay, field: 'amount' },
+          { account: 'user', userId: maker, currency: offer.wantCurrency, amount: pay },
+        ],
+      },
+      m,
+    );
+    return posted.balances.get(takerId) ?? ZERO_BALANCES;
+  }
+
+  /** The audit row and both sides' notifications. */
+  private async announceTrade(
+    p: OfferActor,
+    offer: OfferEntity,
+    after: OfferEntity,
+    trade: TradeEntity,
+    { fill, pay }: Take,
+    request: { meta: RequestMeta; key: string | undefined },
+    m: EntityManager,
+  ): Promise<void> {
+    const summary = tradeSummary(trade);
+    await this.audit.record(
+      {
+        event: AuditEvent.OFFER_ACCEPT,
+        action: 'accept offer',
+        success: true,
+        statusCode: 201,
+        message: `offer ${offer.id}, trade ${trade.id}: ${summary}`,
+        actor: p,
+        targetUserId: offer.creatorUserId,
+        metadata: {
+          offer_id: offer.id,
+          trade_id: trade.id,
+          fill_amount: formatMinor(fill),
+          pay_amount: formatMinor(pay),
+          give_currency: offer.giveCurrency,
+          remaining_give_amount: formatMinor(after.remainingGiveAmount),
+          offer_status: after.status,
+          idempotency_key: request.key ?? null,
+        },
+        request: request.meta,
+      },
+      m,
+    );
+    await this.notifications.notify(
+      {
+        userId: offer.creatorUserId,
+        eventType: 'OFFER_ACCEPTED',
+        title: after.status === 'COMPLETED' ? 'Your offer was taken' : 'Your offer was partly taken',
+        message: `Offer #${offer.id}: ${summary}. ${formatMinor(after.remainingGiveAmount)} ${offer.giveCurrency} left.`,
+        refType: 'trade',
+        refId: trade.id,
+      },
+      m,
+    );
+    await this.notifications.notify(
+      {
+        userId: p.id,
+        eventType: 'TRADE_COMPLETED',
+        title: 'Trade settled',
+        message: `You took offer #${offer.id}: ${summary}.`,
+        refType: 'trade',
+        refId: trade.id,
+      },
+      m,
+    );
+  }
+
+  /**
+   * The trade's rate sample (the maker's price). Its rate was checked when the offer was made; if the
+   * market has moved away since, the sample is stored flagged as an outlier rather than refusing a
+   * price both sides agreed to. Returns the direction whose alerts to evaluate.
+   */
+  private async sampleTrade(
+    offer: OfferEntity,
+    trade: TradeEntity,
+    now: Date,
+    baseline: Baseline | null,
+    m: EntityManager,
+  ): Promise<Direction> {
+    const direction = directionOf(offer.giveCurrency);
+    await this.rates.record(
+      {
+        direction,
+        rate: trade.rate,
+        source: 'trade',
+        usdVolume: trade.usdAmount,
+        userId: offer.creatorUserId,
+        tradeId: trade.id,
+        createdAt: now,
+      },
+      m,
+      baseline ? this.rates.judgeWith(baseline, trade.rate) : undefined,
+    );
+    return direction;
   }
 
   /** DELETE /market/offers/:id (the creator) and DELETE /admin/market/offers/:id (an admin). */
@@ -534,17 +620,6 @@ export class OffersService implements OnModuleInit {
     const { from, to } = parseRange(q.from, q.to);
     const { rows, total } = await this.repo.listTrades({ userId, from, to, offerId: q.offer_id }, page);
     return { rows: rows.map((t) => toTradeDto(t, userId)), total };
-  }
-
-  private async escrowMismatches(m: EntityManager, limit: number): Promise<LedgerCheck['mismatches']> {
-    const rows = await this.repo.escrowMismatches(m, limit);
-    return rows.map((r) => ({
-      user_id: r.userId,
-      check: 'held_equals_open_offers',
-      currency: r.currency,
-      expected: formatMinor(r.openRemainder),
-      actual: formatMinor(r.held),
-    }));
   }
 }
 

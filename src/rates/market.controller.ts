@@ -17,8 +17,10 @@ export class MarketController {
   constructor(private readonly market: MarketService) {}
 
   /**
-   * The market rate of each direction: the USD-volume-weighted average of its accepted (non-outlier)
-   * samples over the last MARKET_RATE_WINDOW_HOURS; rates are null when there is no data.
+   * The reference rate of each direction over the last MARKET_RATE_WINDOW_HOURS: the median over
+   * contributors (each account counts once, with the volume-weighted average of its accepted samples
+   * of at least RATE_MIN_SAMPLE_USD; each admin or feed sample is a contributor of its own), so one
+   * account cannot move it. A rate is null with fewer than RATE_MIN_CONTRIBUTORS contributors.
    */
   @Get('exchangeRate')
   @Public()
@@ -27,9 +29,10 @@ export class MarketController {
   }
 
   /**
-   * Figures of one direction over a range (default: the last `default_range_hours` of your
-   * preferences): count, min, max, plain and volume-weighted average, first and last rate and the
-   * change between them. `scope=mine` covers only your own samples.
+   * Statistics of one direction's accepted samples over a range (default: the last
+   * `default_range_hours` of your preferences): count, min, max, plain and volume-weighted average,
+   * first and last rate and the change between them. These weigh samples by volume, unlike the
+   * reference rate of GET /exchangeRate. `scope=mine` covers only your own samples.
    */
   @Get('analytics/exchange-rate')
   @Auth()
@@ -39,8 +42,9 @@ export class MarketController {
   }
 
   /**
-   * Chart data: per UTC hour or day bucket that has samples (oldest first), the volume-weighted rate,
-   * OHLC, count and USD volume. Bucket and range default to your preferences.
+   * Chart data, statistics of the accepted samples: per UTC hour or day bucket that has samples
+   * (oldest first), the volume-weighted rate, OHLC, count and USD volume (not the reference rate).
+   * Bucket and range default to your preferences.
    */
   @Get('history/exchange-rate')
   @Auth()

@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { FreshCache } from '../common/fresh-cache';
-import { MaintenanceState } from '../common/maintenance';
 import { parseRange } from '../common/dates';
 import { NotFoundError, ValidationFailedError } from '../common/errors/app-error';
 import { toMajor } from '../common/money';
@@ -19,8 +17,8 @@ import type {
   Scope,
 } from './dto/market.dto';
 import { MarketRepository, type RatePartial, type Span } from './market.repository';
-import { RatesService } from './rates.service';
-import { DIRECTIONS, type Direction } from './rate-sample.entity';
+import { type ReferenceRates, ReferenceRateService } from './reference-rate.service';
+import type { Direction } from './rate-sample.entity';
 
 const HOUR_MS = 3_600_000;
 export const MAX_RANGE_DAYS = 366;
@@ -125,60 +123,43 @@ function toPoint(p: RatePartial): HistoryPointDto {
 /** The market rate, analytics and chart history, all aggregated in SQL (the rollup where it can). */
 @Injectable()
 export class MarketService {
-  /**
-   * The market rate, computed at most once per MARKET_RATE_CACHE_MS and shared by concurrent callers
-   * (GET /exchangeRate, alert evaluation, GET /alerts/triggered). Every commit through this instance
-   * that moves the market (RatesService.onMarketChanged) and every restore make the next call compute
-   * anew, so this instance always reads its own writes.
-   */
-  private readonly rateCache: FreshCache<{ dto: ExchangeRateDto; json: string }>;
+  /** The GET /exchangeRate body, memoized per version of the reference's inputs. */
+  private body: { version: string; dto: ExchangeRateDto; json: string } | null = null;
 
   constructor(
     private readonly repo: MarketRepository,
     private readonly users: UsersService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    maintenance: MaintenanceState,
-    rates: RatesService,
-  ) {
-    this.rateCache = new FreshCache(config.rates.marketRateCacheMs, () => clock.now().getTime());
-    rates.onMarketChanged(() => this.samplesChanged());
-    maintenance.onDataReplaced(() => this.samplesChanged());
-  }
+    private readonly reference: ReferenceRateService,
+  ) {}
 
-  /** GET /exchangeRate: per direction, the weighted average of the last MARKET_RATE_WINDOW_HOURS. */
+  /** GET /exchangeRate: the reference rate of each direction (ReferenceRateService). */
   async exchangeRate(): Promise<ExchangeRateDto> {
-    return (await this.rateCache.get(() => this.computeExchangeRate())).dto;
+    return this.toBody(await this.reference.published()).dto;
   }
 
-  /** The cached GET /exchangeRate body while it is fresh (for the HTTP fast path), else null. */
+  /** The GET /exchangeRate body while the reference is fresh (for the HTTP fast path), else null. */
   cachedExchangeRateJson(): string | null {
-    return this.rateCache.peek()?.json ?? null;
+    const rates = this.reference.peekPublished();
+    return rates === null ? null : this.toBody(rates).json;
   }
 
-  /** The market data changed (a committed sample or mark, a restore): the next read computes anew. */
-  samplesChanged(): void {
-    this.rateCache.invalidate();
-  }
-
-  private async computeExchangeRate(): Promise<{ dto: ExchangeRateDto; json: string }> {
-    const now = this.clock.now();
-    const hours = this.config.rates.marketWindowHours;
-    const span: Span = { start: new Date(now.getTime() - hours * HOUR_MS), end: new Date(now.getTime() + 1) };
-    const [sell, buy] = await Promise.all(
-      DIRECTIONS.map((d) => this.aggregate(0, 'market', d, span, null).then((ps) => ps[0] ?? null)),
-    );
-    const newest = [sell, buy]
-      .filter((p): p is RatePartial => p !== null)
-      .reduce<Date | null>((acc, p) => (acc === null || p.closeAt > acc ? p.closeAt : acc), null);
+  private toBody(r: ReferenceRates): { dto: ExchangeRateDto; json: string } {
+    const version = this.reference.version();
+    if (this.body?.version === version) return this.body;
+    const times = [r.usd_to_lbp.updatedAt, r.lbp_to_usd.updatedAt].filter((d): d is Date => d !== null);
+    const newest = times.length === 0 ? null : new Date(Math.max(...times.map((d) => d.getTime())));
     const dto: ExchangeRateDto = {
-      usd_to_lbp: sell ? round6(vwapOf(sell)) : null,
-      lbp_to_usd: buy ? round6(vwapOf(buy)) : null,
-      window_hours: hours,
-      samples: { usd_to_lbp: sell?.count ?? 0, lbp_to_usd: buy?.count ?? 0 },
+      usd_to_lbp: r.usd_to_lbp.rate,
+      lbp_to_usd: r.lbp_to_usd.rate,
+      window_hours: this.config.rates.marketWindowHours,
+      samples: { usd_to_lbp: r.usd_to_lbp.samples, lbp_to_usd: r.lbp_to_usd.samples },
+      contributors: { usd_to_lbp: r.usd_to_lbp.contributors, lbp_to_usd: r.lbp_to_usd.contributors },
       updated_at: newest ? newest.toISOString() : null,
     };
-    return { dto, json: JSON.stringify(dto) };
+    this.body = { version, dto, json: JSON.stringify(dto) };
+    return this.body;
   }
 
   /** GET /analytics/exchange-rate; 404 NO_DATA without samples. */

@@ -1,16 +1,29 @@
-/** The robust baseline of a direction's accepted samples over the trailing window. */
+/**
+ * The robust baseline a new sample of a direction is judged against: the accepted samples of the
+ * trailing window by contributor (contributors.ts), the submitting account's own left out.
+ */
 export interface Baseline {
+  /** Accepted, non-dust samples of the other contributors. */
   count: number;
+  /** Contributors behind them (an account counts once; each trusted sample is one). */
+  contributors: number;
+  /** Median over contributors. */
   median: number | null;
-  /** Median absolute deviation from the median. */
+  /** Median absolute deviation from the median, over contributors. */
   mad: number | null;
   windowHours: number;
 }
 
 export interface OutlierPolicy {
+  /** The hard band: farther than this percent from the median is an outlier, whatever the z-score. */
   percent: number;
+  /** Inside the band, a robust z-score above this flags too... */
   madThreshold: number;
+  /** ...when the deviation is also at least this percent (a quiet market's tiny MAD flags no small move). */
+  zMinPercent: number;
+  /** Fewer samples than this, or fewer contributors than minContributors: nothing is flagged. */
   minSamples: number;
+  minContributors: number;
 }
 
 export interface Verdict {
@@ -27,10 +40,10 @@ const MAD_TO_SIGMA = 1.4826;
 const MAX_SCORE = 1e6;
 
 /**
- * A rate is an outlier when, with at least `minSamples` accepted samples in the window, it deviates
- * from their median by more than `percent` AND its robust z-score exceeds `madThreshold`. The two
- * together keep a quiet market's tiny MAD from flagging ordinary moves, and a noisy market's
- * large percent swings from passing unseen.
+ * With a baseline of at least `minSamples` samples from at least `minContributors` contributors, a
+ * rate is an outlier when it deviates from their median by more than `percent` (a hard band: no
+ * spread of the market widens it), or, inside the band, when its robust z-score exceeds
+ * `madThreshold` and it deviates by at least `zMinPercent` (the z-score can only flag more).
  */
 export function judgeRate(rate: number, baseline: Baseline, policy: OutlierPolicy): Verdict {
   if (baseline.median === null || baseline.mad === null || baseline.median <= 0) {
@@ -40,12 +53,18 @@ export function judgeRate(rate: number, baseline: Baseline, policy: OutlierPolic
   const deviationPercent = (diff / baseline.median) * 100;
   const sigma = MAD_TO_SIGMA * baseline.mad;
   const score = sigma > 0 ? Math.min(diff / sigma, MAX_SCORE) : diff > 0 ? MAX_SCORE : 0;
-  const enough = baseline.count >= policy.minSamples;
-  const isOutlier = enough && deviationPercent > policy.percent && score > policy.madThreshold;
-  const reason = isOutlier
-    ? `deviates ${deviationPercent.toFixed(1)}% from the ${baseline.windowHours}h median ${round(baseline.median)} ` +
-      `(limit ${policy.percent}%), robust z ${score >= MAX_SCORE ? '>1e6' : score.toFixed(1)}`
-    : null;
+  const enough = baseline.count >= policy.minSamples && baseline.contributors >= policy.minContributors;
+  const beyondBand = deviationPercent > policy.percent;
+  const byScore = score > policy.madThreshold && deviationPercent >= policy.zMinPercent;
+  const isOutlier = enough && (beyondBand || byScore);
+  const z = score >= MAX_SCORE ? '>1e6' : score.toFixed(1);
+  const median = round(baseline.median);
+  const window = `the ${baseline.windowHours}h median ${median} of ${baseline.contributors} contributors`;
+  const reason = !isOutlier
+    ? null
+    : beyondBand
+      ? `deviates ${deviationPercent.toFixed(1)}% from ${window} (limit ${policy.percent}%)`
+      : `deviates ${deviationPercent.toFixed(1)}% from ${window} with robust z ${z} (limit ${policy.madThreshold})`;
   return { isOutlier, deviationPercent: round(deviationPercent), score: round(score), reason, baseline };
 }
 

@@ -8,11 +8,16 @@ export class RateOutlierError extends BusinessRuleError {
       { field: 'rate', message: v.reason ?? 'outlier', value: rate },
       {
         field: 'baseline_median',
-        message: `median of the last ${b.windowHours}h of accepted samples`,
+        message: `median over the contributors of the last ${b.windowHours}h of accepted samples`,
         value: b.median,
       },
-      { field: 'baseline_mad', message: 'median absolute deviation of those samples', value: b.mad },
+      { field: 'baseline_mad', message: 'median absolute deviation over those contributors', value: b.mad },
       { field: 'baseline_samples', message: 'samples in the baseline window', value: b.count },
+      {
+        field: 'baseline_contributors',
+        message: 'contributors behind the baseline (each account once, yours left out)',
+        value: b.contributors,
+      },
       { field: 'deviation_percent', message: `allowed up to ${percentLimit}%`, value: v.deviationPercent },
     ]);
   }

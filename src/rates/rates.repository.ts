@@ -2,16 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { toBigInt } from '../common/money';
-import { dbDate, dialectOf, exactInt, hourStart } from '../database/dialect';
+import { dbDate, dialectOf, exactInt, hourStart, readDbDate } from '../database/dialect';
+import type { ContributorRow } from './contributors';
 import { RateHourlyEntity, ROLLUP_SHARDS } from './rate-hourly.entity';
 import { type Direction, RateSampleEntity } from './rate-sample.entity';
 import { insertedId } from '../database/insert';
-
-interface BaselineRows {
-  count: number;
-  median: number | null;
-  mad: number | null;
-}
 
 @Injectable()
 export class RatesRepository {
@@ -22,36 +17,48 @@ export class RatesRepository {
   }
 
   /**
-   * Count, median and MAD of the accepted samples of a direction in [since, until], in SQL (sorted by the
-   * (direction, created_at) index range; nothing but the two middle values leaves the database).
+   * The accepted samples of a direction in [since, until] by contributor (see contributors.ts): one
+   * row per account (its samples of at least `minUserVolume`, the dust left out) and one per distinct
+   * rate of the trusted samples (no account). Aggregated in SQL over the (direction, created_at) index
+   * range; what leaves the database is one row per contributor, not per sample.
    */
-  async baseline(direction: Direction, since: Date, until: Date, m?: EntityManager): Promise<BaselineRows> {
+  async contributorRows(
+    direction: Direction,
+    since: Date,
+    until: Date,
+    minUserVolume: bigint,
+    m?: EntityManager,
+  ): Promise<ContributorRow[]> {
     const em = this.m(m);
-    const scope = () =>
-      em
-        .getRepository(RateSampleEntity)
-        .createQueryBuilder('s')
-        .where('s.direction = :direction', { direction })
-        .andWhere('s.created_at >= :since', { since })
-        .andWhere('s.created_at <= :until', { until })
-        .andWhere('s.is_outlier = :no', { no: false });
-    const count = await scope().getCount();
-    if (count === 0) return { count, median: null, mad: null };
-    const middle = async (orderExpr: string, params: Record<string, unknown>): Promise<number> => {
-      const offset = Math.floor((count - 1) / 2);
-      const rows = await scope()
-        .select(`${orderExpr}`, 'v')
-        .setParameters(params)
-        .orderBy(orderExpr, 'ASC')
-        .offset(offset)
-        .limit(count % 2 === 1 ? 1 : 2)
-        .getRawMany<{ v: unknown }>();
-      const vals = rows.map((r) => Number(r.v));
-      return vals.length === 2 ? (vals[0] + vals[1]) / 2 : vals[0];
-    };
-    const median = await middle('s.rate', {});
-    const mad = await middle('ABS(s.rate - :median)', { median });
-    return { count, median, mad };
+    const dialect = dialectOf(em);
+    const rows: { u: unknown; r: unknown; n: unknown; vol: unknown; rv: unknown; newest: unknown }[] =
+      await em.query(
+        `SELECT s.user_id AS u, CASE WHEN s.user_id IS NULL THEN s.rate END AS r, COUNT(*) AS n,
+            SUM(s.usd_volume) AS vol, SUM(s.rate * s.usd_volume) AS rv, MAX(s.created_at) AS newest
+          FROM rate_samples s
+          WHERE s.direction = ? AND s.created_at >= ? AND s.created_at <= ? AND s.is_outlier = ?
+            AND (s.user_id IS NULL OR s.usd_volume >= ?)
+          GROUP BY u, r`,
+        [direction, dbDate(dialect, since), dbDate(dialect, until), 0, Number(minUserVolume)],
+      );
+    return rows.map((row) => ({
+      userId: row.u === null ? null : Number(row.u),
+      rate: row.r === null ? null : Number(row.r),
+      samples: Number(row.n),
+      volume: Number(row.vol),
+      rateVolume: Number(row.rv),
+      newestAt: readDbDate(row.newest),
+    }));
+  }
+
+  /** Which of `ids` are rate samples this transaction (or connection) can see. */
+  async visibleSampleIds(ids: number[], m?: EntityManager): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows: { id: unknown }[] = await this.m(m).query(
+      `SELECT id FROM rate_samples WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    return new Set(rows.map((r) => Number(r.id)));
   }
 
   async insertSample(row: Omit<RateSampleEntity, 'id'>, m: EntityManager): Promise<RateSampleEntity> {

@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
-import { FreshCache } from '../common/fresh-cache';
-import { MaintenanceState } from '../common/maintenance';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { hourStart } from '../database/dialect';
 import { TransactionRunner } from '../database/transaction-runner';
-import { type Baseline, judgeRate, type Verdict } from './outlier-detector';
+import { type Baseline, judgeRate, type OutlierPolicy, type Verdict } from './outlier-detector';
 import { type Direction, DIRECTIONS, type RateSampleEntity, type SampleSource } from './rate-sample.entity';
 import { RateOutlierError } from './rates.errors';
 import { RatesRepository } from './rates.repository';
+import { ReferenceRateService } from './reference-rate.service';
 
 export interface NewSample {
   direction: Direction;
@@ -26,74 +25,45 @@ export interface NewSample {
 /** Rate samples, the outlier guard and the hourly rollup that market figures read. */
 @Injectable()
 export class RatesService {
-  /** The live baseline per direction, reused for OUTLIER_BASELINE_CACHE_SECONDS and computed once at a time. */
-  private readonly baselineCache: Record<Direction, FreshCache<Baseline>>;
-  private readonly changeListeners: (() => void)[] = [];
-
   constructor(
     private readonly repo: RatesRepository,
+    private readonly reference: ReferenceRateService,
     private readonly clock: Clock,
     private readonly tx: TransactionRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    maintenance: MaintenanceState,
-  ) {
-    const ttl = config.rates.baselineCacheSeconds * 1000;
-    const cache = () => new FreshCache<Baseline>(ttl, () => clock.now().getTime());
-    this.baselineCache = { usd_to_lbp: cache(), lbp_to_usd: cache() };
-    maintenance.onDataReplaced(() => this.forgetBaselines());
-  }
+  ) {}
 
-  /**
-   * The trailing-window baseline of a direction at `at`: the accepted samples of the window before it.
-   * The live baseline (at = now) may be reused for OUTLIER_BASELINE_CACHE_SECONDS, and concurrent
-   * requests share one computation of it; a past `at` (imports with their own times) is always computed.
-   */
-  async baseline(direction: Direction, at: Date = this.clock.now(), m?: EntityManager): Promise<Baseline> {
-    const ttl = this.config.rates.baselineCacheSeconds * 1000;
-    const live = ttl > 0 && Math.abs(this.clock.now().getTime() - at.getTime()) < ttl;
-    const compute = async (): Promise<Baseline> => {
-      const windowHours = this.config.rates.outlierWindowHours;
-      const since = new Date(at.getTime() - windowHours * 3600_000);
-      return { ...(await this.repo.baseline(direction, since, at, m)), windowHours };
-    };
-    return live ? this.baselineCache[direction].get(compute) : compute();
-  }
-
-  /**
-   * Registers what must follow the market figures (the market-rate cache): called after every commit
-   * that added an accepted sample or changed an outlier mark.
-   */
-  onMarketChanged(listener: () => void): void {
-    this.changeListeners.push(listener);
-  }
-
-  private marketChanged(m: EntityManager): void {
-    this.tx.afterCommit(m, () => {
-      for (const listener of this.changeListeners) listener();
-    });
-  }
-
-  private forgetBaselines(): void {
-    for (const d of DIRECTIONS) this.baselineCache[d].invalidate();
-  }
-
-  /** Judges a rate against the market of its direction. */
-  async judge(direction: Direction, rate: number, at?: Date, m?: EntityManager): Promise<Verdict> {
+  private get policy(): OutlierPolicy {
     const r = this.config.rates;
-    const baseline = await this.baseline(direction, at, m);
-    return judgeRate(rate, baseline, {
+    return {
       percent: r.outlierPercent,
       madThreshold: r.outlierMadThreshold,
+      zMinPercent: r.outlierZMinPercent,
       minSamples: r.outlierMinSamples,
-    });
+      minContributors: r.minContributors,
+    };
   }
 
   /**
-   * Judges the rate of a transaction or an offer, which must not be an outlier: the verdict, or
-   * 422 RATE_OUTLIER with the baseline.
+   * The live baseline a sample of `userId` is judged against (the other contributors'). Read it
+   * before opening the transaction that stores the sample (see ReferenceRateService), then judge
+   * inside with `accept` or `judgeWith`.
    */
-  async judgeAccepted(direction: Direction, rate: number, at?: Date, m?: EntityManager): Promise<Verdict> {
-    const verdict = await this.judge(direction, rate, at, m);
+  liveBaseline(direction: Direction, userId: number): Promise<Baseline> {
+    return this.reference.baseline(direction, userId);
+  }
+
+  /** The verdict on a rate against a baseline. */
+  judgeWith(baseline: Baseline, rate: number): Verdict {
+    return judgeRate(rate, baseline, this.policy);
+  }
+
+  /**
+   * The verdict on the rate of a user's transaction record or offer, which must not be an outlier:
+   * 422 RATE_OUTLIER with the baseline otherwise.
+   */
+  accept(baseline: Baseline, rate: number): Verdict {
+    const verdict = this.judgeWith(baseline, rate);
     if (verdict.isOutlier) throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
     return verdict;
   }
@@ -104,7 +74,14 @@ export class RatesService {
    */
   async record(input: NewSample, m: EntityManager, verdict?: Verdict): Promise<RateSampleEntity> {
     const createdAt = input.createdAt ?? this.clock.now();
-    const v = verdict ?? (await this.judge(input.direction, input.rate, createdAt, m));
+    // without a verdict (admins' and feeds' samples): judged at their own time in `m`, so each row of
+    // an import is judged against those before it
+    const v =
+      verdict ??
+      this.judgeWith(
+        await this.reference.baseline(input.direction, input.userId ?? null, { at: createdAt, m }),
+        input.rate,
+      );
     const sample = await this.repo.insertSample(
       {
         direction: input.direction,
@@ -125,7 +102,7 @@ export class RatesService {
     );
     if (!sample.isOutlier) {
       await this.repo.addToHourly(sample, m);
-      this.marketChanged(m);
+      this.reference.noteSample(sample, m);
     }
     return sample;
   }
@@ -142,7 +119,7 @@ export class RatesService {
       }
       hours += 1;
     }
-    this.forgetBaselines();
+    this.reference.invalidate();
     return hours;
   }
 
@@ -159,8 +136,7 @@ export class RatesService {
   ): Promise<RateSampleEntity> {
     await this.repo.updateSampleMark(sample.id, { isOutlier, anomalyReason: reason }, m);
     await this.repo.rebuildHour(sample.direction, hourStart(sample.createdAt), m);
-    this.tx.afterCommit(m, () => this.baselineCache[sample.direction].invalidate());
-    this.marketChanged(m);
+    this.tx.afterCommit(m, () => this.reference.invalidate());
     return { ...sample, isOutlier, anomalyReason: reason };
   }
 }

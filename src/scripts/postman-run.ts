@@ -20,8 +20,9 @@ async function main(): Promise<void> {
       DB_TYPE: 'sqlite',
       SQLITE_PATH: join(dir, 'postman.sqlite'),
       BACKUP_DIR: join(dir, 'backups'),
-      STARTING_BALANCE_USD: '1000',
-      STARTING_BALANCE_LBP: '100000000',
+      // the Flow's admin (the collection's adminName and adminPassword)
+      ADMIN_USER_NAME: 'postman_admin',
+      ADMIN_PASSWORD: 'postman-admin-password-1',
       LOG_LEVEL: 'warn',
       SCHEDULER_ENABLED: 'false',
     });

@@ -4,8 +4,9 @@ import { convert } from 'openapi-to-postmanv2';
 
 /**
  * `npm run postman` writes postman/collection.json: a "Flow" folder (a scripted tour with tests:
- * register, log in and keep the tokens, transactions, rates, analytics and history, offers and a
- * take, alerts, watchlist, notifications, logs) and an "API reference" folder generated from
+ * register, log in and keep the tokens, transaction records, the reference rate, analytics and
+ * history, a deposit an admin confirms, a quote and its conversion, offers and a take, a withdrawal
+ * paid out, alerts, watchlist, notifications, logs) and an "API reference" folder generated from
  * openapi.json. `--check` fails when the committed collection is out of date (CI runs it).
  */
 const ROOT = join(__dirname, '..', '..', '..');
@@ -18,7 +19,7 @@ interface Step {
   method: string;
   path: string;
   body?: Json;
-  token?: 'a' | 'b';
+  token?: 'a' | 'b' | 'c' | 'admin';
   /** Lines of the Postman test script (pm.* API). */
   tests: string[];
 }
@@ -29,20 +30,13 @@ const status = (code: number): string =>
 
 /** The tour: every request checks its status and the fields a client relies on. */
 const FLOW: Step[] = [
-  {
-    name: 'Register user A',
+  ...(['A', 'B', 'C'] as const).map((who): Step => ({
+    name: `Register user ${who}`,
     method: 'POST',
     path: '/user',
-    body: { user_name: '{{userA}}', password: '{{password}}' },
+    body: { user_name: `{{user${who}}}`, password: '{{password}}' },
     tests: json([status(201), "pm.test('role USER', () => pm.expect(body.role).to.eql('USER'));"]),
-  },
-  {
-    name: 'Register user B',
-    method: 'POST',
-    path: '/user',
-    body: { user_name: '{{userB}}', password: '{{password}}' },
-    tests: json([status(201)]),
-  },
+  })),
   {
     name: 'Log in as A (keeps the tokens)',
     method: 'POST',
@@ -55,28 +49,41 @@ const FLOW: Step[] = [
       "pm.collectionVariables.set('refreshA', body.refresh_token);",
     ]),
   },
-  {
-    name: 'Log in as B',
+  ...(['B', 'C'] as const).map((who): Step => ({
+    name: `Log in as ${who}`,
     method: 'POST',
     path: '/login',
-    body: { user_name: '{{userB}}', password: '{{password}}' },
-    tests: json([status(200), "pm.collectionVariables.set('tokenB', body.access_token);"]),
+    body: { user_name: `{{user${who}}}`, password: '{{password}}' },
+    tests: json([status(200), `pm.collectionVariables.set('token${who}', body.access_token);`]),
+  })),
+  {
+    name: 'Log in as the admin (a fresh token)',
+    method: 'POST',
+    path: '/login',
+    body: { user_name: '{{adminName}}', password: '{{adminPassword}}' },
+    tests: json([status(200), "pm.collectionVariables.set('tokenAdmin', body.access_token);"]),
   },
   {
-    name: 'Who am I (A)',
+    name: 'Who am I (A): a new wallet is empty',
     method: 'GET',
     path: '/whoami',
     token: 'a',
     tests: json([
       status(200),
-      "pm.test('user A with balances', () => { pm.expect(body.user_name).to.eql(pm.collectionVariables.get('userA')); pm.expect(body.usd_balance).to.be.a('number'); });",
+      "pm.test('user A, no money yet', () => { pm.expect(body.user_name).to.eql(pm.collectionVariables.get('userA')); pm.expect(body.usd_balance).to.eql(0); });",
     ]),
   },
-  ...[89500, 89600, 89400].map((rate, i): Step => ({
-    name: `Transaction ${i + 1}: A sells 10 USD at ${rate}`,
+  ...(
+    [
+      ['a', 'A', 89500],
+      ['b', 'B', 89600],
+      ['c', 'C', 89400],
+    ] as const
+  ).map(([token, who, rate]): Step => ({
+    name: `${who} records selling 10 USD at ${rate} (a record: no money moves)`,
     method: 'POST',
     path: '/transaction',
-    token: 'a',
+    token,
     body: { usd_amount: 10, lbp_amount: 10 * rate, usd_to_lbp: true },
     tests: json([
       status(201),
@@ -91,15 +98,19 @@ const FLOW: Step[] = [
     token: 'a',
     tests: json([
       status(200),
-      "pm.test('three, newest first', () => { pm.expect(body).to.have.length(3); pm.expect(body[0].rate).to.eql(89400); });",
-      "pm.test('X-Total-Count', () => pm.expect(pm.response.headers.get('X-Total-Count')).to.eql('3'));",
+      "pm.test('one', () => { pm.expect(body).to.have.length(1); pm.expect(body[0].rate).to.eql(89500); });",
+      "pm.test('X-Total-Count', () => pm.expect(pm.response.headers.get('X-Total-Count')).to.eql('1'));",
     ]),
   },
   {
-    name: 'Market rate (public)',
+    name: 'Reference rate (public): the median over three contributors',
     method: 'GET',
     path: '/exchangeRate',
-    tests: json([status(200), "pm.test('usd_to_lbp', () => pm.expect(body.usd_to_lbp).to.be.a('number'));"]),
+    tests: json([
+      status(200),
+      "pm.test('usd_to_lbp', () => pm.expect(body.usd_to_lbp).to.eql(89500));",
+      "pm.test('three contributors', () => pm.expect(body.contributors.usd_to_lbp).to.eql(3));",
+    ]),
   },
   {
     name: 'Analytics',
@@ -121,6 +132,80 @@ const FLOW: Step[] = [
       status(200),
       "pm.test('points', () => pm.expect(body.points.length).to.be.greaterThan(0));",
     ]),
+  },
+  {
+    name: 'A deposits 100 USD (pending until an admin confirms)',
+    method: 'POST',
+    path: '/wallet/deposits',
+    token: 'a',
+    body: { currency: 'USD', amount: 100, reference: 'agent receipt 1' },
+    tests: json([
+      status(201),
+      "pm.test('pending', () => pm.expect(body.status).to.eql('PENDING'));",
+      "pm.collectionVariables.set('depositA', body.id);",
+    ]),
+  },
+  {
+    name: 'The admin confirms it',
+    method: 'POST',
+    path: '/admin/deposits/{{depositA}}/confirm',
+    token: 'admin',
+    body: { note: 'received' },
+    tests: json([status(200), "pm.test('completed', () => pm.expect(body.status).to.eql('COMPLETED'));"]),
+  },
+  {
+    name: 'B deposits 10,000,000 LBP',
+    method: 'POST',
+    path: '/wallet/deposits',
+    token: 'b',
+    body: { currency: 'LBP', amount: 10000000 },
+    tests: json([status(201), "pm.collectionVariables.set('depositB', body.id);"]),
+  },
+  {
+    name: 'The admin confirms it too',
+    method: 'POST',
+    path: '/admin/deposits/{{depositB}}/confirm',
+    token: 'admin',
+    tests: json([status(200)]),
+  },
+  {
+    name: 'A’s wallet',
+    method: 'GET',
+    path: '/wallet',
+    token: 'a',
+    tests: json([status(200), "pm.test('100 USD', () => pm.expect(body.usd_balance).to.eql(100));"]),
+  },
+  {
+    name: 'A asks the house for a quote: 10 USD to LBP',
+    method: 'POST',
+    path: '/quotes',
+    token: 'a',
+    body: { from_currency: 'USD', to_currency: 'LBP', from_amount: 10 },
+    tests: json([
+      status(201),
+      "pm.test('the bid: the mid minus the spread', () => { pm.expect(body.reference_rate).to.eql(89500); pm.expect(body.rate).to.be.below(89500); });",
+      "pm.collectionVariables.set('quoteId', body.id);",
+    ]),
+  },
+  {
+    name: 'A converts at the quote',
+    method: 'POST',
+    path: '/wallet/convert',
+    token: 'a',
+    body: { quote_id: '{{#quoteId}}' },
+    tests: json([
+      status(201),
+      "pm.test('90 USD left', () => pm.expect(body.usd_balance).to.eql(90));",
+      "pm.test('LBP received', () => pm.expect(body.lbp_balance).to.eql(body.to_amount));",
+    ]),
+  },
+  {
+    name: 'A quote converts once (409)',
+    method: 'POST',
+    path: '/wallet/convert',
+    token: 'a',
+    body: { quote_id: '{{#quoteId}}' },
+    tests: json([status(409), "pm.test('code', () => pm.expect(body.code).to.eql('QUOTE_USED'));"]),
   },
   {
     name: 'A offers 20 USD for LBP (escrowed)',
@@ -180,6 +265,25 @@ const FLOW: Step[] = [
     tests: json([status(200), "pm.test('one, as seller', () => pm.expect(body[0].side).to.eql('seller'));"]),
   },
   {
+    name: 'A withdraws 10 USD (held at once)',
+    method: 'POST',
+    path: '/wallet/withdrawals',
+    token: 'a',
+    body: { currency: 'USD', amount: 10, destination: 'agent, Hamra street' },
+    tests: json([
+      status(201),
+      "pm.test('pending', () => pm.expect(body.status).to.eql('PENDING'));",
+      "pm.collectionVariables.set('withdrawalA', body.id);",
+    ]),
+  },
+  {
+    name: 'The admin pays it out',
+    method: 'POST',
+    path: '/admin/withdrawals/{{withdrawalA}}/complete',
+    token: 'admin',
+    tests: json([status(200), "pm.test('completed', () => pm.expect(body.status).to.eql('COMPLETED'));"]),
+  },
+  {
     name: 'A sets an alert',
     method: 'POST',
     path: '/alerts',
@@ -206,13 +310,13 @@ const FLOW: Step[] = [
     ]),
   },
   {
-    name: 'A’s notifications (the take)',
+    name: 'A’s notifications (the deposit, the take, the payout)',
     method: 'GET',
     path: '/notifications',
     token: 'a',
     tests: json([
       status(200),
-      "pm.test('offer accepted', () => pm.expect(body.map((n) => n.event_type)).to.include('OFFER_ACCEPTED'));",
+      "pm.test('events', () => pm.expect(body.map((n) => n.event_type)).to.include.members(['DEPOSIT_COMPLETED', 'OFFER_ACCEPTED', 'WITHDRAWAL_COMPLETED']));",
     ]),
   },
   {
@@ -222,22 +326,30 @@ const FLOW: Step[] = [
     token: 'a',
     tests: json([
       status(200),
-      "pm.test('own rows', () => { pm.expect(body.total).to.be.greaterThan(5); pm.expect(body.logs.map((l) => l.event_type)).to.include('OFFER_CREATE'); });",
+      "pm.test('own rows', () => { pm.expect(body.total).to.be.greaterThan(5); pm.expect(body.logs.map((l) => l.event_type)).to.include.members(['OFFER_CREATE', 'CONVERSION_CREATE']); });",
     ]),
   },
   {
-    name: 'B cannot sell more USD than it holds (422)',
+    name: 'B cannot withdraw more USD than it holds (422)',
     method: 'POST',
-    path: '/transaction',
+    path: '/wallet/withdrawals',
     token: 'b',
-    body: { usd_amount: 1000000, lbp_amount: 89500000000, usd_to_lbp: true },
+    body: { currency: 'USD', amount: 5000, destination: 'somewhere' },
     tests: json([status(422), "pm.test('code', () => pm.expect(body.code).to.eql('INSUFFICIENT_BALANCE'));"]),
   },
 ];
 
+/** A step's JSON body; '{{#name}}' is the variable as a JSON number (unquoted), '{{name}}' as text. */
+function rawBody(body: Json): string {
+  return JSON.stringify(body, null, 2).replace(/"\{\{#(\w+)\}\}"/g, '{{$1}}');
+}
+
 function flowItem(step: Step): Json {
   const [path, query] = step.path.split('?');
-  const token = step.token === 'a' ? '{{tokenA}}' : step.token === 'b' ? '{{tokenB}}' : undefined;
+  const token =
+    step.token === undefined
+      ? undefined
+      : `{{token${step.token === 'admin' ? 'Admin' : step.token.toUpperCase()}}}`;
   return {
     name: step.name,
     request: {
@@ -246,7 +358,7 @@ function flowItem(step: Step): Json {
       ...(token
         ? { auth: { type: 'bearer', bearer: [{ key: 'token', value: token, type: 'string' }] } }
         : {}),
-      ...(step.body ? { body: { mode: 'raw', raw: JSON.stringify(step.body, null, 2) } } : {}),
+      ...(step.body ? { body: { mode: 'raw', raw: rawBody(step.body) } } : {}),
       url: {
         raw: `{{baseUrl}}${step.path}`,
         host: ['{{baseUrl}}'],
@@ -312,10 +424,20 @@ export async function buildCollection(): Promise<string> {
       { key: 'password', value: 'postman-password-1' },
       { key: 'userA', value: 'postman_a' },
       { key: 'userB', value: 'postman_b' },
+      { key: 'userC', value: 'postman_c' },
+      // an admin of the server the Flow runs against (npm run test:postman starts one with these)
+      { key: 'adminName', value: 'postman_admin' },
+      { key: 'adminPassword', value: 'postman-admin-password-1' },
       { key: 'tokenA', value: '' },
       { key: 'tokenB', value: '' },
+      { key: 'tokenC', value: '' },
+      { key: 'tokenAdmin', value: '' },
       { key: 'refreshA', value: '' },
+      { key: 'depositA', value: '' },
+      { key: 'depositB', value: '' },
+      { key: 'quoteId', value: '' },
       { key: 'offerId', value: '' },
+      { key: 'withdrawalA', value: '' },
     ],
     item: [
       { name: 'Flow', item: FLOW.map(flowItem) },

@@ -8,7 +8,6 @@ import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { AppError } from '../common/errors/app-error';
 import { NO_REQUEST } from '../common/http/request-meta';
-import { toMinor } from '../common/money';
 import { loadConfigFromProcess } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { Direction } from '../rates/rate-sample.entity';
@@ -17,15 +16,21 @@ import { TransactionsService } from '../transactions/transactions.service';
 import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { OffersService } from '../market/offers.service';
-import { WalletService } from '../wallet/wallet.service';
+import { FundingService } from '../funding/funding.service';
+import { HouseService } from '../house/house.service';
 
 /**
  * `npm run seed:demo [-- --force]`: 90 days of believable USD/LBP data on the configured database —
  * an hourly feed per direction drifting around 89,500 LBP/USD with noise and a few planted outliers,
- * demo users with balances, and their transactions spread over the period. Refuses to touch a
- * database that already has users unless --force.
+ * demo users who record transactions, fund their wallets by deposits demo_admin confirms, convert
+ * at the house's quotes and trade offers, spread over the period, and a pending deposit and
+ * withdrawal left for the admin console. Refuses to touch a database that already has users
+ * unless --force.
  */
 const DAYS = 90;
+/** The hours (from the start) at which the demo users' USD, then LBP deposits arrive. */
+const FUND_USD_HOUR = 6;
+const FUND_LBP_HOUR = 30;
 const PASSWORD = 'demo-password-1';
 const USERS = ['demo_alice', 'demo_bassem', 'demo_carla', 'demo_dani', 'demo_elie'];
 
@@ -53,6 +58,8 @@ export interface SeedSummary {
   transactions: number;
   offers: number;
   trades: number;
+  deposits: number;
+  conversions: number;
   users: string[];
 }
 
@@ -83,29 +90,12 @@ export async function seedDemo(
     await admins.createOrPromote('demo_admin', PASSWORD, 'seed');
     const users = app.get(UsersService);
     const hasher = app.get(PasswordHasher);
-    const wallets = app.get(WalletService);
     const tx = app.get(TransactionRunner);
     const people: Principal[] = [];
     for (const name of USERS) {
       const u =
         (await users.findByUserName(name)) ??
         (await users.create({ userName: name, passwordHash: await hasher.hash(PASSWORD) }));
-      await tx.run((m) =>
-        wallets.post(
-          {
-            kind: 'DEMO_FUNDING',
-            refType: 'user',
-            refId: u.id,
-            legs: [
-              { account: 'user', userId: u.id, currency: 'USD', amount: toMinor(25_000) },
-              { account: 'funding', currency: 'USD', amount: -toMinor(25_000) },
-              { account: 'user', userId: u.id, currency: 'LBP', amount: toMinor(2_000_000_000) },
-              { account: 'funding', currency: 'LBP', amount: -toMinor(2_000_000_000) },
-            ],
-          },
-          m,
-        ),
-      );
       people.push({
         id: u.id,
         userName: u.userName,
@@ -118,6 +108,25 @@ export async function seedDemo(
         token: '',
       });
     }
+    const adminUser = await users.findByUserName('demo_admin');
+    if (!adminUser) throw new Error('demo_admin was not created');
+    const adminActor = { id: adminUser.id, userName: adminUser.userName };
+    const funding = app.get(FundingService);
+    const house = app.get(HouseService);
+    // money enters through the custodial wallet's door: a deposit each user asks for, confirmed by
+    // demo_admin (USD on the first day, LBP, valued at the reference, on the next: daily limits)
+    const fund = async (currency: 'USD' | 'LBP', amount: number): Promise<void> => {
+      for (const who of people) {
+        const d = await funding.requestDeposit(
+          who,
+          { currency, amount, reference: 'demo agent' },
+          NO_REQUEST,
+        );
+        await funding.decide(adminActor, 'DEPOSIT', d.id, 'confirm', { note: 'demo' }, NO_REQUEST);
+      }
+    };
+    let deposits = 0;
+    let conversions = 0;
 
     const rates = app.get(RatesService);
     const transactions = app.get(TransactionsService);
@@ -132,6 +141,13 @@ export async function seedDemo(
     let offerCount = 0;
     let tradeCount = 0;
     for (let h = 0; h < hours; h++) {
+      if (h === FUND_USD_HOUR || h === FUND_LBP_HOUR) {
+        now = new Date(start.getTime() + h * 3600_000 + 5 * 60_000);
+        if (h === FUND_USD_HOUR) await fund('USD', 9_000);
+        else await fund('LBP', 800_000_000);
+        deposits += people.length;
+      }
+      const funded = h > FUND_LBP_HOUR;
       // drift: a slow upward trend with a random walk and a daily rhythm
       mid = mid * (1 + (rand() - 0.48) * 0.004) + 2;
       const daily = 1 + 0.002 * Math.sin((2 * Math.PI * (h % 24)) / 24);
@@ -167,8 +183,29 @@ export async function seedDemo(
           if (!(err instanceof AppError)) throw err; // a refused demo transaction is part of the story
         }
       }
+      // now and then someone converts at the house's quote
+      if (funded && rand() < 0.05) {
+        const who = people[Math.floor(rand() * people.length)];
+        const givesUsd = rand() < 0.5;
+        now = new Date(start.getTime() + h * 3600_000 + 48 * 60_000);
+        try {
+          const q = await house.quote(
+            who,
+            {
+              from_currency: givesUsd ? 'USD' : 'LBP',
+              to_currency: givesUsd ? 'LBP' : 'USD',
+              from_amount: givesUsd ? Math.round(50 + rand() * 450) : Math.round(5 + rand() * 40) * 1_000_000,
+            },
+            NO_REQUEST,
+          );
+          await house.convert(who, { quote_id: q.id }, NO_REQUEST);
+          conversions += 1;
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+        }
+      }
       // the marketplace: now and then someone posts an offer near the market, others take parts of it
-      if (rand() < 0.12) {
+      if (funded && rand() < 0.12) {
         const maker = people[Math.floor(rand() * people.length)];
         const givesUsd = rand() < 0.5;
         const usd = Math.round(100 + rand() * 900);
@@ -213,12 +250,27 @@ export async function seedDemo(
     }
     now = end;
     await offers.expireDue();
+    // something for the admin console to decide: a pending deposit and a pending withdrawal
+    const alice = people[0];
+    now = new Date(end.getTime() - 10 * 60_000);
+    await funding.requestDeposit(
+      alice,
+      { currency: 'USD', amount: 250, reference: 'transfer #4471' },
+      NO_REQUEST,
+    );
+    await funding.requestWithdrawal(
+      alice,
+      { currency: 'USD', amount: 100, destination: 'agent, Hamra street' },
+      NO_REQUEST,
+    );
     return {
       samples,
       outliers,
       transactions: txCount,
       offers: offerCount,
       trades: tradeCount,
+      deposits: deposits + 1,
+      conversions,
       users: ['demo_admin', ...USERS],
     };
   } finally {
@@ -241,7 +293,7 @@ async function main(): Promise<void> {
     const s = await seedDemo(app, { force: process.argv.includes('--force') });
     console.log(
       `Seeded ${DAYS} days: ${s.samples} feed samples (${s.outliers} flagged as outliers), ${s.transactions} transactions, ` +
-        `${s.offers} offers with ${s.trades} trades, ` +
+        `${s.deposits} deposits, ${s.conversions} conversions, ${s.offers} offers with ${s.trades} trades, ` +
         `users ${s.users.join(', ')} with password "${PASSWORD}".`,
     );
   } catch (err) {

@@ -24,9 +24,10 @@ export class TransactionsController {
   constructor(private readonly transactions: TransactionsService) {}
 
   /**
-   * Record an exchange against the house at the rate you got (`lbp_amount / usd_amount`). Refused with
-   * 422 INSUFFICIENT_BALANCE when you lack the amount you give, 422 RATE_OUTLIER (with the market
-   * baseline in `details`) when the rate is far off the market. Rate-limited per user.
+   * Record an exchange you made elsewhere (at a shop, on the street) at the rate you got
+   * (`lbp_amount / usd_amount`). A record moves no wallet money and needs no balance: it is a rate
+   * report that feeds the reference rate. Refused with 422 RATE_OUTLIER (with the baseline of the
+   * other contributors in `details`) when the rate is far off the market. Rate-limited per user.
    */
   @Post('transaction')
   @Auth()

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AlertsModule } from '../alerts/alerts.module';
 import { RatesModule } from '../rates/rates.module';
-import { WalletModule } from '../wallet/wallet.module';
 import { TransactionsController } from './transactions.controller';
 import { TransactionsRepository } from './transactions.repository';
 import { TransactionsService } from './transactions.service';
 
 @Module({
-  imports: [WalletModule, RatesModule, AlertsModule],
+  imports: [RatesModule, AlertsModule],
   controllers: [TransactionsController],
   providers: [TransactionsRepository, TransactionsService],
   exports: [TransactionsService],

@@ -8,11 +8,10 @@ import { Clock } from '../common/clock';
 import { parseRange, fileStamp } from '../common/dates';
 import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
-import { formatMinor, impliedRate, toMajor, toMinor, roundRate } from '../common/money';
+import { formatMinor, impliedRate, toMinor, roundRate } from '../common/money';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { RatesService } from '../rates/rates.service';
-import { type Leg, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 import type {
   CreateTransactionDto,
   TransactionCreatedDto,
@@ -29,7 +28,6 @@ const EXPORT_CHUNK = 1000;
 export class TransactionsService {
   constructor(
     private readonly repo: TransactionsRepository,
-    private readonly wallets: WalletService,
     private readonly rates: RatesService,
     private readonly idempotency: IdempotencyService,
     private readonly audit: AuditService,
@@ -38,9 +36,9 @@ export class TransactionsService {
   ) {}
 
   /**
-   * One exchange against the house, all in one transaction: the outlier guard, the transaction row,
-   * the balance moves (conditional, so concurrent requests can never overdraw), the ledger legs, the
-   * rate sample with its rollup, and the audit row. Honours an Idempotency-Key.
+   * A record of an exchange the user made elsewhere: it moves no wallet money and needs no balance.
+   * In one transaction: the outlier guard (against the other contributors' baseline), the
+   * transaction row, the audit row and the rate sample with its rollup. Honours an Idempotency-Key.
    */
   async create(
     p: Principal,
@@ -52,30 +50,16 @@ export class TransactionsService {
     const lbp = toMinor(dto.lbp_amount);
     const rate = impliedRate(usd, lbp);
     const direction: Direction = dto.usd_to_lbp ? 'usd_to_lbp' : 'lbp_to_usd';
+    // read before the transaction (see RatesService.liveBaseline); judged inside, so a replay of an
+    // Idempotency-Key is answered as the first time whatever the market did since
+    const baseline = await this.rates.liveBaseline(direction, p.id);
     const result = await this.idempotency.execute(
       { userId: p.id, key, request: { route: 'transaction', ...dto } },
       async (m) => {
         const now = this.clock.now();
-        const verdict = await this.rates.judgeAccepted(direction, rate, now, m);
+        const verdict = this.rates.accept(baseline, rate);
         const tx = await this.repo.insert(
           { userId: p.id, usdAmount: usd, lbpAmount: lbp, usdToLbp: dto.usd_to_lbp, rate, createdAt: now },
-          m,
-        );
-        const sold: Leg[] = dto.usd_to_lbp
-          ? [
-              { account: 'user', userId: p.id, currency: 'USD', amount: -usd, field: 'usd_amount' },
-              { account: 'house', currency: 'USD', amount: usd },
-              { account: 'user', userId: p.id, currency: 'LBP', amount: lbp },
-              { account: 'house', currency: 'LBP', amount: -lbp },
-            ]
-          : [
-              { account: 'user', userId: p.id, currency: 'LBP', amount: -lbp, field: 'lbp_amount' },
-              { account: 'house', currency: 'LBP', amount: lbp },
-              { account: 'user', userId: p.id, currency: 'USD', amount: usd },
-              { account: 'house', currency: 'USD', amount: -usd },
-            ];
-        const posted = await this.wallets.post(
-          { kind: 'TRANSACTION', refType: 'transaction', refId: tx.id, legs: sold },
           m,
         );
         await this.audit.record(
@@ -98,15 +82,12 @@ export class TransactionsService {
           },
           m,
         );
-        const b = posted.balances.get(p.id) ?? ZERO_BALANCES;
         const body: TransactionCreatedDto = {
           message: 'Transaction added successfully',
           ...toTransactionDto(tx),
-          usd_balance: toMajor(b.usdAvailable),
-          lbp_balance: toMajor(b.lbpAvailable),
         };
-        // Last: the sample's hourly rollup row is shared by every transaction of the hour, so its
-        // lock is taken as late as possible and held only until the commit.
+        // Last: the sample's hourly rollup row is shared by every sample of the hour, so its lock is
+        // taken as late as possible and held only until the commit.
         await this.rates.record(
           {
             direction,
@@ -123,7 +104,7 @@ export class TransactionsService {
         return { status: 201, body };
       },
     );
-    // After the commit: alerts see the new market rate; a failed evaluation is logged, never thrown.
+    // After the commit: alerts see the new reference rate; a failed evaluation is logged, never thrown.
     await this.alerts.evaluateAfterCommit(direction);
     return result.body;
   }

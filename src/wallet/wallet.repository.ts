@@ -71,6 +71,13 @@ export class WalletRepository {
     return qb.getOne();
   }
 
+  /** Locks the user's wallet row for the rest of the transaction (MySQL; SQLite has one writer). */
+  async lockWallet(userId: number, m: EntityManager): Promise<boolean> {
+    const qb = m.getRepository(WalletEntity).createQueryBuilder('w').where('w.user_id = :userId', { userId });
+    if (dialectOf(m) === 'mysql') qb.setLock('pessimistic_write');
+    return (await qb.getOne()) !== null;
+  }
+
   findWallets(userIds: number[]): Promise<WalletEntity[]> {
     if (userIds.length === 0) return Promise.resolve([]);
     return this.m()
@@ -191,4 +198,44 @@ export class WalletRepository {
       >,
     }));
   }
+
+  /**
+   * Wallets whose held balance of a currency differs from what their holds add up to, computed in
+   * SQL, at most `limit` rows. Each hold source is a SELECT of (user_id, usd, lbp) rows (see
+   * WalletService.addHoldSource); no source: held must be zero.
+   */
+  async holdMismatches(m: EntityManager, sources: string[], limit: number): Promise<HoldMismatch[]> {
+    const d = dialectOf(m);
+    const holds =
+      sources.length === 0
+        ? 'SELECT NULL AS user_id, 0 AS usd, 0 AS lbp'
+        : sources.map((src) => `SELECT user_id, usd, lbp FROM (${src}) x`).join(' UNION ALL ');
+    const sql = `SELECT w.user_id AS user_id,
+        ${exactInt(d, 'w.usd_held')} AS usd_held, ${exactInt(d, 'COALESCE(h.usd, 0)')} AS usd_holds,
+        ${exactInt(d, 'w.lbp_held')} AS lbp_held, ${exactInt(d, 'COALESCE(h.lbp, 0)')} AS lbp_holds
+      FROM wallets w
+      LEFT JOIN (SELECT user_id, SUM(usd) AS usd, SUM(lbp) AS lbp FROM (${holds}) a GROUP BY user_id) h
+        ON h.user_id = w.user_id
+      WHERE w.usd_held <> COALESCE(h.usd, 0) OR w.lbp_held <> COALESCE(h.lbp, 0)
+      ORDER BY w.user_id LIMIT ${Math.floor(limit)}`;
+    const rows: Record<string, unknown>[] = await m.query(sql);
+    const out: HoldMismatch[] = [];
+    for (const r of rows) {
+      const userId = Number(r.user_id);
+      for (const [currency, held, holdsSum] of [
+        ['USD', toBigInt(r.usd_held), toBigInt(r.usd_holds)],
+        ['LBP', toBigInt(r.lbp_held), toBigInt(r.lbp_holds)],
+      ] as const) {
+        if (held !== holdsSum) out.push({ userId, currency, held, holds: holdsSum });
+      }
+    }
+    return out;
+  }
+}
+
+export interface HoldMismatch {
+  userId: number;
+  currency: Currency;
+  held: bigint;
+  holds: bigint;
 }

@@ -61,10 +61,20 @@ export interface LedgerCheck {
 }
 
 /**
- * An invariant another feature adds to the ledger check (the marketplace: held = open escrow). It runs
- * inside verify()'s transaction and reports at most `limit` mismatches.
+ * An invariant another feature adds to the ledger check. It runs inside verify()'s transaction and
+ * reports at most `limit` mismatches.
  */
 export type LedgerInvariant = (m: EntityManager, limit: number) => Promise<LedgerCheck['mismatches']>;
+
+/**
+ * What holds money in users' held balances, as SQL selecting (user_id, usd, lbp) rows in minor units:
+ * the marketplace's open offers, the pending withdrawals. verify() checks that every wallet's held
+ * balance equals the sum of its holds.
+ */
+export interface HoldSource {
+  name: string;
+  sql: string;
+}
 
 export const ZERO_BALANCES: Balances = { usdAvailable: 0n, lbpAvailable: 0n, usdHeld: 0n, lbpHeld: 0n };
 
@@ -77,6 +87,7 @@ const isUserAccount = (a: LedgerAccount): boolean => a === 'user' || a === 'user
 @Injectable()
 export class WalletService {
   private readonly invariants: LedgerInvariant[] = [];
+  private readonly holdSources: HoldSource[] = [];
 
   constructor(
     private readonly repo: WalletRepository,
@@ -187,6 +198,15 @@ export class WalletService {
       await this.post({ kind: 'STARTING_BALANCE', refType: 'user', refId: userId, legs }, m);
   }
 
+  /**
+   * Serializes a user's requests that check something across rows before they write (a daily limit):
+   * the wallet row stays locked until the caller's transaction ends.
+   */
+  async lockUser(userId: number, m: EntityManager): Promise<void> {
+    if (!(await this.repo.lockWallet(userId, m)))
+      throw new NotFoundError('User not found.', 'USER_NOT_FOUND');
+  }
+
   async balances(userId: number, m?: EntityManager): Promise<Balances> {
     const w = await this.repo.findWallet(userId, m);
     return w ? toBalances(w) : ZERO_BALANCES;
@@ -288,6 +308,11 @@ export class WalletService {
     this.invariants.push(check);
   }
 
+  /** Adds what holds money in held balances (checked by verify() as held = sum of holds). */
+  addHoldSource(source: HoldSource): void {
+    this.holdSources.push(source);
+  }
+
   /**
    * The ledger invariants, checked live (inside the caller's transaction when given one, e.g. a restore
    * before it commits) in one transaction (one consistent snapshot on MySQL, so
@@ -300,6 +325,20 @@ export class WalletService {
         wallets: await this.repo.walletMismatches(tm, MAX_REPORTED_MISMATCHES),
         extra: [] as LedgerCheck['mismatches'],
       };
+      const holds = await this.repo.holdMismatches(
+        tm,
+        this.holdSources.map((h) => h.sql),
+        MAX_REPORTED_MISMATCHES,
+      );
+      for (const h of holds) {
+        found.extra.push({
+          user_id: h.userId,
+          check: 'held_equals_holds',
+          currency: h.currency,
+          expected: formatMinor(h.holds),
+          actual: formatMinor(h.held),
+        });
+      }
       for (const check of this.invariants) found.extra.push(...(await check(tm, MAX_REPORTED_MISMATCHES)));
       return found;
     });

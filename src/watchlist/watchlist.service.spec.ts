@@ -2,8 +2,7 @@ import type { AuditService } from '../audit/audit.service';
 import type { AppConfig } from '../config/app-config';
 import type { TransactionRunner } from '../database/transaction-runner';
 import type { NotificationsService } from '../notifications/notifications.service';
-import { type MarketService, NoRateDataError } from '../rates/market.service';
-import type { AnalyticsDto, AnalyticsQueryDto } from '../rates/dto/market.dto';
+import type { ReferenceRateService } from '../rates/reference-rate.service';
 import type { WatchlistItemEntity } from './watchlist-item.entity';
 import type { WatchlistRepository } from './watchlist.repository';
 import { changePercent, WATCHLIST_BIG_MOVE, WatchlistService } from './watchlist.service';
@@ -56,18 +55,22 @@ describe('WatchlistService.sweep', () => {
       markDay: jest.fn().mockResolvedValue(1),
     };
     notify = jest.fn().mockResolvedValue(true);
-    const market = {
-      analytics: jest.fn((_u: number, q: AnalyticsQueryDto): Promise<AnalyticsDto> => {
-        const [now, past] = rates[q.direction];
-        const v = q.to === NOW.toISOString() ? now : past;
-        if (v === null) return Promise.reject(new NoRateDataError());
-        return Promise.resolve({ vwap: v } as AnalyticsDto);
+    const reference = {
+      published: jest.fn(() =>
+        Promise.resolve({
+          usd_to_lbp: { rate: rates.usd_to_lbp[0] },
+          lbp_to_usd: { rate: rates.lbp_to_usd[0] },
+        }),
+      ),
+      referenceAt: jest.fn((d: string, at: Date) => {
+        expect(at.getTime()).toBe(NOW.getTime() - 24 * 3600_000);
+        return Promise.resolve({ rate: rates[d][1] });
       }),
     };
     const tx = { run: jest.fn((fn: (m: unknown) => Promise<unknown>) => fn({})) };
     sut = new WatchlistService(
       repo as unknown as WatchlistRepository,
-      market as unknown as MarketService,
+      reference as unknown as ReferenceRateService,
       { notify } as unknown as NotificationsService,
       { record: jest.fn() } as unknown as AuditService,
       tx as unknown as TransactionRunner,

@@ -11,7 +11,8 @@ import type { Page } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { NotificationsService } from '../notifications/notifications.service';
-import { MarketService, NoRateDataError, round6 } from '../rates/market.service';
+import { round6 } from '../rates/market.service';
+import { ReferenceRateService } from '../rates/reference-rate.service';
 import { DIRECTIONS, type Direction } from '../rates/rate-sample.entity';
 import type { CreateWatchlistItemDto } from './dto/watchlist.dto';
 import type { MarketFigures } from './watchlist.mapper';
@@ -58,7 +59,7 @@ export function changePercent(current: number | null, past: number | null): numb
 export class WatchlistService {
   constructor(
     private readonly repo: WatchlistRepository,
-    private readonly market: MarketService,
+    private readonly reference: ReferenceRateService,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
@@ -133,14 +134,16 @@ export class WatchlistService {
   }
 
   /**
-   * The market rate of a direction now and 24 h ago, both over the MARKET_RATE_WINDOW_HOURS window of
-   * GET /exchangeRate (ending now / 24 h ago), and the change between them.
+   * The reference rate of a direction now (as GET /exchangeRate) and 24 h ago (over the window ending
+   * then), and the change between them.
    */
   async figures(direction: Direction, now: Date = this.clock.now()): Promise<DirectionFigures> {
-    const [currentRate, rate24hAgo] = await Promise.all([
-      this.marketRateAt(direction, now),
-      this.marketRateAt(direction, new Date(now.getTime() - DAY_MS)),
+    const [current, dayAgo] = await Promise.all([
+      this.reference.published(),
+      this.reference.referenceAt(direction, new Date(now.getTime() - DAY_MS)),
     ]);
+    const currentRate = current[direction].rate;
+    const rate24hAgo = dayAgo.rate;
     return { currentRate, rate24hAgo, change24hPercent: changePercent(currentRate, rate24hAgo) };
   }
 
@@ -259,26 +262,6 @@ export class WatchlistService {
       }
       if (items.length < SWEEP_PAGE) return notified;
       afterId = items[items.length - 1].id;
-    }
-  }
-
-  /**
-   * The market rate (as GET /exchangeRate) over the window ending at `at`: the analytics aggregate
-   * with an explicit range [at - window, at], which reads the hourly rollup plus raw edges.
-   */
-  private async marketRateAt(direction: Direction, at: Date): Promise<number | null> {
-    const from = new Date(at.getTime() - this.config.rates.marketWindowHours * HOUR_MS);
-    try {
-      const a = await this.market.analytics(0, {
-        direction,
-        scope: 'market',
-        from: from.toISOString(),
-        to: at.toISOString(),
-      });
-      return a.vwap;
-    } catch (err) {
-      if (err instanceof NoRateDataError) return null;
-      throw err;
     }
   }
 

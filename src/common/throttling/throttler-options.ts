@@ -44,6 +44,12 @@ export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions
       perIp: false,
     },
     offer: { limit: config.money.offerLimit, ttlSeconds: config.money.offerTtlSeconds, perIp: false },
+    funding: {
+      limit: config.funding.rateLimit,
+      ttlSeconds: config.funding.rateLimitTtlSeconds,
+      perIp: false,
+    },
+    quote: { limit: config.house.rateLimit, ttlSeconds: config.house.rateLimitTtlSeconds, perIp: false },
   };
   const throttlers: ThrottlerOptions[] = RATE_LIMIT_GROUPS.flatMap((group) => {
     const g = groups[group];

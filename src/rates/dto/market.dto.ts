@@ -16,7 +16,11 @@ export class AnalyticsQueryDto extends DateRangeQueryDto {
   @IsIn(DIRECTIONS)
   direction!: Direction;
 
-  /** `market`: everyone's accepted samples (default); `mine`: only your own (outliers excluded too). */
+  /**
+   * `market`: statistics of everyone's accepted samples, weighted by volume (default; not the
+   * reference rate of GET /exchangeRate, which counts each contributor once); `mine`: only your own
+   * (outliers excluded too).
+   */
   @ApiProperty({ enum: SCOPES, required: false, default: 'market' })
   @IsOptional()
   @IsIn(SCOPES)
@@ -32,18 +36,28 @@ export class HistoryQueryDto extends AnalyticsQueryDto {
 }
 
 export class ExchangeRateSamplesDto {
-  /** Accepted samples in the window. */
+  /** Accepted samples in the window behind the rate (an account's dust left out). */
   usd_to_lbp!: number;
   lbp_to_usd!: number;
 }
 
-/** The market rate: USD-volume-weighted average of each direction's accepted samples in the window. */
+export class ExchangeRateContributorsDto {
+  /** Distinct contributors in the window (an account counts once; admin and feed samples each once). */
+  usd_to_lbp!: number;
+  lbp_to_usd!: number;
+}
+
+/**
+ * The reference rate of each direction: the median over the contributors of the window, each account
+ * counting once with the volume-weighted average of its samples of at least RATE_MIN_SAMPLE_USD, so
+ * that one account cannot move it; null with fewer than RATE_MIN_CONTRIBUTORS contributors.
+ */
 export class ExchangeRateDto {
-  /** LBP per USD for people selling USD; null without data. */
+  /** LBP per USD for people selling USD; null without a trustworthy figure. */
   @ApiProperty({ type: Number, nullable: true, example: 89500 })
   usd_to_lbp!: number | null;
 
-  /** LBP per USD for people buying USD; null without data. */
+  /** LBP per USD for people buying USD; null without a trustworthy figure. */
   @ApiProperty({ type: Number, nullable: true, example: 89700 })
   lbp_to_usd!: number | null;
 
@@ -52,7 +66,9 @@ export class ExchangeRateDto {
 
   samples!: ExchangeRateSamplesDto;
 
-  /** Time of the newest sample used, or null. */
+  contributors!: ExchangeRateContributorsDto;
+
+  /** Time of the newest sample behind the rates, or null. */
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   updated_at!: string | null;
 }

@@ -21,7 +21,7 @@ export class CreateTransactionDto {
   @Max(MAX_AMOUNT_MAJOR)
   lbp_amount!: number;
 
-  /** true: you sell `usd_amount` USD and receive `lbp_amount` LBP; false: the reverse. */
+  /** true: you sold `usd_amount` USD for `lbp_amount` LBP (elsewhere); false: the reverse. */
   @IsBoolean()
   usd_to_lbp!: boolean;
 }
@@ -40,9 +40,6 @@ export class TransactionDto {
 export class TransactionCreatedDto extends TransactionDto {
   /** "Transaction added successfully" */
   message!: string;
-  /** Your available USD after the transaction. */
-  usd_balance!: number;
-  lbp_balance!: number;
 }
 
 /** Filters of the list and the export. */

@@ -1,0 +1,163 @@
+/**
+ * The accepted samples of one direction and window, by contributor: the input of the reference rate
+ * and of the outlier baseline, which both count each contributor once, so that many samples from
+ * one account can neither move nor widen them.
+ *
+ * Contributors: an account (its transaction records and the trades it made as maker) counts once,
+ * with the volume-weighted average of its samples of at least RATE_MIN_SAMPLE_USD (smaller ones are
+ * dust: they count for nothing). Samples without an account (admins' `manual` ones and imported
+ * `feed` ones) are trusted market observations: each one is a contributor of its own.
+ */
+
+/** One row of the per-contributor aggregate (as RatesRepository.contributorRows reads it). */
+export interface ContributorRow {
+  /** The account, or null for a group of trusted samples of one rate (each one a contributor). */
+  userId: number | null;
+  /** A trusted group's common rate (null for an account). */
+  rate: number | null;
+  samples: number;
+  /** Sum of USD volume (minor units) of an account's samples. */
+  volume: number;
+  /** Sum of rate × USD volume of an account's samples. */
+  rateVolume: number;
+  newestAt: Date;
+}
+
+/** One accepted sample, as a change to the set (the live snapshot applies these after commits). */
+export interface ContributorSample {
+  id: number;
+  userId: number | null;
+  rate: number;
+  volume: number;
+  createdAt: Date;
+}
+
+/** The robust centre of a set of contributors. */
+export interface Centre {
+  /** Median over contributors (each counts once), null when there are none. */
+  median: number | null;
+  /** Median absolute deviation from that median, over contributors. */
+  mad: number | null;
+  contributors: number;
+  /** Accepted, non-dust samples behind them. */
+  samples: number;
+}
+
+interface Account {
+  samples: number;
+  volume: number;
+  rateVolume: number;
+}
+
+interface Weighted {
+  value: number;
+  weight: number;
+}
+
+/** Median of a sorted weighted list, as of the list expanded (even totals: the mean of the two middle values). */
+function weightedMedian(sorted: Weighted[]): number | null {
+  const total = sorted.reduce((a, w) => a + w.weight, 0);
+  if (total === 0) return null;
+  const lowIndex = Math.floor((total - 1) / 2); // 0-based positions of the middle value(s)
+  const highIndex = Math.floor(total / 2);
+  let seen = 0;
+  let low: number | null = null;
+  for (const w of sorted) {
+    const last = seen + w.weight - 1;
+    if (low === null && lowIndex <= last) low = w.value;
+    if (highIndex <= last) return ((low ?? w.value) + w.value) / 2;
+    seen += w.weight;
+  }
+  return low;
+}
+
+export class ContributorSet {
+  private readonly accounts = new Map<number, Account>();
+  /** Trusted samples by rate: how many contributors have each rate. */
+  private readonly trusted = new Map<number, number>();
+  private sampleCount = 0;
+  private newest: Date | null = null;
+  private sorted: Weighted[] | null = null;
+
+  static of(rows: ContributorRow[]): ContributorSet {
+    const set = new ContributorSet();
+    for (const r of rows) set.addRow(r);
+    return set;
+  }
+
+  get samples(): number {
+    return this.sampleCount;
+  }
+
+  get newestAt(): Date | null {
+    return this.newest;
+  }
+
+  get contributors(): number {
+    let n = this.accounts.size;
+    for (const count of this.trusted.values()) n += count;
+    return n;
+  }
+
+  addRow(r: ContributorRow): void {
+    if (r.userId === null) {
+      if (r.rate === null) throw new Error('a trusted group needs its rate');
+      this.trusted.set(r.rate, (this.trusted.get(r.rate) ?? 0) + r.samples);
+    } else {
+      const a = this.accounts.get(r.userId) ?? { samples: 0, volume: 0, rateVolume: 0 };
+      a.samples += r.samples;
+      a.volume += r.volume;
+      a.rateVolume += r.rateVolume;
+      this.accounts.set(r.userId, a);
+    }
+    this.sampleCount += r.samples;
+    if (this.newest === null || r.newestAt > this.newest) this.newest = r.newestAt;
+    this.sorted = null;
+  }
+
+  /** Adds one accepted sample (a commit this instance made after the set was read). */
+  add(s: ContributorSample): void {
+    this.addRow({
+      userId: s.userId,
+      rate: s.userId === null ? s.rate : null,
+      samples: 1,
+      volume: s.volume,
+      rateVolume: s.rate * s.volume,
+      newestAt: s.createdAt,
+    });
+  }
+
+  /** Each contributor's value with its weight (an account 1, a trusted rate its count), ascending. */
+  private values(): Weighted[] {
+    if (this.sorted) return this.sorted;
+    const out: Weighted[] = [];
+    for (const a of this.accounts.values()) {
+      if (a.volume > 0) out.push({ value: a.rateVolume / a.volume, weight: 1 });
+    }
+    for (const [rate, count] of this.trusted) out.push({ value: rate, weight: count });
+    out.sort((x, y) => x.value - y.value);
+    this.sorted = out;
+    return out;
+  }
+
+  /** Median and MAD over contributors; `excludeUserId`'s account left out (its own baseline). */
+  centre(excludeUserId?: number | null): Centre {
+    let values = this.values();
+    let samples = this.sampleCount;
+    let contributors = this.contributors;
+    const own = excludeUserId == null ? undefined : this.accounts.get(excludeUserId);
+    if (own && own.volume > 0) {
+      const mine = own.rateVolume / own.volume;
+      const at = values.findIndex((w) => w.weight === 1 && w.value === mine);
+      values = at === -1 ? values : [...values.slice(0, at), ...values.slice(at + 1)];
+      samples -= own.samples;
+      contributors -= 1;
+    }
+    const median = weightedMedian(values);
+    if (median === null) return { median: null, mad: null, contributors, samples };
+    const deviations = values
+      .map((w) => ({ value: Math.abs(w.value - median), weight: w.weight }))
+      .sort((x, y) => x.value - y.value);
+    return { median, mad: weightedMedian(deviations), contributors, samples };
+  }
+}

@@ -1,0 +1,159 @@
+import { type ContributorSample, ContributorSet, type ContributorRow } from './contributors';
+
+/** What one load reads, in one database snapshot. */
+export interface ContributorLoad {
+  rows: ContributorRow[];
+  /** Which of the sample ids asked about the snapshot holds (asked after `rows` were read). */
+  visible: Set<number>;
+}
+
+/**
+ * Reads the contributors of the window [since, until] and then, in the same snapshot, which of the
+ * ids `ids()` returns it holds (ids() is called after the rows were read).
+ */
+export type ContributorLoader = (since: Date, until: Date, ids: () => number[]) => Promise<ContributorLoad>;
+
+interface LogEntry {
+  sample: ContributorSample;
+  /**
+   * When this instance saw the commit, as a step of this instance's own sequence of events (commits
+   * seen, loads begun), or null while the transaction is open. A sequence, not the clock: the order
+   * of events is what matters, and a test may move the clock anywhere.
+   */
+  committedStep: number | null;
+  addedAt: number;
+}
+
+/** A transaction still open after this long rolled back (or hangs): its sample is forgotten. */
+const PENDING_TTL_MS = 60_000;
+
+/**
+ * One direction's contributors over a trailing window, kept live for this instance:
+ * - loaded from the database at most every `refreshMs` (concurrent readers share one load; the
+ *   window moves and other instances' samples arrive with each load);
+ * - between loads, every accepted sample this instance commits is added at its commit, so a writer
+ *   always reads its own write with no query at all;
+ * - exactly once: a sample is announced before its transaction commits (`pending`), and a load asks,
+ *   in its own snapshot and after reading the aggregate, which announced samples that snapshot
+ *   holds. A sample the snapshot holds is counted by the load; one it does not hold is added when
+ *   its commit is seen. (A sample announced after that question committed after the snapshot was
+ *   taken, so the snapshot cannot hold it.)
+ * - `invalidate()` (an outlier mark changed, a restore) makes the next reader wait for a new load.
+ */
+export class LiveContributors {
+  private current: { set: ContributorSet; loadedAt: number; accounted: Set<number> } | null = null;
+  private loading: { generation: number; promise: Promise<ContributorSet> } | null = null;
+  private generation = 0;
+  private changes = 0;
+  private step = 0;
+  private readonly log = new Map<number, LogEntry>();
+
+  constructor(
+    private readonly load: ContributorLoader,
+    private readonly windowMs: number,
+    private readonly refreshMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Grows with every change of the set (a load, a commit added): for memoizing what is derived from it. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** An accepted sample written by a transaction of this instance that has not committed yet. */
+  pending(sample: ContributorSample): void {
+    this.log.set(sample.id, { sample, committedStep: null, addedAt: this.now() });
+  }
+
+  /** That transaction committed: the sample counts from now on. */
+  committed(id: number): void {
+    const entry = this.log.get(id);
+    if (!entry) return;
+    entry.committedStep = ++this.step;
+    const c = this.current;
+    if (c && !c.accounted.has(id)) {
+      c.set.add(entry.sample);
+      c.accounted.add(id);
+      this.changes += 1;
+    }
+  }
+
+  /** The samples under the window changed (an outlier mark): later readers wait for a new load. */
+  invalidate(): void {
+    this.generation += 1;
+    this.current = null;
+    this.changes += 1;
+  }
+
+  /** The database was replaced (a restore): forget this instance's own samples too, then reload. */
+  reset(): void {
+    this.log.clear();
+    this.invalidate();
+  }
+
+  /** The set when it is fresh, else null (never loads). */
+  peek(): ContributorSet | null {
+    const c = this.current;
+    if (c === null) return null;
+    const age = this.now() - c.loadedAt;
+    return age >= 0 && age < this.refreshMs ? c.set : null;
+  }
+
+  /** The fresh set, the running load of this generation, or a new load. */
+  get(): Promise<ContributorSet> {
+    const fresh = this.peek();
+    if (fresh) return Promise.resolve(fresh);
+    const running = this.loading;
+    if (running !== null && running.generation === this.generation) return running.promise;
+    const generation = this.generation;
+    const promise = this.reload(generation).finally(() => {
+      if (this.loading?.promise === promise) this.loading = null;
+    });
+    this.loading = { generation, promise };
+    return promise;
+  }
+
+  private async reload(generation: number): Promise<ContributorSet> {
+    const loadedAt = this.now();
+    const loadStep = ++this.step;
+    const since = new Date(loadedAt - this.windowMs);
+    const until = new Date(loadedAt);
+    const { rows, visible } = await this.load(since, until, () => [...this.log.keys()]);
+    const set = ContributorSet.of(rows);
+    const accounted = new Set<number>();
+    for (const [id, entry] of this.log) {
+      const at = entry.sample.createdAt.getTime();
+      if (at < since.getTime()) continue;
+      if (visible.has(id)) {
+        // In the rows when stamped inside [since, until]. Stamped later while its commit came after
+        // this load began (its request began after the load did, yet committed before the snapshot
+        // was taken): visible but outside the rows, so added here.
+        const seenAfterStart = entry.committedStep === null || entry.committedStep > loadStep;
+        if (at > until.getTime() && seenAfterStart) set.add(entry.sample);
+        accounted.add(id);
+      } else if (entry.committedStep !== null) {
+        // committed after the snapshot was taken
+        set.add(entry.sample);
+        accounted.add(id);
+      }
+    }
+    this.prune(loadStep, loadedAt);
+    if (generation === this.generation) {
+      this.current = { set, loadedAt, accounted };
+      this.changes += 1;
+    }
+    return set;
+  }
+
+  /**
+   * Forgets samples no later load needs to ask about: those committed before this load began (its
+   * snapshot holds them) and those whose transaction never committed.
+   */
+  private prune(loadStep: number, loadedAt: number): void {
+    for (const [id, entry] of this.log) {
+      const settled = entry.committedStep !== null && entry.committedStep < loadStep;
+      const abandoned = entry.committedStep === null && loadedAt - entry.addedAt > PENDING_TTL_MS;
+      if (settled || abandoned) this.log.delete(id);
+    }
+  }
+}

@@ -1,0 +1,225 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { MaintenanceState } from '../common/maintenance';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { dialectOf } from '../database/dialect';
+import { TransactionRunner } from '../database/transaction-runner';
+import { type Centre, ContributorSet } from './contributors';
+import { LiveContributors } from './live-contributors';
+import type { Baseline } from './outlier-detector';
+import { type Direction, DIRECTIONS, type RateSampleEntity } from './rate-sample.entity';
+import { RatesRepository } from './rates.repository';
+
+const HOUR_MS = 3_600_000;
+
+/** One direction's reference rate as published (GET /exchangeRate, alerts, watchlist, quotes). */
+export interface ReferenceRate {
+  /** Median over contributors (6 decimals), or null with fewer than RATE_MIN_CONTRIBUTORS. */
+  rate: number | null;
+  contributors: number;
+  samples: number;
+  /** The newest sample behind it, or null. */
+  updatedAt: Date | null;
+}
+
+export type ReferenceRates = Record<Direction, ReferenceRate>;
+
+/** The mid-market rate: between the two directions' references (either alone when only one is published). */
+export interface MidRate {
+  rate: number;
+  /** The newest sample behind it. */
+  updatedAt: Date;
+}
+
+export function midOf(r: ReferenceRates): MidRate | null {
+  const published = DIRECTIONS.map((d) => r[d]).filter(
+    (x): x is ReferenceRate & { rate: number; updatedAt: Date } => x.rate !== null && x.updatedAt !== null,
+  );
+  if (published.length === 0) return null;
+  const rate = round6(published.reduce((a, x) => a + x.rate, 0) / published.length);
+  const updatedAt = new Date(Math.max(...published.map((x) => x.updatedAt.getTime())));
+  return { rate, updatedAt };
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/**
+ * The reference rate that one account cannot move, and the outlier baseline, both from the accepted
+ * samples of a trailing window counted by contributor (contributors.ts):
+ * - the reference of a direction is the median over contributors of MARKET_RATE_WINDOW_HOURS, each
+ *   account counting once (so with 5 honest contributors, one more account at any rate moves it by
+ *   at most half the gap between two honest values), published only with RATE_MIN_CONTRIBUTORS;
+ * - the baseline a new sample is judged against is the median and MAD over the contributors of
+ *   OUTLIER_WINDOW_HOURS other than the submitting account.
+ * Both read a live per-direction set (LiveContributors): reloaded from the database at most every
+ * MARKET_RATE_CACHE_MS (the baseline's window: OUTLIER_BASELINE_CACHE_SECONDS), and between loads
+ * brought up to date by this instance's own commits without a query, so a writer sees its own sample
+ * at once and no request recomputes a window aggregate.
+ *
+ * Never await the live figures inside a transaction: a load needs a connection of its own (MySQL),
+ * and requests holding every pooled connection while they wait for it would wait forever. Writers
+ * read them first (RatesService.liveBaseline) and judge inside with what they read.
+ */
+@Injectable()
+export class ReferenceRateService {
+  private readonly sets = new Map<string, LiveContributors>();
+
+  constructor(
+    private readonly repo: RatesRepository,
+    private readonly tx: TransactionRunner,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    maintenance: MaintenanceState,
+  ) {
+    maintenance.onDataReplaced(() => {
+      for (const set of this.sets.values()) set.reset();
+    });
+  }
+
+  private get marketWindowHours(): number {
+    return this.config.rates.marketWindowHours;
+  }
+
+  private get outlierWindowHours(): number {
+    return this.config.rates.outlierWindowHours;
+  }
+
+  /** The live set of a direction over a window (one per window length; shared when they are equal). */
+  private live(direction: Direction, windowHours: number): LiveContributors {
+    const key = `${direction}:${windowHours}`;
+    let set = this.sets.get(key);
+    if (!set) {
+      const r = this.config.rates;
+      const refreshes: number[] = [];
+      if (windowHours === r.marketWindowHours) refreshes.push(r.marketRateCacheMs);
+      if (windowHours === r.outlierWindowHours) refreshes.push(r.baselineCacheSeconds * 1000);
+      const read = async (since: Date, until: Date, ids: () => number[], m?: EntityManager) => {
+        const rows = await this.repo.contributorRows(direction, since, until, r.minSampleUsd, m);
+        const visible = await this.repo.visibleSampleIds(ids(), m);
+        return { rows, visible };
+      };
+      set = new LiveContributors(
+        // MySQL: one read transaction of its own, so the rows and the ids' visibility come from one
+        // snapshot. SQLite: one connection serves everything (a transaction would queue behind the
+        // writers), and its reads see what is committed when they run.
+        (since, until, ids) =>
+          dialectOf(this.dataSource) === 'mysql'
+            ? this.tx.run((m) => read(since, until, ids, m))
+            : read(since, until, ids),
+        windowHours * HOUR_MS,
+        Math.min(...refreshes),
+        () => this.clock.now().getTime(),
+      );
+      this.sets.set(key, set);
+    }
+    return set;
+  }
+
+  private liveSets(direction: Direction): LiveContributors[] {
+    const windows = new Set([this.marketWindowHours, this.outlierWindowHours]);
+    return [...windows].map((w) => this.live(direction, w));
+  }
+
+  /** Whether a sample counts for the reference and the baseline (accepted, and not an account's dust). */
+  counts(sample: Pick<RateSampleEntity, 'isOutlier' | 'userId' | 'usdVolume'>): boolean {
+    return (
+      !sample.isOutlier && (sample.userId === null || sample.usdVolume >= this.config.rates.minSampleUsd)
+    );
+  }
+
+  /**
+   * An accepted sample written in `m`'s transaction: it counts in the live sets from its commit (never
+   * if the transaction rolls back).
+   */
+  noteSample(sample: RateSampleEntity, m: EntityManager): void {
+    if (!this.counts(sample)) return;
+    const entry = {
+      id: sample.id,
+      userId: sample.userId,
+      rate: sample.rate,
+      volume: Number(sample.usdVolume),
+      createdAt: sample.createdAt,
+    };
+    const sets = this.liveSets(sample.direction);
+    for (const set of sets) set.pending(entry);
+    this.tx.afterCommit(m, () => {
+      for (const set of sets) set.committed(sample.id);
+    });
+  }
+
+  /** The samples under the window changed otherwise (an outlier mark, a restore): reload on next read. */
+  invalidate(): void {
+    for (const set of this.sets.values()) set.invalidate();
+  }
+
+  /** Grows with every change of the published inputs (for memoizing the GET /exchangeRate body). */
+  version(): string {
+    return DIRECTIONS.map((d) => this.live(d, this.marketWindowHours).version).join(':');
+  }
+
+  private publish(set: ContributorSet): ReferenceRate {
+    const c: Centre = set.centre();
+    const enough = c.contributors >= this.config.rates.minContributors;
+    return {
+      rate: enough && c.median !== null ? round6(c.median) : null,
+      contributors: c.contributors,
+      samples: c.samples,
+      updatedAt: set.newestAt,
+    };
+  }
+
+  /** Both directions' reference rates now. */
+  async published(): Promise<ReferenceRates> {
+    const [sell, buy] = await Promise.all(DIRECTIONS.map((d) => this.live(d, this.marketWindowHours).get()));
+    return { usd_to_lbp: this.publish(sell), lbp_to_usd: this.publish(buy) };
+  }
+
+  /** The mid-market rate now (quotes and valuations), or null without a published reference. */
+  async mid(): Promise<MidRate | null> {
+    return midOf(await this.published());
+  }
+
+  /** Both directions' reference rates while both live sets are fresh, else null (never queries). */
+  peekPublished(): ReferenceRates | null {
+    const [sell, buy] = DIRECTIONS.map((d) => this.live(d, this.marketWindowHours).peek());
+    if (!sell || !buy) return null;
+    return { usd_to_lbp: this.publish(sell), lbp_to_usd: this.publish(buy) };
+  }
+
+  /** A direction's reference over the window ending at `at` (a past moment: read from the database). */
+  async referenceAt(direction: Direction, at: Date): Promise<ReferenceRate> {
+    const since = new Date(at.getTime() - this.marketWindowHours * HOUR_MS);
+    const rows = await this.repo.contributorRows(direction, since, at, this.config.rates.minSampleUsd);
+    return this.publish(ContributorSet.of(rows));
+  }
+
+  /**
+   * The baseline a sample of `excludeUserId` (null: an admin's or a feed's) is judged against.
+   * Live (the live set) unless `at` is a past moment or `m` must see its own transaction's samples
+   * (an import judging each row against those before it): then read in `m`.
+   */
+  async baseline(
+    direction: Direction,
+    excludeUserId: number | null,
+    opts: { at?: Date; m?: EntityManager } = {},
+  ): Promise<Baseline> {
+    const windowHours = this.outlierWindowHours;
+    let set: ContributorSet;
+    if (opts.at === undefined && opts.m === undefined) {
+      set = await this.live(direction, windowHours).get();
+    } else {
+      const at = opts.at ?? this.clock.now();
+      const since = new Date(at.getTime() - windowHours * HOUR_MS);
+      set = ContributorSet.of(
+        await this.repo.contributorRows(direction, since, at, this.config.rates.minSampleUsd, opts.m),
+      );
+    }
+    const c = set.centre(excludeUserId);
+    return { count: c.samples, contributors: c.contributors, median: c.median, mad: c.mad, windowHours };
+  }
+}
