@@ -15,6 +15,7 @@ import { DOCS_PATH, securityHeadersByPath } from './common/http/security-headers
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import { MarketService } from './rates/market.service';
+import { observeRequest } from './metrics/metrics';
 import type { AppConfig } from './config/app-config';
 import { buildOpenApiDocument } from './openapi';
 
@@ -190,7 +191,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     const path = pathOf(req.url);
     void identify(req, reply, path);
     if (Number(req.headers['content-length'] ?? 0) > routeLimit(req)) return done(tooLarge());
-    if (maintenance.active && path !== '/health') {
+    if (maintenance.active && path !== '/health' && !path.startsWith('/health/')) {
       void reply.code(503).header('retry-after', String(MAINTENANCE_RETRY_SECONDS)).send({
         error: 'The service is being restored from a backup. Try again in a moment.',
         code: 'MAINTENANCE',
@@ -206,7 +207,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   await app.register(cors, {
     origin: config.corsOrigins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Last-Event-ID'],
     exposedHeaders: CORS_EXPOSED_HEADERS,
     credentials: false,
     maxAge: 600,
@@ -217,8 +218,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     if (!answeredFromCache(req.method, pathOf(req.url), reply)) done();
   });
 
+  // every answer counted by route template and status class (never the URL: bounded series)
+  if (config.metrics.enabled) {
+    fastify.addHook('onResponse', (req, reply, done) => {
+      observeRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime);
+      done();
+    });
+  }
+
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  // no enableShutdownHooks(): main.ts stops in its own order on SIGTERM/SIGINT (graceful-shutdown.ts)
 
   const document = buildOpenApiDocument(app, config.version);
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, {

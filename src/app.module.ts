@@ -5,6 +5,8 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';
+import { IN_MEMORY, RedisThrottlerStorage } from './common/throttling/redis-throttler.storage';
+import { RATE_LIMIT_STATE } from './common/throttling/rate-limit.decorator';
 import { buildThrottlerOptions } from './common/throttling/throttler-options';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -17,9 +19,11 @@ import { OffersModule } from './market/offers.module';
 import { BackupsModule } from './backups/backups.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { MarketModule } from './rates/market.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RatesModule } from './rates/rates.module';
 import { ReportsModule } from './reports/reports.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { StreamModule } from './stream/stream.module';
 import { TransactionsModule } from './transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 import { WalletModule } from './wallet/wallet.module';
@@ -28,13 +32,20 @@ import { WatchlistModule } from './watchlist/watchlist.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
+    // one store for the throttler and for whoever reports on it (readiness, metrics)
+    const redisStorage = config.rateLimit.redisUrl
+      ? new RedisThrottlerStorage(config.rateLimit.redisUrl)
+      : null;
     return {
       module: AppModule,
+      global: true,
+      providers: [{ provide: RATE_LIMIT_STATE, useValue: redisStorage ?? IN_MEMORY }],
+      exports: [RATE_LIMIT_STATE],
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
         DatabaseModule,
-        ThrottlerModule.forRoot(buildThrottlerOptions(config)),
+        ThrottlerModule.forRoot(buildThrottlerOptions(config, redisStorage)),
         AuditModule,
         IdempotencyModule,
         NotificationsModule,
@@ -50,9 +61,11 @@ export class AppModule {
         OffersModule,
         FundingModule,
         HouseModule,
+        StreamModule,
         BackupsModule,
         ReportsModule,
         SchedulerModule,
+        MetricsModule,
       ],
       controllers: [HealthController],
     };

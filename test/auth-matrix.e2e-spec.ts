@@ -56,6 +56,12 @@ function requests(ids: Ids) {
     () => ({ url });
   return {
     'GET /health': get('/health'),
+    'GET /health/live': get('/health/live'),
+    'GET /health/ready': get('/health/ready'),
+    'GET /metrics': get('/metrics'),
+    // without a ticket: 400, whoever calls (the ticket, not a token, admits a stream)
+    'GET /stream': get('/stream'),
+    'POST /stream/ticket': () => ({ url: '/stream/ticket' }),
     'POST /user': () => ({
       url: '/user',
       body: { user_name: uniqueName('mx'), password: SPARE_PASSWORD },
@@ -431,17 +437,24 @@ describe('authorization matrix: every route × 8 identities', () => {
     const show = (c: Cell) =>
       `${c.route} as ${c.who}: expected ${c.expected}, got ${c.status}${c.code ? ` ${c.code}` : ''}`;
     const refused = (o: Outcome) => typeof o === 'number';
+    // GET /metrics checks its own credential, whatever the JWT says
+    const codeFor = (c: Cell) =>
+      !refused(c.expected)
+        ? undefined
+        : c.route === 'GET /metrics'
+          ? 'METRICS_TOKEN_REQUIRED'
+          : expectedCode(c.who, c.expected);
     const unexpected2xx = cells
       .filter((c) => refused(c.expected) && c.status >= 200 && c.status < 300)
       .map(show);
     const mismatches = cells
       .filter((c) => {
         if (!satisfies(c.expected, c.status)) return true;
-        const code = refused(c.expected) ? expectedCode(c.who, c.expected) : undefined;
+        const code = codeFor(c);
         return code !== undefined && c.code !== code;
       })
       .map((c) => {
-        const code = refused(c.expected) ? expectedCode(c.who, c.expected) : undefined;
+        const code = codeFor(c);
         return code && c.status === c.expected ? `${show(c)} (code should be ${code})` : show(c);
       });
     if (mismatches.length > 0) console.log(`auth matrix mismatches:\n${mismatches.join('\n')}`);

@@ -67,6 +67,8 @@ export const OVERRIDES: Partial<Record<RouteKey, Partial<Record<Identity, Outcom
   // user is refused on the account status.
   'POST /login': { suspended: 403 },
   'POST /authentication': { suspended: 403 },
+  // Public to the JWT guard, but it takes METRICS_TOKEN, which no identity holds (the test app sets none).
+  'GET /metrics': Object.fromEntries(IDENTITIES.map((who) => [who, 401])),
   // Owner-only objects of `user`.
   'PATCH /notifications/:id/read': ownedByUser,
   'DELETE /notifications/:id': ownedByUser,

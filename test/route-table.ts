@@ -13,6 +13,12 @@ export type Policy = 'public' | 'user' | 'user+fresh' | 'admin' | 'admin+fresh' 
 export const ROUTES = [
   // operations
   ['GET', '/health', 'public'],
+  ['GET', '/health/live', 'public'],
+  ['GET', '/health/ready', 'public'],
+  ['GET', '/metrics', 'public'],
+  // live updates (GET /stream takes a one-time ticket instead of a token)
+  ['POST', '/stream/ticket', 'user'],
+  ['GET', '/stream', 'public'],
   // accounts and tokens
   ['POST', '/user', 'public'],
   ['POST', '/login', 'public'],

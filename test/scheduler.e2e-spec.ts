@@ -118,6 +118,7 @@ describe('scheduler enabled', () => {
       'backup',
       'idempotency-purge',
       'offer-expiry',
+      'stream-ticket-purge',
       'watchlist-sweep',
     ]);
     expect(jobs.get('watchlist-sweep')?.cronTime.source).toBe('*/7 * * * *');

@@ -11,6 +11,7 @@ import { NotificationsService } from '../notifications/notifications.service';
 import { ReferenceRateService } from '../rates/reference-rate.service';
 import { DIRECTIONS, type Direction } from '../rates/rate-sample.entity';
 import { UsersService } from '../users/users.service';
+import { METRICS } from '../metrics/metrics';
 import type { AlertEntity } from './alert.entity';
 import { AlertNotFoundError } from './alerts.errors';
 import { AlertsRepository } from './alerts.repository';
@@ -161,14 +162,20 @@ export class AlertsService {
     let afterId = 0;
     for (;;) {
       const due = await this.repo.findMet(direction, rate, afterId, EVALUATE_BATCH);
-      if (due.length === 0) return fired;
+      if (due.length === 0) {
+        METRICS.alertsFired.inc(fired);
+        return fired;
+      }
       fired += await this.tx.run(async (m) => {
         const now = this.clock.now();
         let n = 0;
         for (const alert of due) if (await this.fire(alert, rate, now, m)) n++;
         return n;
       });
-      if (due.length < EVALUATE_BATCH) return fired;
+      if (due.length < EVALUATE_BATCH) {
+        METRICS.alertsFired.inc(fired);
+        return fired;
+      }
       afterId = due[due.length - 1].id;
     }
   }

@@ -118,7 +118,8 @@ export class RefusalAuditor {
 
   /** Records a guard's refusal (see above) and marks the error as audited. */
   async guardRefusal(context: ExecutionContext, error: AppError, adminRoute: boolean): Promise<void> {
-    if (isAudited(error)) return;
+    // an outage (503) refuses nothing the client did, and the trail cannot be written anyway
+    if (isAudited(error) || error.statusCode === 503) return;
     const routeEvent = this.eventOf(context);
     const event = adminRoute ? AuditEvent.ADMIN_ACCESS_DENIED : routeEvent;
     if (!event) return;
@@ -151,12 +152,13 @@ export class RefusalAuditor {
   async handlerRefusal(context: ExecutionContext, event: AuditEventType, err: unknown): Promise<void> {
     if (isAudited(err)) return;
     const req = context.switchToHttp().getRequest<AuditedRequest>();
+    const { body } = toErrorBody(err);
+    if (body.statusCode === 503) return; // an outage, not a refusal (see guardRefusal)
     const skipped = this.budget(req);
     if (skipped === null) {
       markAudited(err);
       return;
     }
-    const { body } = toErrorBody(err);
     await this.audit.record({
       event,
       action: actionOf(req),

@@ -27,6 +27,7 @@ import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { sha256, TokenService } from './token.service';
 import { markAudited } from '../common/errors/audited';
+import { METRICS } from '../metrics/metrics';
 
 export interface TokenPair {
   accessToken: string;
@@ -426,6 +427,8 @@ export class AuthService {
     error: AppError,
     entry: Omit<AuditEntry, 'success' | 'statusCode' | 'message'>,
   ): Promise<never> {
+    const reason = typeof entry.metadata?.reason === 'string' ? entry.metadata.reason : error.code;
+    METRICS.loginFailures.inc({ reason });
     await this.audit.record({
       ...entry,
       success: false,

@@ -2,7 +2,8 @@ import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { RefusalAuditor } from '../audit/refusal-auditor';
-import { AppError, UnauthorizedError } from '../common/errors/app-error';
+import { AppError, ServiceUnavailableError, UnauthorizedError } from '../common/errors/app-error';
+import { isDatabaseUnavailable } from '../common/errors/db-errors';
 import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
 import type { Principal } from './principal';
 
@@ -43,6 +44,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   override handleRequest<TUser = Principal>(err: unknown, user: unknown, info: unknown): TUser {
     if (err instanceof AppError) throw err;
+    // the session could not be read: the database is down, not the token invalid (503, not 401)
+    if (err && isDatabaseUnavailable(err)) throw new ServiceUnavailableError();
     if (err) throw new UnauthorizedError('The token is not valid.', 'INVALID_TOKEN');
     if (!user) {
       const name = info instanceof Error ? info.name : '';

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 import { type Dialect, dbDate, dialectOf, readDbDate } from '../database/dialect';
 import { AuditLogEntity } from '../audit/audit-log.entity';
+import { StreamTicketEntity } from '../stream/stream-ticket.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { LeaseEntity } from '../scheduler/lease.entity';
@@ -41,7 +42,7 @@ function columnsExcept(table: TableInfo, except?: number): (TableInfo['columns']
 /** Runtime coordination, not data: the scheduler's leases are neither backed up nor restored. */
 const EXCLUDED = new Set<unknown>([LeaseEntity]);
 const APPEND_ONLY = new Set<unknown>([AuditLogEntity]);
-const CLEARED = new Set<unknown>([AuthSessionEntity, RefreshTokenEntity]);
+const CLEARED = new Set<unknown>([AuthSessionEntity, RefreshTokenEntity, StreamTicketEntity]);
 
 function kindOf(type: unknown): ColumnKind {
   const t = typeof type === 'function' ? type.name.toLowerCase() : String(type).toLowerCase();

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { readGauge } from '../metrics/metrics';
 import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
@@ -157,7 +158,7 @@ async function* lines(path: string): AsyncGenerator<string> {
 const STALE_PARTIAL_MS = 3_600_000;
 
 @Injectable()
-export class BackupsService {
+export class BackupsService implements OnModuleInit {
   private readonly logger = new Logger(BackupsService.name);
   private busy = false;
 
@@ -173,6 +174,20 @@ export class BackupsService {
 
   get dir(): string {
     return resolve(this.config.backup.dir);
+  }
+
+  onModuleInit(): void {
+    readGauge(
+      'exchange_backup_age_seconds',
+      'Seconds since the newest backup file was written (absent while there is none)',
+      [],
+      async () => {
+        const newest = (await this.list()).find((f) => f.kind === 'backup');
+        return newest
+          ? [{ labels: {}, value: (this.clock.now().getTime() - Date.parse(newest.created_at)) / 1000 }]
+          : [];
+      },
+    );
   }
 
   /** POST /admin/backup, the schedule and `npm run backup`: a backup, audited, then retention. */

@@ -370,7 +370,11 @@ async function benchConfig(base: AppConfig): Promise<AppConfig> {
  * The built API (dist/src/main.js), or with `baseline` one of the bare servers of
  * baseline-server.js, in its own process on a free port against the bench database.
  */
-async function startServer(config: AppConfig, baseline?: 'hello' | 'whoami'): Promise<ServerProcess> {
+async function startServer(
+  config: AppConfig,
+  baseline?: 'hello' | 'whoami',
+  extraEnv: Record<string, string> = {},
+): Promise<ServerProcess> {
   const db = config.db;
   const script = baseline ? join(__dirname, 'baseline-server.js') : join(__dirname, '..', 'main.js');
   return ServerProcess.start(baseline ?? 'api', script, {
@@ -391,6 +395,7 @@ async function startServer(config: AppConfig, baseline?: 'hello' | 'whoami'): Pr
     DB_PASSWORD: db.password,
     DB_NAME: db.name,
     BASELINE: baseline ?? '',
+    ...extraEnv,
   });
 }
 
@@ -527,6 +532,17 @@ async function main(): Promise<void> {
   log(`GET /whoami ${fmt(oursWho)}`);
   log(`bare Fastify + driver GET /whoami ${fmt(rawWho)}`);
   log(roundsText(oursWho, rawWho));
+  // The cost of observability: the same API with METRICS_ENABLED=false (no per-request histogram
+  // and counter, no GET /metrics), same route, same token, alternating.
+  const noMetrics = await startServer(config, undefined, { METRICS_ENABLED: 'false' });
+  const [whoMetricsOn, whoMetricsOff] = await alternating(
+    () => cannon(base, [{ path: '/whoami', headers: bearer(tokens[0]) }], CLIENTS, SECONDS),
+    () => cannon(noMetrics.base, [{ path: '/whoami', headers: bearer(tokens[0]) }], CLIENTS, SECONDS),
+  );
+  await noMetrics.stop();
+  log(`GET /whoami, metrics on ${fmt(whoMetricsOn)}`);
+  log(`GET /whoami, metrics off ${fmt(whoMetricsOff)}`);
+  log(roundsText(whoMetricsOn, whoMetricsOff));
 
   // --- analytics and history vs the raw aggregate --------------------------------------------------
   const from = start.toISOString();
@@ -784,6 +800,13 @@ async function main(): Promise<void> {
       rawWho,
       0.5,
     ),
+    perSec(
+      `GET /whoami requests/s, ${CLIENTS} connections (metrics on / METRICS_ENABLED=false): the cost of observability`,
+      'GET /whoami metrics on vs off',
+      whoMetricsOn,
+      whoMetricsOff,
+      0.9,
+    ),
     p50('analytics p50 latency (ours / raw SQL aggregate)', 'analytics p50 latency vs raw SQL', ours, raw, 3),
     p50(
       'history (day buckets) p50 latency (ours / raw SQL)',
@@ -843,6 +866,7 @@ async function main(): Promise<void> {
   const rateRatio = rows[0].ratio;
   const healthRatio = rows[1].ratio;
   const whoRatio = rows[2].ratio;
+  const metricsRatio = rows[3].ratio;
   const doc = `# Benchmarks
 
 Produced by \`npm run bench\` (${new Date().toISOString()}), all figures measured in one run on one machine:
@@ -883,6 +907,10 @@ the load generator and the raw baselines run in the benchmark process):
   statements: mysql2 \`execute\` on a pool of 20, or better-sqlite3 prepared statements), without Nest,
   passport, class-transformer or TypeORM. Both use the same token of one user. ${Number.isNaN(whoRatio) ? '' : whoRatio >= 0.5 ? 'Ours meets the 0.5 goal.' : `Ours (${whoRatio.toFixed(2)}) misses the 0.5 goal.`}
   The ${roundsText(oursWho, rawWho)}.
+- **GET /whoami with metrics on vs off**: the same built API twice, the second with
+  \`METRICS_ENABLED=false\` (no request histogram and counter per answer), same token, alternating
+  ${ROUNDS} runs each. ${Number.isNaN(metricsRatio) ? '' : metricsRatio >= 0.9 ? 'It meets the 0.9 goal.' : `At ${metricsRatio.toFixed(2)} it misses the 0.9 goal.`}
+  The ${roundsText(whoMetricsOn, whoMetricsOff)}.
 - **analytics and history** are latency figures: ${ITERATIONS} sequential timed requests each (after 5
   warm-ups) on one connection, against the raw SQL aggregate over the raw table through the same
   driver in the benchmark process. Ours includes HTTP, JWT and the per-request session check.

@@ -110,7 +110,13 @@ export interface SchedulerConfig {
   /** How long a sweep's lease lasts; a crashed holder is replaced after it. */
   leaseSeconds: number;
   /** Cron expressions (UTC) of the jobs. */
-  cron: { idempotencyPurge: string; alertsSweep: string; watchlistSweep: string; offerExpiry: string };
+  cron: {
+    idempotencyPurge: string;
+    alertsSweep: string;
+    watchlistSweep: string;
+    offerExpiry: string;
+    streamTicketPurge: string;
+  };
 }
 
 export interface WatchlistConfig {
@@ -127,6 +133,27 @@ export interface BackupConfig {
   keep: number;
   /** Cron expression (UTC) of the scheduled backup, or null for none. */
   cron: string | null;
+}
+
+export interface MetricsConfig {
+  /** Count requests and serve GET /metrics (METRICS_ENABLED, default true). */
+  enabled: boolean;
+  /** Bearer token that GET /metrics requires; null: the route refuses everyone (use METRICS_PORT). */
+  token: string | null;
+  /** A plain HTTP listener on 127.0.0.1 serving /metrics without a token; 0: none. */
+  port: number;
+}
+
+export interface StreamConfig {
+  /** Open live streams (GET /stream) per user on one instance. */
+  maxPerUser: number;
+  /** How long a ticket from POST /stream/ticket can be used (once). */
+  ticketTtlSeconds: number;
+  /** A comment line every so often keeps proxies from closing a quiet stream; the session is re-checked then. */
+  heartbeatSeconds: number;
+  /** Tickets per user and window. */
+  ticketRateLimit: number;
+  ticketRateLimitTtlSeconds: number;
 }
 
 export interface AppConfig {
@@ -151,6 +178,10 @@ export interface AppConfig {
   scheduler: SchedulerConfig;
   watchlist: WatchlistConfig;
   backup: BackupConfig;
+  metrics: MetricsConfig;
+  stream: StreamConfig;
+  /** How long a shutdown waits for requests in flight and running jobs before it closes anyway. */
+  shutdownTimeoutMs: number;
   version: string;
   /** Warnings to print once the logger is up (e.g. the development JWT secret). */
   warnings: string[];
@@ -402,6 +433,7 @@ export function loadConfig(env: Env): AppConfig {
         alertsSweep: cron(env, 'CRON_ALERTS_SWEEP', '* * * * *'),
         watchlistSweep: cron(env, 'CRON_WATCHLIST_SWEEP', '*/5 * * * *'),
         offerExpiry: cron(env, 'CRON_OFFER_EXPIRY', '* * * * *'),
+        streamTicketPurge: cron(env, 'CRON_STREAM_TICKET_PURGE', '*/15 * * * *'),
       },
     },
     watchlist: {
@@ -413,8 +445,28 @@ export function loadConfig(env: Env): AppConfig {
       keep: int(env, 'BACKUP_KEEP', 14, 1, 10_000),
       cron: str(env, 'BACKUP_CRON', '') === '' ? null : cron(env, 'BACKUP_CRON', ''),
     },
+    metrics: metricsConfig(env),
+    stream: {
+      maxPerUser: int(env, 'STREAM_MAX_PER_USER', 3, 1, 100),
+      ticketTtlSeconds: int(env, 'STREAM_TICKET_TTL_SECONDS', 60, 5, 3600),
+      heartbeatSeconds: int(env, 'STREAM_HEARTBEAT_SECONDS', 15, 1, 300),
+      ticketRateLimit: int(env, 'STREAM_TICKET_RATE_LIMIT', 10, 1, 1_000_000),
+      ticketRateLimitTtlSeconds: int(env, 'STREAM_TICKET_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+    },
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     version: readVersion(),
     warnings,
+  };
+}
+
+function metricsConfig(env: Env): MetricsConfig {
+  const token = str(env, 'METRICS_TOKEN', '');
+  if (token !== '' && token.length < 16)
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  return {
+    enabled: bool(env, 'METRICS_ENABLED', true),
+    token: token === '' ? null : token,
+    port: int(env, 'METRICS_PORT', 0, 0, 65535),
   };
 }
 

@@ -13,6 +13,7 @@ import { TradeEntity } from '../market/trade.entity';
 import { NotificationEntity } from '../notifications/notification.entity';
 import { RateHourlyEntity } from '../rates/rate-hourly.entity';
 import { RateSampleEntity } from '../rates/rate-sample.entity';
+import { StreamTicketEntity } from '../stream/stream-ticket.entity';
 import { TransactionEntity } from '../transactions/transaction.entity';
 import { LeaseEntity } from '../scheduler/lease.entity';
 import { UserPreferencesEntity } from '../users/user-preferences.entity';
@@ -45,4 +46,5 @@ export const ENTITIES = [
   QuoteEntity,
   ConversionEntity,
   HousePositionEntity,
+  StreamTicketEntity,
 ];

@@ -24,6 +24,7 @@ export class TransactionRunner {
   private readonly logger = new Logger(TransactionRunner.name);
   private readonly sqlite: boolean;
   private queue: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
   /** Hooks registered by afterCommit(), per open transaction. */
   private readonly afterCommitHooks = new WeakMap<EntityManager, (() => void)[]>();
 
@@ -33,11 +34,21 @@ export class TransactionRunner {
 
   run<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     if (this.sqlite) {
-      const result = this.queue.then(() => this.transaction(fn));
+      this.waiting += 1;
+      const result = this.queue
+        .then(() => this.transaction(fn))
+        .finally(() => {
+          this.waiting -= 1;
+        });
       this.queue = result.catch(() => undefined);
       return result;
     }
     return this.runWithRetry(fn);
+  }
+
+  /** SQLite: transactions running or waiting for the one writer (for the pool gauge). */
+  get queued(): number {
+    return this.waiting;
   }
 
   /**

@@ -33,6 +33,7 @@ import {
 } from './house.errors';
 import { toConversionDto, toQuoteDto } from './house.mapper';
 import { HouseRepository, type Positions } from './house.repository';
+import { METRICS } from '../metrics/metrics';
 import type { QuoteEntity } from './quote.entity';
 
 const MAX_TO_MINOR = BigInt(MAX_AMOUNT_MAJOR) * 100n;
@@ -159,6 +160,7 @@ export class HouseService implements OnModuleInit {
    * the audit row. A refusal (short balance, the house limit) rolls the claim back too.
    */
   async convert(p: HouseActor, dto: ConvertDto, meta: RequestMeta, key?: string): Promise<ConvertedDto> {
+    let converted: string | null = null;
     const result = await this.idempotency.execute(
       { userId: p.id, key, request: { route: 'convert', quote_id: dto.quote_id } },
       async (m) => {
@@ -228,9 +230,11 @@ export class HouseService implements OnModuleInit {
           usd_balance: toMajor(b.usdAvailable),
           lbp_balance: toMajor(b.lbpAvailable),
         };
+        converted = quote.fromCurrency;
         return { status: 201, body };
       },
     );
+    if (converted) METRICS.conversions.inc({ from_currency: converted });
     return result.body;
   }
 

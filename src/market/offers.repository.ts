@@ -57,6 +57,10 @@ export class OffersRepository {
    * the transaction is the only writer). Every state change of an offer starts here, so takes,
    * cancels and expiry of one offer run one after the other and always see its current remainder.
    */
+  countOpen(): Promise<number> {
+    return this.offers().count({ where: { status: 'OPEN' } });
+  }
+
   /** The offer as committed, without a lock. */
   find(id: number): Promise<OfferEntity | null> {
     return this.dataSource.manager.getRepository(OfferEntity).findOne({ where: { id } });

@@ -37,6 +37,8 @@ import {
   OwnOfferError,
 } from './offers.errors';
 import { OPEN_OFFER_HOLDS, OffersRepository } from './offers.repository';
+import { EventBus } from '../common/events/event-bus';
+import { METRICS, readGauge } from '../metrics/metrics';
 import type { TradeEntity } from './trade.entity';
 
 /** Offers expired per sweep transaction batch, and batches per sweep run. */
@@ -93,10 +95,24 @@ export class OffersService implements OnModuleInit {
     private readonly alerts: AlertsService,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
+    private readonly events: EventBus,
   ) {}
+
+  /** Tells live streams, once `m` commits, that the order book changed. */
+  private announce(
+    action: 'created' | 'filled' | 'cancelled' | 'expired',
+    offer: OfferEntity,
+    now: Date,
+    m: EntityManager,
+  ): void {
+    this.tx.afterCommit(m, () =>
+      this.events.publish({ type: 'offer', data: { action, offer: toOfferDto(offer, now) } }),
+    );
+  }
 
   onModuleInit(): void {
     this.wallets.addHoldSource({ name: 'open offers', sql: OPEN_OFFER_HOLDS });
+    readGauge('exchange_offers_open', 'Open offers in the order book', [], () => this.repo.countOpen());
   }
 
   /** POST /market/offers: the outlier guard, the offer row and its escrow, in one transaction. */
@@ -160,6 +176,7 @@ export class OffersService implements OnModuleInit {
           },
           m,
         );
+        this.announce('created', offer, now, m);
         const posted = await this.wallets.post(
           {
             kind: 'OFFER_ESCROW',
@@ -231,6 +248,7 @@ export class OffersService implements OnModuleInit {
         const balances = await this.settleTrade(offer, trade, p.id, take, m);
         const after = offerAfter(offer, take, now);
         await this.announceTrade(p, offer, after, trade, take, { meta, key }, m);
+        this.announce('filled', after, now, m);
         const body: OfferAcceptedDto = {
           message: 'Offer accepted',
           trade_id: trade.id,
@@ -244,7 +262,10 @@ export class OffersService implements OnModuleInit {
       },
     );
     // After the commit (and not for a replayed response): alerts see the trade's sample.
-    if (moved) await this.alerts.evaluateAfterCommit(moved);
+    if (moved) {
+      METRICS.trades.inc();
+      await this.alerts.evaluateAfterCommit(moved);
+    }
     return result.body;
   }
 
@@ -468,6 +489,12 @@ export class OffersService implements OnModuleInit {
     },
   ): Promise<void> {
     await this.refund(offer, status, now, m);
+    this.announce(
+      status === 'CANCELLED' ? 'cancelled' : 'expired',
+      { ...offer, status, closedAt: now },
+      now,
+      m,
+    );
     const refunded = `${formatMinor(offer.remainingGiveAmount)} ${offer.giveCurrency}`;
     const happened = status === 'CANCELLED' ? 'was cancelled' : 'expired';
     await this.audit.record(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, MoreThan } from 'typeorm';
 import { isUniqueViolation } from '../common/errors/db-errors';
 import type { Page } from '../common/pagination';
 import { NotificationEntity } from './notification.entity';
@@ -44,6 +44,19 @@ export class NotificationsRepository {
       skip: page.offset,
     });
     return { rows, total };
+  }
+
+  after(userId: number, afterId: number, limit: number): Promise<NotificationEntity[]> {
+    return this.repo().find({ where: { userId, id: MoreThan(afterId) }, order: { id: 'ASC' }, take: limit });
+  }
+
+  async latestId(userId: number): Promise<number> {
+    const newest = await this.repo().findOne({
+      where: { userId },
+      order: { id: 'DESC' },
+      select: { id: true },
+    });
+    return newest?.id ?? 0;
   }
 
   countUnread(userId: number): Promise<number> {

@@ -6,6 +6,8 @@ import type { Page } from '../common/pagination';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { NotificationEntity } from './notification.entity';
 import { NotificationsRepository } from './notifications.repository';
+import { METRICS } from '../metrics/metrics';
+import { EventBus } from '../common/events/event-bus';
 
 export interface NewNotification {
   userId: number;
@@ -31,6 +33,7 @@ export class NotificationsService {
     private readonly repo: NotificationsRepository,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
+    private readonly events: EventBus,
   ) {}
 
   /**
@@ -49,7 +52,16 @@ export class NotificationsService {
       isRead: false,
       createdAt: this.clock.now(),
     };
-    return this.tx.within(m, (tm) => this.repo.insertOnce(row, tm));
+    return this.tx.within(m, async (tm) => {
+      const stored = await this.repo.insertOnce(row, tm);
+      if (stored) {
+        this.tx.afterCommit(tm, () => {
+          METRICS.notifications.inc({ event_type: row.eventType });
+          this.events.publish({ type: 'notification', userId: row.userId });
+        });
+      }
+      return stored;
+    });
   }
 
   list(
@@ -58,6 +70,16 @@ export class NotificationsService {
     page: Page,
   ): Promise<{ rows: NotificationEntity[]; total: number }> {
     return this.repo.list(userId, unreadOnly, page);
+  }
+
+  /** The user's notifications after `afterId`, oldest first (what a live stream has not sent yet). */
+  after(userId: number, afterId: number, limit: number): Promise<NotificationEntity[]> {
+    return this.repo.after(userId, afterId, limit);
+  }
+
+  /** The id of the user's newest notification, 0 without one. */
+  latestId(userId: number): Promise<number> {
+    return this.repo.latestId(userId);
   }
 
   unreadCount(userId: number): Promise<number> {

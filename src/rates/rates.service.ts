@@ -9,6 +9,7 @@ import { type Direction, DIRECTIONS, type RateSampleEntity, type SampleSource } 
 import { RateOutlierError } from './rates.errors';
 import { RatesRepository } from './rates.repository';
 import { ReferenceRateService } from './reference-rate.service';
+import { METRICS } from '../metrics/metrics';
 
 export interface NewSample {
   direction: Direction;
@@ -64,7 +65,10 @@ export class RatesService {
    */
   accept(baseline: Baseline, rate: number): Verdict {
     const verdict = this.judgeWith(baseline, rate);
-    if (verdict.isOutlier) throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
+    if (verdict.isOutlier) {
+      METRICS.outliers.inc({ outcome: 'refused' });
+      throw new RateOutlierError(rate, verdict, this.config.rates.outlierPercent);
+    }
     return verdict;
   }
 
@@ -103,6 +107,8 @@ export class RatesService {
     if (!sample.isOutlier) {
       await this.repo.addToHourly(sample, m);
       this.reference.noteSample(sample, m);
+    } else {
+      this.tx.afterCommit(m, () => METRICS.outliers.inc({ outcome: 'stored' }));
     }
     return sample;
   }

@@ -67,6 +67,7 @@ function round6(x: number): number {
 @Injectable()
 export class ReferenceRateService {
   private readonly sets = new Map<string, LiveContributors>();
+  private readonly changeListeners: (() => void)[] = [];
 
   constructor(
     private readonly repo: RatesRepository,
@@ -78,6 +79,7 @@ export class ReferenceRateService {
   ) {
     maintenance.onDataReplaced(() => {
       for (const set of this.sets.values()) set.reset();
+      this.changed();
     });
   }
 
@@ -149,12 +151,26 @@ export class ReferenceRateService {
     for (const set of sets) set.pending(entry);
     this.tx.afterCommit(m, () => {
       for (const set of sets) set.committed(sample.id);
+      this.changed();
     });
   }
 
   /** The samples under the window changed otherwise (an outlier mark, a restore): reload on next read. */
   invalidate(): void {
     for (const set of this.sets.values()) set.invalidate();
+    this.changed();
+  }
+
+  /**
+   * Calls `listener` whenever this instance changed the inputs of the published rate (a committed
+   * sample, an invalidation); the rate itself may or may not have moved. Synchronous: defer any work.
+   */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   /** Grows with every change of the published inputs (for memoizing the GET /exchangeRate body). */

@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { LeaseEntity } from './lease.entity';
 import { LeaseRepository } from './lease.repository';
+import { METRICS } from '../metrics/metrics';
 
 /**
  * A database lease per job so that exactly one instance runs a sweep at a time; a holder that dies
@@ -40,6 +41,7 @@ export class LeaseService {
   /** Runs `fn` only while holding the job's lease; returns whether it ran. */
   async runExclusive(jobName: string, fn: () => Promise<void>, holder = this.holder): Promise<boolean> {
     if (!(await this.tryAcquire(jobName, holder))) return false;
+    METRICS.leaseHeld.set({ job: jobName }, 1);
     try {
       await fn();
     } catch (err) {
@@ -48,6 +50,7 @@ export class LeaseService {
       );
     } finally {
       await this.release(jobName, holder).catch(() => undefined);
+      METRICS.leaseHeld.set({ job: jobName }, 0);
     }
     return true;
   }

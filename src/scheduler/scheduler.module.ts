@@ -3,13 +3,21 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AlertsModule } from '../alerts/alerts.module';
 import { BackupsModule } from '../backups/backups.module';
 import { OffersModule } from '../market/offers.module';
+import { StreamModule } from '../stream/stream.module';
 import { WatchlistModule } from '../watchlist/watchlist.module';
 import { LeaseRepository } from './lease.repository';
 import { LeaseService } from './lease.service';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), AlertsModule, WatchlistModule, OffersModule, BackupsModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    AlertsModule,
+    WatchlistModule,
+    OffersModule,
+    BackupsModule,
+    StreamModule,
+  ],
   providers: [LeaseRepository, LeaseService, SchedulerService],
   exports: [LeaseService, SchedulerService],
 })

@@ -6,9 +6,11 @@ import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { BackupsService } from '../backups/backups.service';
 import { OffersService } from '../market/offers.service';
+import { StreamService } from '../stream/stream.service';
 import { WatchlistService } from '../watchlist/watchlist.service';
 import { LeaseService } from './lease.service';
 import { MaintenanceState } from '../common/maintenance';
+import { METRICS } from '../metrics/metrics';
 
 export interface JobDefinition {
   name: string;
@@ -23,6 +25,9 @@ export interface JobDefinition {
 @Injectable()
 export class SchedulerService implements OnApplicationBootstrap {
   private readonly logger = new Logger(SchedulerService.name);
+  /** Job runs in progress (a shutdown waits for them: they hold a lease). */
+  private readonly running = new Set<Promise<boolean>>();
+  private stopped = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,6 +39,7 @@ export class SchedulerService implements OnApplicationBootstrap {
     private readonly offers: OffersService,
     private readonly backups: BackupsService,
     private readonly maintenance: MaintenanceState,
+    private readonly streams: StreamService,
   ) {}
 
   jobs(): JobDefinition[] {
@@ -54,6 +60,11 @@ export class SchedulerService implements OnApplicationBootstrap {
       { name: 'watchlist-sweep', cron: cron.watchlistSweep, run: () => this.watchlist.sweep() },
       { name: 'offer-expiry', cron: cron.offerExpiry, run: () => this.offers.expireDue() },
       { name: 'idempotency-purge', cron: cron.idempotencyPurge, run: () => this.idempotency.purgeExpired() },
+      {
+        name: 'stream-ticket-purge',
+        cron: cron.streamTicketPurge,
+        run: () => this.streams.purgeExpiredTickets(),
+      },
     ];
   }
 
@@ -79,16 +90,64 @@ export class SchedulerService implements OnApplicationBootstrap {
   async runJob(name: string, holder?: string): Promise<boolean> {
     const job = this.jobs().find((j) => j.name === name);
     if (!job) throw new Error(`unknown job ${name}`);
+    if (this.stopped) return false;
+    const run = this.runUnderLease(job, holder);
+    this.running.add(run);
+    try {
+      return await run;
+    } finally {
+      this.running.delete(run);
+    }
+  }
+
+  /**
+   * A shutdown: no job starts from now on (the cron timers stop), and the runs in progress are
+   * waited for up to `timeoutMs` (each releases its lease when it ends). Returns whether they ended.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    for (const [name, job] of this.registry.getCronJobs()) {
+      void job.stop();
+      this.registry.deleteCronJob(name);
+    }
+    if (this.running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ended = Promise.allSettled([...this.running]).then(() => true);
+    try {
+      return await Promise.race([ended, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async runUnderLease(job: JobDefinition, holder?: string): Promise<boolean> {
+    const name = job.name;
     if (this.maintenance.active) {
       this.logger.log(`job ${name} skipped: a restore is running`);
+      METRICS.jobRuns.inc({ job: name, outcome: 'skipped' });
       return false;
     }
-    return this.leases.runExclusive(
+    const started = process.hrtime.bigint();
+    let outcome = 'ok';
+    const ran = await this.leases.runExclusive(
       name,
       async () => {
-        await job.run();
+        try {
+          await job.run();
+        } catch (err) {
+          outcome = 'failed';
+          throw err; // the lease logs it
+        }
       },
       holder,
     );
+    if (!ran) outcome = 'skipped';
+    METRICS.jobRuns.inc({ job: name, outcome });
+    if (ran)
+      METRICS.jobDuration.observe({ job: name, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    return ran;
   }
 }

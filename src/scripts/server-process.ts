@@ -134,6 +134,17 @@ export class ServerProcess {
     return `----- server ${this.name} (pid ${this.pid}, ${this.base}) -----\n${tail}\n----- end of ${this.name} -----`;
   }
 
+  /** Sends a signal and returns at once (stop() waits). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Resolves with how the process ended (without sending anything). */
+  async exitStatus(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    await this.exited;
+    return this.exit ?? { code: null, signal: null };
+  }
+
   /** SIGTERM, then SIGKILL after a grace period; removes its working directory. */
   async stop(graceMs = 5_000): Promise<void> {
     if (this.exit === null) {

@@ -20,6 +20,7 @@ import type {
 import type { TransactionEntity } from './transaction.entity';
 import { toTransactionDto } from './transaction.mapper';
 import { type TransactionFilter, TransactionsRepository } from './transactions.repository';
+import { METRICS } from '../metrics/metrics';
 
 const CSV_HEADER = 'id,usd_amount,lbp_amount,usd_to_lbp,direction,rate,created_at\n';
 const EXPORT_CHUNK = 1000;
@@ -53,6 +54,7 @@ export class TransactionsService {
     // read before the transaction (see RatesService.liveBaseline); judged inside, so a replay of an
     // Idempotency-Key is answered as the first time whatever the market did since
     const baseline = await this.rates.liveBaseline(direction, p.id);
+    let recorded = false;
     const result = await this.idempotency.execute(
       { userId: p.id, key, request: { route: 'transaction', ...dto } },
       async (m) => {
@@ -101,9 +103,11 @@ export class TransactionsService {
           m,
           verdict,
         );
+        recorded = true;
         return { status: 201, body };
       },
     );
+    if (recorded) METRICS.transactions.inc({ direction }); // committed, and not a replay
     // After the commit: alerts see the new reference rate; a failed evaluation is logged, never thrown.
     await this.alerts.evaluateAfterCommit(direction);
     return result.body;

@@ -161,9 +161,12 @@ export function validValue(r: SchemaResolver, schema0: JsonSchema, depth = 0): f
       const minLength = schema.minLength ?? 0;
       const maxLength = Math.min(schema.maxLength ?? 40, 60);
       if (schema.pattern && schema.pattern !== '\\S') {
+        // the pattern bounds the length itself: only a documented maxLength cuts it (a default
+        // below the pattern's own length would filter out every value, and sampling never ends)
+        const patternMax = schema.maxLength ?? Number.POSITIVE_INFINITY;
         return fc
           .stringMatching(new RegExp(schema.pattern))
-          .filter((s) => s.length >= minLength && s.length <= maxLength);
+          .filter((s) => s.length >= minLength && s.length <= patternMax);
       }
       return fc
         .string({ minLength: Math.max(minLength, 1), maxLength: Math.max(maxLength, Math.max(minLength, 1)) })

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ServerProcess, sleep } from '../../src/scripts/server-process';
+import { freePort, ServerProcess, sleep } from '../../src/scripts/server-process';
 
-export { ServerProcess, sleep };
+export { freePort, ServerProcess, sleep };
 
 /**
  * For tests that need several real instances: the built server (`node dist/src/main.js`, as

@@ -88,3 +88,16 @@ export class SelfModificationError extends ForbiddenError {
     super(`Admins cannot change their own ${what}.${hint ? ` ${hint}` : ''}`, 'SELF_MODIFICATION_FORBIDDEN');
   }
 }
+
+/** The database (or another service every request needs) cannot be reached now: retry shortly. */
+export class ServiceUnavailableError extends AppError {
+  constructor(retryAfterSeconds = 5) {
+    super(
+      503,
+      'SERVICE_UNAVAILABLE',
+      'The service is temporarily unavailable; please retry shortly.',
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  }
+}

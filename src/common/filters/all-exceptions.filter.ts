@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { AppError, type ErrorDetail } from '../errors/app-error';
-import { isRetryableLockError, isUniqueViolation } from '../errors/db-errors';
+import { AppError, type ErrorDetail, ServiceUnavailableError } from '../errors/app-error';
+import { isDatabaseUnavailable, isRetryableLockError, isUniqueViolation } from '../errors/db-errors';
 
 export interface ErrorBody {
   error: string;
@@ -62,6 +62,10 @@ export function toErrorBody(err: unknown): { body: ErrorBody; headers?: Record<s
         : (MESSAGE_BY_STATUS[status] ?? 'The request failed.');
     return { body: { error: message, code: CODE_BY_STATUS[status] ?? 'ERROR', statusCode: status } };
   }
+  if (isDatabaseUnavailable(err)) {
+    // the database is down or unreachable: a moment, not a fault of the request (never 401 or 500)
+    return toErrorBody(new ServiceUnavailableError());
+  }
   if (isRetryableLockError(err)) {
     // the transaction runner already retried: tell the client to come back shortly
     return {
@@ -91,7 +95,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<LoggableRequest>();
     const { body, headers } = toErrorBody(exception);
-    if (body.statusCode >= 500) {
+    if (body.statusCode >= 500 && body.code !== 'SERVICE_UNAVAILABLE') {
       const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
       this.logger.error(`request ${req?.id ?? '-'} ${req?.method ?? ''} ${req?.url ?? ''} failed: ${detail}`);
     }

@@ -15,6 +15,7 @@ import { RateLimitedError } from '../errors/app-error';
 import { requestMetaOf } from '../http/request-meta';
 import { RATE_LIMIT_GROUP } from './rate-limit.decorator';
 import { markAudited } from '../errors/audited';
+import { METRICS } from '../../metrics/metrics';
 
 type Req = Parameters<typeof requestMetaOf>[0] & { user?: Principal; body?: unknown };
 
@@ -40,6 +41,8 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const req = context.switchToHttp().getRequest<Req>();
+    const group = this.reflector.get<string | undefined>(RATE_LIMIT_GROUP, context.getHandler()) ?? 'default';
+    METRICS.rateLimitHits.inc({ group });
     const now = Date.now();
     if ((this.audited.get(detail.key) ?? 0) < now) {
       this.audited.set(detail.key, now + detail.timeToBlockExpire * 1000);

@@ -14,8 +14,12 @@ export const RATE_LIMIT_GROUPS = [
   'offer',
   'funding',
   'quote',
+  'stream',
 ] as const;
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
 
 /** Puts a route under one named limit group. */
 export const RateLimit = (group: RateLimitGroup): MethodDecorator => SetMetadata(RATE_LIMIT_GROUP, group);
+
+/** Injection token of the rate-limit store's state (RateLimitState: where the counters live now). */
+export const RATE_LIMIT_STATE = Symbol('RATE_LIMIT_STATE');

@@ -5,7 +5,7 @@ import type { Principal } from '../../auth/principal';
 import type { AppConfig } from '../../config/app-config';
 import { userNameOf } from './app-throttler.guard';
 import { RATE_LIMIT_GROUP, RATE_LIMIT_GROUPS, type RateLimitGroup } from './rate-limit.decorator';
-import { RedisThrottlerStorage } from './redis-throttler.storage';
+import type { RedisThrottlerStorage } from './redis-throttler.storage';
 
 function groupOf(context: ExecutionContext): RateLimitGroup | undefined {
   return Reflect.getMetadata(RATE_LIMIT_GROUP, context.getHandler()) as RateLimitGroup | undefined;
@@ -31,7 +31,10 @@ interface GroupLimit {
   perIp: boolean;
 }
 
-export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions {
+export function buildThrottlerOptions(
+  config: AppConfig,
+  redisStorage: RedisThrottlerStorage | null,
+): ThrottlerModuleOptions {
   const rl = config.rateLimit;
   const auth = (limit: number): GroupLimit => ({ limit, ttlSeconds: rl.authTtlSeconds, perIp: true });
   const groups: Record<RateLimitGroup, GroupLimit> = {
@@ -50,6 +53,11 @@ export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions
       perIp: false,
     },
     quote: { limit: config.house.rateLimit, ttlSeconds: config.house.rateLimitTtlSeconds, perIp: false },
+    stream: {
+      limit: config.stream.ticketRateLimit,
+      ttlSeconds: config.stream.ticketRateLimitTtlSeconds,
+      perIp: false,
+    },
   };
   const throttlers: ThrottlerOptions[] = RATE_LIMIT_GROUPS.flatMap((group) => {
     const g = groups[group];
@@ -76,6 +84,6 @@ export function buildThrottlerOptions(config: AppConfig): ThrottlerModuleOptions
   return {
     throttlers,
     setHeaders: false,
-    ...(rl.redisUrl ? { storage: new RedisThrottlerStorage(rl.redisUrl) } : {}),
+    ...(redisStorage ? { storage: redisStorage } : {}),
   };
 }

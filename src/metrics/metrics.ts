@@ -1,0 +1,140 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics (prom-client). Process-wide, as Prometheus scrapes processes:
+ * features count their events here; MetricsService adds the gauges read from the running app and
+ * serves the text format at GET /metrics. Labels are bounded sets (route templates, never raw
+ * URLs or ids; enums; job names), so the number of series cannot grow with traffic.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const METRICS = {
+  httpDuration: new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status class',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  }),
+  httpRequests: new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route template and status class',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    registers: [registry],
+  }),
+  transactions: new Counter({
+    name: 'exchange_transactions_recorded_total',
+    help: 'Transaction records accepted, by direction',
+    labelNames: ['direction'] as const,
+    registers: [registry],
+  }),
+  conversions: new Counter({
+    name: 'exchange_conversions_total',
+    help: 'Conversions against the house, by the currency given',
+    labelNames: ['from_currency'] as const,
+    registers: [registry],
+  }),
+  trades: new Counter({ name: 'exchange_trades_total', help: 'P2P trades settled', registers: [registry] }),
+  alertsFired: new Counter({
+    name: 'exchange_alerts_fired_total',
+    help: 'Rate alerts fired',
+    registers: [registry],
+  }),
+  notifications: new Counter({
+    name: 'exchange_notifications_created_total',
+    help: 'Notifications stored, by event type',
+    labelNames: ['event_type'] as const,
+    registers: [registry],
+  }),
+  outliers: new Counter({
+    name: 'exchange_outliers_flagged_total',
+    help: 'Rates flagged by the outlier guard: refused (records, offers) or stored marked (admin, feed, trades)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
+  loginFailures: new Counter({
+    name: 'exchange_login_failures_total',
+    help: 'Failed logins and step-up password checks, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
+  rateLimitHits: new Counter({
+    name: 'exchange_rate_limit_hits_total',
+    help: 'Requests refused by a rate limit (429), by limit group',
+    labelNames: ['group'] as const,
+    registers: [registry],
+  }),
+  jobRuns: new Counter({
+    name: 'exchange_scheduler_job_runs_total',
+    help: 'Scheduled job runs by job and outcome (ok, failed, skipped: another instance held the lease or a restore ran)',
+    labelNames: ['job', 'outcome'] as const,
+    registers: [registry],
+  }),
+  jobDuration: new Histogram({
+    name: 'exchange_scheduler_job_duration_seconds',
+    help: 'Scheduled job duration by job and outcome',
+    labelNames: ['job', 'outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [registry],
+  }),
+  streamEvents: new Counter({
+    name: 'exchange_stream_events_total',
+    help: 'Events written to live streams (GET /stream), by type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  }),
+  leaseHeld: new Gauge({
+    name: 'exchange_scheduler_lease_held',
+    help: 'Whether this instance holds a job lease now (1) or not (0)',
+    labelNames: ['job'] as const,
+    registers: [registry],
+  }),
+};
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Counts one answered request, by route template (`unmatched` without a route: never the URL). */
+export function observeRequest(method: string, route: string | undefined, status: number, ms: number): void {
+  const labels = {
+    method: KNOWN_METHODS.has(method) ? method : 'OTHER',
+    route: route ?? 'unmatched',
+    status_class: `${Math.min(Math.max(Math.floor(status / 100), 1), 5)}xx`,
+  };
+  METRICS.httpRequests.inc(labels);
+  METRICS.httpDuration.observe(labels, ms / 1000);
+}
+
+/** A gauge's reading at scrape time: one value, or one per label set. */
+export type GaugeReading = number | { labels: Record<string, string>; value: number }[];
+type Reader = () => Promise<GaugeReading> | GaugeReading;
+const readers = new Map<string, Reader>();
+
+/**
+ * A gauge read from the running app when scraped (open offers, the database pool, ...). Registering
+ * the same name again replaces its reader (one app per process; tests start several in turn). A
+ * reader that fails (the database is down) leaves the gauge empty for that scrape.
+ */
+export function readGauge(name: string, help: string, labelNames: string[], read: Reader): void {
+  readers.set(name, read);
+  if (registry.getSingleMetric(name)) return;
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      let reading: GaugeReading;
+      try {
+        reading = (await readers.get(name)?.()) ?? [];
+      } catch {
+        return;
+      }
+      if (typeof reading === 'number') this.set(reading);
+      else for (const r of reading) this.set(r.labels, r.value);
+    },
+  });
+}
