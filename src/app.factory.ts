@@ -13,6 +13,8 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
 import { pathOf } from './common/http/request-meta';
 import { DOCS_PATH, securityHeadersByPath } from './common/http/security-headers';
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
+import { ReadReplica } from './database/read-replica';
+import { type RecordingStore, StatementRecorder } from './database/statement-recorder';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import { MarketService } from './rates/market.service';
 import { observeRequest } from './metrics/metrics';
@@ -217,6 +219,32 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onRequest', (req, reply, done) => {
     if (!answeredFromCache(req.method, pathOf(req.url), reply)) done();
   });
+
+  // DB_STATEMENT_LOG (the benchmark): each request's SQL statements, from its handler on
+  if (config.db.statementLog) {
+    const recorder = StatementRecorder.for(config.db.statementLog);
+    const stores = new WeakMap<FastifyRequest, RecordingStore>();
+    fastify.addHook('preHandler', (req, _reply, done) => {
+      stores.set(req, recorder.begin(done));
+    });
+    fastify.addHook('onResponse', (req, reply, done) => {
+      const store = stores.get(req);
+      if (store) recorder.end(store, req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode);
+      done();
+    });
+  }
+
+  // With read replicas: a user who wrote reads from the primary for a while (read-your-writes),
+  // marked before the answer is sent, so no read the client makes after seeing it can miss the mark.
+  const reads = app.get(ReadReplica);
+  if (reads.configured) {
+    const readOnly = new Set(['GET', 'HEAD', 'OPTIONS']);
+    fastify.addHook('onSend', (req, _reply, payload, done) => {
+      const user = (req as FastifyRequest & { user?: { id?: number } }).user;
+      if (!readOnly.has(req.method) && typeof user?.id === 'number') reads.noteWrite(user.id);
+      done(null, payload);
+    });
+  }
 
   // every answer counted by route template and status class (never the URL: bounded series)
   if (config.metrics.enabled) {

@@ -50,6 +50,8 @@ const baseEnv = (): Record<string, string> => ({
   DB_PORT: process.env.DB_PORT ?? '3306',
   DB_USER: process.env.DB_USER ?? 'root',
   DB_PASSWORD: process.env.DB_PASSWORD ?? '',
+  // the read-replica run of .ci/run: a MariaDB primary and a real replica of it
+  DB_REPLICA_URLS: process.env.E2E_REPLICA_URLS ?? '',
 });
 
 /** A short admin connection to the e2e MariaDB (no database selected), closed after `fn`. */

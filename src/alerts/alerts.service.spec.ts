@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { Clock } from '../common/clock';
+import { MaintenanceState } from '../common/maintenance';
 import type { TransactionRunner } from '../database/transaction-runner';
 import type { NewNotification, NotificationsService } from '../notifications/notifications.service';
 import type { ReferenceRateService } from '../rates/reference-rate.service';
@@ -36,6 +37,7 @@ describe('AlertsService.evaluate', () => {
   let notified: NewNotification[];
   let findMet: jest.Mock;
   let sut: AlertsService;
+  let maintenance: MaintenanceState;
 
   beforeEach(() => {
     rates = { usd_to_lbp: 89500, lbp_to_usd: null };
@@ -67,7 +69,17 @@ describe('AlertsService.evaluate', () => {
     const audit = { record: jest.fn(() => Promise.resolve()) } as unknown as AuditService;
     const tx = { run: <T>(fn: (em: EntityManager) => Promise<T>) => fn(m) } as TransactionRunner;
     const clock: Clock = { now: () => NOW };
-    sut = new AlertsService(repo, reference, {} as UsersService, notifications, audit, tx, clock);
+    maintenance = new MaintenanceState();
+    sut = new AlertsService(
+      repo,
+      reference,
+      {} as UsersService,
+      notifications,
+      audit,
+      tx,
+      clock,
+      maintenance,
+    );
   });
 
   it('fires the met alerts once each and notifies their owners with ref (alert, id) and no occasion', async () => {
@@ -127,8 +139,50 @@ describe('AlertsService.evaluate', () => {
   it('evaluateAfterCommit: concurrent callers share evaluations', async () => {
     met.set('usd_to_lbp', [alert(1)]);
     await Promise.all(Array.from({ length: 10 }, () => sut.evaluateAfterCommit('usd_to_lbp')));
-    // one run for the first caller, one shared by the nine that came while it ran
-    expect(findMet.mock.calls.filter(([d]) => d === 'usd_to_lbp')).toHaveLength(2);
+    // one run for the first caller, one shared by the nine that came while it ran; that second run
+    // finds the published rate unchanged since the first and skips the alert query
+    expect(findMet.mock.calls.filter(([d]) => d === 'usd_to_lbp')).toHaveLength(1);
     expect(notified).toHaveLength(1);
+  });
+
+  it('evaluateAfterCommit queries again when the rate moved, an alert was created, or data was restored', async () => {
+    const calls = () => findMet.mock.calls.filter(([d]) => d === 'usd_to_lbp').length;
+    await sut.evaluateAfterCommit('usd_to_lbp');
+    await sut.evaluateAfterCommit('usd_to_lbp');
+    expect(calls()).toBe(1); // same rate, nothing new: skipped
+    rates.usd_to_lbp = 89600;
+    await sut.evaluateAfterCommit('usd_to_lbp');
+    expect(calls()).toBe(2);
+    // an alert created (its commit bumps the version) at the same rate is evaluated at once
+    const afterCommit: Array<() => void> = [];
+    (sut as unknown as { tx: TransactionRunner }).tx = {
+      run: <T>(fn: (em: EntityManager) => Promise<T>) => fn(m),
+      afterCommit: (_m: EntityManager, f: () => void) => afterCommit.push(f),
+    } as unknown as TransactionRunner;
+    Object.assign((sut as unknown as { repo: object }).repo, {
+      countActiveByUser: () => Promise.resolve(0),
+      insert: (a: Partial<AlertEntity>) => Promise.resolve({ ...alert(7), ...a }),
+    });
+    await sut.create(
+      { id: 107, username: 'u7', role: 'user' } as never,
+      {
+        direction: 'usd_to_lbp',
+        condition: 'above',
+        threshold: 89000,
+      } as never,
+      {} as never,
+    );
+    await sut.evaluateAfterCommit('usd_to_lbp');
+    expect(calls()).toBe(2); // not committed yet: nothing new seen
+    afterCommit.forEach((f) => f());
+    met.set('usd_to_lbp', [alert(7)]);
+    await sut.evaluateAfterCommit('usd_to_lbp');
+    expect(calls()).toBe(3);
+    expect(notified.map((n) => n.refId)).toEqual([7]);
+    await sut.evaluateAfterCommit('usd_to_lbp');
+    expect(calls()).toBe(3);
+    maintenance.dataReplaced();
+    await sut.evaluateAfterCommit('usd_to_lbp');
+    expect(calls()).toBe(4);
   });
 });

@@ -4,6 +4,7 @@ import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { Coalescer } from '../common/coalescer';
+import { MaintenanceState } from '../common/maintenance';
 import type { RequestMeta } from '../common/http/request-meta';
 import type { Page } from '../common/pagination';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -34,9 +35,13 @@ export class AlertsService {
   private readonly logger = new Logger(AlertsService.name);
   /** Per direction, evaluations after commits are coalesced (see evaluateAfterCommit). */
   private readonly afterCommit: Record<Direction, Coalescer<number>> = {
-    usd_to_lbp: new Coalescer(() => this.evaluate('usd_to_lbp')),
-    lbp_to_usd: new Coalescer(() => this.evaluate('lbp_to_usd')),
+    usd_to_lbp: new Coalescer(() => this.evaluateIfChanged('usd_to_lbp')),
+    lbp_to_usd: new Coalescer(() => this.evaluateIfChanged('lbp_to_usd')),
   };
+  /** Bumped by every alert created here: an evaluation must not be skipped for one it has not seen. */
+  private alertsVersion = 0;
+  /** Per direction, the published rate and alerts version of the last completed evaluation after a commit. */
+  private readonly lastEvaluated: Partial<Record<Direction, { rate: number; version: number }>> = {};
 
   constructor(
     private readonly repo: AlertsRepository,
@@ -46,7 +51,13 @@ export class AlertsService {
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
-  ) {}
+    maintenance: MaintenanceState,
+  ) {
+    // a restore brings other alerts: the next evaluation must not be skipped
+    maintenance.onDataReplaced(() => {
+      this.alertsVersion += 1;
+    });
+  }
 
   create(actor: AuditActor & { id: number }, dto: CreateAlertDto, meta: RequestMeta): Promise<AlertEntity> {
     return this.tx.run(async (m) => {
@@ -83,6 +94,9 @@ export class AlertsService {
         },
         m,
       );
+      this.tx.afterCommit(m, () => {
+        this.alertsVersion += 1;
+      });
       return alert;
     });
   }
@@ -149,6 +163,23 @@ export class AlertsService {
         `alert evaluation for ${direction} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
     }
+  }
+
+  /**
+   * After a commit: evaluates unless the published rate is the one this instance last evaluated at
+   * and no alert was created here since. Any alert met at that rate fired then (they fire once), so
+   * the query would find nothing; a record that leaves the reference where it is costs no alert
+   * query. Alerts created on another instance are caught by the sweep (every minute), as before.
+   */
+  private async evaluateIfChanged(direction: Direction): Promise<number> {
+    const version = this.alertsVersion;
+    const rate = (await this.currentRates())[direction];
+    if (rate === null) return 0;
+    const last = this.lastEvaluated[direction];
+    if (last && last.rate === rate && last.version === version) return 0;
+    const fired = await this.fireMet(direction, rate);
+    this.lastEvaluated[direction] = { rate, version };
+    return fired;
   }
 
   private async currentRates(): Promise<CurrentRatesDto> {

@@ -2,12 +2,12 @@ import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
+import { routePlan } from '../common/route-plan';
 import { AppError } from '../common/errors/app-error';
 import { toErrorBody } from '../common/filters/all-exceptions.filter';
 import { type RawRequest, requestMetaOf } from '../common/http/request-meta';
 import { AuditEvent, type AuditEventType } from './audit-events';
 import { targetUserIdOf } from './audit-target';
-import { AUDIT_EVENT } from './audit.decorator';
 import { AuditService } from './audit.service';
 import { scrubSecrets } from './scrub';
 import { isAudited, markAudited } from '../common/errors/audited';
@@ -97,7 +97,7 @@ export class RefusalAuditor {
 
   /** The route's @Audit() event, if any. */
   eventOf(context: ExecutionContext): AuditEventType | undefined {
-    return this.reflector.get<AuditEventType | undefined>(AUDIT_EVENT, context.getHandler());
+    return routePlan(context).auditEvent;
   }
 
   /**

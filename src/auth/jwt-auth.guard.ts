@@ -4,7 +4,8 @@ import { AuthGuard } from '@nestjs/passport';
 import { RefusalAuditor } from '../audit/refusal-auditor';
 import { AppError, ServiceUnavailableError, UnauthorizedError } from '../common/errors/app-error';
 import { isDatabaseUnavailable } from '../common/errors/db-errors';
-import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
+import { routePlan } from '../common/route-plan';
+import type { AuthPolicy } from './auth.decorators';
 import type { Principal } from './principal';
 
 /**
@@ -21,9 +22,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const policy = this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, targets) ?? {};
+    const plan = routePlan(context);
+    if (plan.isPublic) return true;
+    const policy: AuthPolicy = plan.policy ?? {};
     try {
       await super.canActivate(context);
       const wanted = policy.token ?? 'access';

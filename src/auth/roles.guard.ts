@@ -2,7 +2,8 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { RefusalAuditor } from '../audit/refusal-auditor';
 import { ForbiddenError } from '../common/errors/app-error';
-import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from './auth.decorators';
+import { routePlan } from '../common/route-plan';
+import type { AuthPolicy } from './auth.decorators';
 import type { Principal } from './principal';
 
 /** Role check (and freshness, below) read the principal the JWT guard just loaded from the database. */
@@ -13,9 +14,7 @@ abstract class PolicyGuard implements CanActivate {
   ) {}
 
   protected policy(context: ExecutionContext): AuthPolicy | null {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return null;
-    return this.reflector.getAllAndOverride<AuthPolicy | undefined>(AUTH_POLICY, targets) ?? {};
+    return routePlan(context).policy;
   }
 
   protected user(context: ExecutionContext): Principal | undefined {

@@ -1,8 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { createPool } from 'mysql2/promise';
 import { toMajor } from '../common/money';
+import { iso, verify } from './bare-auth';
 
 /**
  * The bare baselines of `npm run bench`, each started in its own process like the API:
@@ -77,35 +77,6 @@ function lookup(): Lookup {
     wallet: (id) => one<WalletRow>(WALLET_SQL, id),
   };
 }
-
-interface Claims {
-  sub?: unknown;
-  typ?: unknown;
-  sid?: unknown;
-  exp?: unknown;
-}
-
-/** HS256 only, as the API's strategy: the claims of a valid unexpired token, else null. */
-function verify(token: string, key: Buffer): Claims | null {
-  const parts = token.split('.');
-  if (parts.length !== 3) return null;
-  const [h, p, sig] = parts;
-  const expected = createHmac('sha256', key).update(`${h}.${p}`).digest();
-  const got = Buffer.from(sig, 'base64url');
-  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return null;
-  try {
-    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: unknown };
-    if (header.alg !== 'HS256') return null;
-    const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Claims;
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return null;
-    return claims;
-  } catch {
-    return null;
-  }
-}
-
-const iso = (d: Date | string): string =>
-  (d instanceof Date ? d : new Date(`${d.replace(' ', 'T')}Z`)).toISOString();
 
 async function main(): Promise<void> {
   const mode = process.env.BASELINE ?? 'hello';

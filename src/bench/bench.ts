@@ -1,14 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
-import { createConnection, createPool, type Pool, type PoolConnection } from 'mysql2/promise';
+import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { createApp } from '../app.factory';
-import { API_SECURITY, securityHeaders } from '../common/http/security-headers';
 import { type AppConfig, loadConfigFromProcess } from '../config/app-config';
 import { dbDate, dialectOf } from '../database/dialect';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -19,21 +16,21 @@ import { WalletService } from '../wallet/wallet.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ServerProcess, sleep } from '../scripts/server-process';
 import { type RatioBar, ratioChartSvg } from './chart';
+import type { RecordedRequest } from '../database/statement-recorder';
+import { typicalList } from './statements';
 
 /**
  * `npm run bench`: seeds BENCH_SAMPLES (default 1,000,000) rate samples over 90 days into a fresh
- * benchmark database of the configured dialect, then measures in the same run:
- *  - cached GET /exchangeRate requests/s (autocannon, 16 connections) against a bare Fastify hello-world
- *    and authenticated GET /whoami against bare Fastify + the driver doing the same per-request
- *    lookup (baseline-server.ts), each baseline in its own process like the API;
- *  - analytics and history latency (p50/p99) against the raw SQL aggregate over the raw table;
- *  - POST /transaction committed/s at 16 concurrent clients against a raw driver transaction doing
- *    the same balance update and ledger insert;
- *  - hot-offer contention: 16 takers partially taking one big market offer at once (POST
- *    /market/offers/:id/accept) against a raw driver transaction doing the conditional hot-row
- *    update, the taker's conditional balance update and a ledger-like insert on scratch tables.
- * HTTP load on the API is generated with autocannon. Prints a table of ratios and writes
- * docs/BENCHMARKS.md (or -sqlite.md) and the chart docs/benchmarks.svg (or -sqlite.svg).
+ * benchmark database of the configured dialect, then measures in the same run, each against a
+ * baseline in its own process (like the API, the built server):
+ *  - cached GET /exchangeRate against a bare Fastify hello-world;
+ *  - GET /health against a bare Nest + Fastify app running the same SELECT 1 (the pipeline's cost);
+ *  - GET /whoami against bare Fastify + the driver doing the same lookup; and with metrics on vs off;
+ *  - analytics and history latency against the raw SQL aggregate;
+ *  - the writes (a record, a quote and its conversion, 16 takers on one offer) against bare Fastify
+ *    + the driver running the same statements (same-work-server.ts), which the bench checks by
+ *    recording both sides' statements; it fails when they differ.
+ * Prints a table of ratios and writes docs/BENCHMARKS.md (or -sqlite.md) and its chart.
  * Not a test: numbers, not assertions.
  */
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1_000_000);
@@ -47,8 +44,8 @@ const DAYS = 90;
 const HOT_GIVE_USD = 10_000_000;
 const HOT_RATE = 89_500;
 const HOT_FILL_USD = 1;
-const HOT_FILL_MINOR = BigInt(HOT_FILL_USD * 100);
-const HOT_PAY_MINOR = BigInt(HOT_FILL_USD * HOT_RATE * 100);
+/** Requests of each write route recorded on each side to compare their statements. */
+const RECORDED = 12;
 
 interface Latency {
   p50: number;
@@ -194,43 +191,6 @@ async function cannon(
   };
 }
 
-/** Creates scratch tables (dropping leftovers first), runs fn, and drops them whatever happens. */
-async function withScratchTables<T>(
-  exec: (sql: string) => unknown,
-  tables: string[],
-  ddl: string[],
-  fn: () => Promise<T>,
-): Promise<T> {
-  for (const t of tables) await exec(`DROP TABLE IF EXISTS ${t}`);
-  for (const statement of ddl) await exec(statement);
-  try {
-    return await fn();
-  } finally {
-    for (const t of tables) await exec(`DROP TABLE IF EXISTS ${t}`);
-  }
-}
-
-/** One transaction on a pooled mysql2 connection: true when it committed, false when fn threw. */
-async function mysqlTransaction(pool: Pool, fn: (conn: PoolConnection) => Promise<void>): Promise<boolean> {
-  const conn = await pool.getConnection();
-  try {
-    await conn.beginTransaction();
-    await fn(conn);
-    await conn.commit();
-    return true;
-  } catch {
-    await conn.rollback();
-    return false;
-  } finally {
-    conn.release();
-  }
-}
-
-/** Throws unless a mysql2 write result changed exactly one row. */
-function oneRow(result: unknown, what: string): void {
-  if ((result as { affectedRows: number }).affectedRows !== 1) throw new Error(`${what}: no row changed`);
-}
-
 /** The share of the whole machine's CPU time spent idle over the next `ms`. */
 async function idleShare(ms: number): Promise<number> {
   const sum = () =>
@@ -291,55 +251,6 @@ function roundsText(ours: Throughput, base: Throughput): string {
     .join(', ')}`;
 }
 
-/** The scratch tables of the raw hot-row baseline (created and dropped by the benchmark). */
-const HOT_TABLES = ['bench_hot_ledger', 'bench_hot_wallets', 'bench_hot_offers'];
-function hotTablesDdl(dialect: 'mysql' | 'sqlite'): string[] {
-  const id =
-    dialect === 'mysql' ? 'INT NOT NULL AUTO_INCREMENT PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
-  return [
-    'CREATE TABLE bench_hot_offers (id INT NOT NULL PRIMARY KEY, remaining BIGINT NOT NULL)',
-    'CREATE TABLE bench_hot_wallets (user_id INT NOT NULL PRIMARY KEY, lbp_available BIGINT NOT NULL)',
-    `CREATE TABLE bench_hot_ledger (id ${id}, journal_id VARCHAR(36) NOT NULL, user_id INT NOT NULL,
-      currency VARCHAR(3) NOT NULL, amount BIGINT NOT NULL, kind VARCHAR(32) NOT NULL, created_at DATETIME(3) NOT NULL)`,
-    'CREATE INDEX ix_bench_hot_ledger_user ON bench_hot_ledger (user_id, id)',
-    'CREATE INDEX ix_bench_hot_ledger_journal ON bench_hot_ledger (journal_id)',
-  ];
-}
-/**
- * The scratch tables of the raw transaction baseline: a wallet row per client and a ledger shaped like
- * ledger_entries (same columns and indexes), so the baseline never unbalances the real ledger.
- */
-const TX_TABLES = ['bench_tx_ledger', 'bench_tx_wallets'];
-function txTablesDdl(dialect: 'mysql' | 'sqlite'): string[] {
-  const id =
-    dialect === 'mysql' ? 'INT NOT NULL AUTO_INCREMENT PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
-  return [
-    'CREATE TABLE bench_tx_wallets (user_id INT NOT NULL PRIMARY KEY, usd_available BIGINT NOT NULL)',
-    `CREATE TABLE bench_tx_ledger (id ${id}, journal_id VARCHAR(36) NOT NULL, account VARCHAR(16) NOT NULL,
-      user_id INT NULL, currency VARCHAR(3) NOT NULL, amount BIGINT NOT NULL, balance_after BIGINT NULL,
-      kind VARCHAR(32) NOT NULL, ref_type VARCHAR(32) NULL, ref_id INT NULL, created_at DATETIME(3) NOT NULL)`,
-    'CREATE INDEX ix_bench_tx_ledger_user ON bench_tx_ledger (user_id, id)',
-    'CREATE INDEX ix_bench_tx_ledger_journal ON bench_tx_ledger (journal_id)',
-  ];
-}
-const TX_SQL = {
-  wallet: 'INSERT INTO bench_tx_wallets (user_id, usd_available) VALUES (?, ?)',
-  update:
-    'UPDATE bench_tx_wallets SET usd_available = usd_available - 1000 WHERE user_id = ? AND usd_available >= 1000',
-  ledger: `INSERT INTO bench_tx_ledger (journal_id, account, user_id, currency, amount, balance_after, kind, ref_type, ref_id, created_at)
-    VALUES (?, 'user', ?, 'USD', -1000, NULL, 'BENCH', NULL, NULL, ?)`,
-};
-
-const HOT_SQL = {
-  take: 'UPDATE bench_hot_offers SET remaining = remaining - ? WHERE id = ? AND remaining >= ?',
-  pay: 'UPDATE bench_hot_wallets SET lbp_available = lbp_available - ? WHERE user_id = ? AND lbp_available >= ?',
-  ledger: `INSERT INTO bench_hot_ledger (journal_id, user_id, currency, amount, kind, created_at)
-    VALUES (?, ?, 'LBP', ?, 'BENCH_TRADE', ?)`,
-  offer: 'INSERT INTO bench_hot_offers (id, remaining) VALUES (1, ?)',
-  wallet: 'INSERT INTO bench_hot_wallets (user_id, lbp_available) VALUES (?, ?)',
-  remaining: 'SELECT remaining FROM bench_hot_offers WHERE id = 1',
-};
-
 async function benchConfig(base: AppConfig): Promise<AppConfig> {
   const db = { ...base.db, migrationsRun: true, logging: false };
   if (db.type === 'sqlite') {
@@ -366,18 +277,25 @@ async function benchConfig(base: AppConfig): Promise<AppConfig> {
   };
 }
 
-/**
- * The built API (dist/src/main.js), or with `baseline` one of the bare servers of
- * baseline-server.js, in its own process on a free port against the bench database.
- */
+/** Which server a process runs: the built API, or one of the bare baselines. */
+type ServerKind = 'api' | 'hello' | 'whoami' | 'nest' | 'same-work';
+
+const SCRIPTS: Record<ServerKind, string> = {
+  api: join(__dirname, '..', 'main.js'),
+  hello: join(__dirname, 'baseline-server.js'),
+  whoami: join(__dirname, 'baseline-server.js'),
+  nest: join(__dirname, 'nest-baseline-server.js'),
+  'same-work': join(__dirname, 'same-work-server.js'),
+};
+
+/** A server of `kind` in its own process on a free port against the bench database. */
 async function startServer(
   config: AppConfig,
-  baseline?: 'hello' | 'whoami',
+  kind: ServerKind,
   extraEnv: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const db = config.db;
-  const script = baseline ? join(__dirname, 'baseline-server.js') : join(__dirname, '..', 'main.js');
-  return ServerProcess.start(baseline ?? 'api', script, {
+  return ServerProcess.start(kind, SCRIPTS[kind], {
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
     JWT_SECRET_KEY: config.auth.jwtSecret,
@@ -385,6 +303,9 @@ async function startServer(
     LOGIN_RATE_LIMIT: '100000',
     TRANSACTION_RATE_LIMIT: '1000000',
     OFFER_RATE_LIMIT: '1000000',
+    QUOTE_RATE_LIMIT: '1000000',
+    HOUSE_MAX_NET_USD: '100000000000',
+    SCHEDULER_ENABLED: 'false',
     MIGRATIONS_RUN: 'false',
     DB_TYPE: db.type,
     // the server runs in an empty working directory of its own
@@ -394,10 +315,87 @@ async function startServer(
     DB_USER: db.user,
     DB_PASSWORD: db.password,
     DB_NAME: db.name,
-    BASELINE: baseline ?? '',
+    BASELINE: kind,
     ...extraEnv,
   });
 }
+
+/** A JSON POST over fetch (keep-alive): the answer's status and body. */
+async function post(
+  base: string,
+  path: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json };
+}
+
+/** One conversion as a client does it: a quote, then the conversion (alternating directions). */
+function convertOp(base: string, tokens: string[]): (client: number) => Promise<boolean> {
+  const turn = tokens.map(() => 0);
+  return async (c) => {
+    turn[c] += 1;
+    const usd = turn[c] % 2 === 1;
+    const q = await post(base, '/quotes', tokens[c], {
+      from_currency: usd ? 'USD' : 'LBP',
+      to_currency: usd ? 'LBP' : 'USD',
+      from_amount: usd ? 1 : 100_000,
+    });
+    if (q.status !== 201) return false;
+    const r = await post(base, '/wallet/convert', tokens[c], { quote_id: (q.json as { id: number }).id });
+    return r.status === 201;
+  };
+}
+
+/** `throughput()` after a discarded warm-up, like the autocannon runs. */
+async function warmThroughput(op: (client: number) => Promise<boolean>): Promise<Throughput> {
+  const safe = (c: number) => op(c).catch(() => false);
+  const warm = WARMUP_SECONDS > 0 ? await throughput(WARMUP_SECONDS, CLIENTS, safe) : null;
+  return { ...(await throughput(SECONDS, CLIENTS, safe)), warmupOk: warm?.ok ?? 0 };
+}
+
+/** The statement lists a statement log holds, by "METHOD route" (successful requests only). */
+function readStatementLog(file: string): Map<string, string[][]> {
+  const out = new Map<string, string[][]>();
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const r = JSON.parse(line) as RecordedRequest;
+    if (r.status >= 300) continue;
+    const key = `${r.method} ${r.route}`;
+    const lists = out.get(key) ?? [];
+    lists.push(r.statements.map((x) => x.sql));
+    out.set(key, lists);
+  }
+  return out;
+}
+
+/** One write route's statement comparison: ours and the baseline's typical lists. */
+interface StatementCheck {
+  route: string;
+  ours: ReturnType<typeof typicalList>;
+  base: ReturnType<typeof typicalList>;
+  equal: boolean;
+}
+
+const SAME_WORK_ROUTES = [
+  'POST /transaction',
+  'POST /quotes',
+  'POST /wallet/convert',
+  'POST /market/offers/:id/accept',
+];
 
 async function main(): Promise<void> {
   const config = await benchConfig(loadConfigFromProcess());
@@ -448,7 +446,7 @@ async function main(): Promise<void> {
   const wallets = app.get(WalletService);
   const tx = app.get(TransactionRunner);
   const hash = await app.get(PasswordHasher).hash('bench-password-1');
-  const server = await startServer(config);
+  const server = await startServer(config, 'api');
   const base = server.base;
   const suffix = Date.now() % 100000;
   /** A new user funded (from the funding account) with plenty of both currencies, logged in. */
@@ -496,11 +494,13 @@ async function main(): Promise<void> {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const fmt = (t: Throughput) =>
     `${t.perSecond.toFixed(1)}/s, p50 ${t.latency.p50.toFixed(2)} ms, p99 ${t.latency.p99.toFixed(2)} ms, ${t.errors} errors`;
+  const whoReq = (b: string) =>
+    cannon(b, [{ path: '/whoami', headers: bearer(tokens[0]) }], CLIENTS, SECONDS);
 
-  // --- GET /exchangeRate vs a bare Fastify hello-world, GET /whoami vs bare Fastify + driver -------
-  // Ours and its baseline alternate, ROUNDS times each, and each side reports its median run: on a
-  // shared machine, background work (e.g. the database flushing the seed) would otherwise favour
-  // whichever side happens to run later.
+  // --- reads: each against its baseline, alternating ROUNDS times --------------------------------
+  // Ours and its baseline alternate, and each side reports its median run: on a shared machine,
+  // background work (e.g. the database flushing the seed) would otherwise favour whichever side
+  // happens to run later.
   const hello = await startServer(config, 'hello');
   /** Header lines of an answer as sent (Node adds Date, Connection and Keep-Alive to every one). */
   const headerLines = async (url: string): Promise<number> => {
@@ -517,31 +517,36 @@ async function main(): Promise<void> {
     () => cannon(hello.base, [{ path: '/' }], CLIENTS, SECONDS),
   );
   await hello.stop();
-  log(`GET /exchangeRate ${fmt(oursRate)}`);
-  log(`bare Fastify hello-world ${fmt(rawHello)}`);
+  log(`GET /exchangeRate ${fmt(oursRate)} | hello-world ${fmt(rawHello)}`);
   log(roundsText(oursRate, rawHello));
-  // Reference: the API's cheapest route through the whole Nest pipeline (public, SELECT 1).
-  const oursHealth = await cannon(base, [{ path: '/health' }], CLIENTS, SECONDS);
-  log(`GET /health ${fmt(oursHealth)}`);
+
+  const nest = await startServer(config, 'nest');
+  const [oursHealth, nestHealth] = await alternating(
+    () => cannon(base, [{ path: '/health' }], CLIENTS, SECONDS),
+    () => cannon(nest.base, [{ path: '/health' }], CLIENTS, SECONDS),
+  );
+  await nest.stop();
+  log(`GET /health ${fmt(oursHealth)} | bare Nest + Fastify ${fmt(nestHealth)}`);
+  log(roundsText(oursHealth, nestHealth));
+
   const who = await startServer(config, 'whoami');
   const [oursWho, rawWho] = await alternating(
-    () => cannon(base, [{ path: '/whoami', headers: bearer(tokens[0]) }], CLIENTS, SECONDS),
-    () => cannon(who.base, [{ path: '/whoami', headers: bearer(tokens[0]) }], CLIENTS, SECONDS),
+    () => whoReq(base),
+    () => whoReq(who.base),
   );
   await who.stop();
-  log(`GET /whoami ${fmt(oursWho)}`);
-  log(`bare Fastify + driver GET /whoami ${fmt(rawWho)}`);
+  log(`GET /whoami ${fmt(oursWho)} | bare Fastify + driver ${fmt(rawWho)}`);
   log(roundsText(oursWho, rawWho));
+
   // The cost of observability: the same API with METRICS_ENABLED=false (no per-request histogram
   // and counter, no GET /metrics), same route, same token, alternating.
-  const noMetrics = await startServer(config, undefined, { METRICS_ENABLED: 'false' });
+  const noMetrics = await startServer(config, 'api', { METRICS_ENABLED: 'false' });
   const [whoMetricsOn, whoMetricsOff] = await alternating(
-    () => cannon(base, [{ path: '/whoami', headers: bearer(tokens[0]) }], CLIENTS, SECONDS),
-    () => cannon(noMetrics.base, [{ path: '/whoami', headers: bearer(tokens[0]) }], CLIENTS, SECONDS),
+    () => whoReq(base),
+    () => whoReq(noMetrics.base),
   );
   await noMetrics.stop();
-  log(`GET /whoami, metrics on ${fmt(whoMetricsOn)}`);
-  log(`GET /whoami, metrics off ${fmt(whoMetricsOff)}`);
+  log(`GET /whoami metrics on ${fmt(whoMetricsOn)} | off ${fmt(whoMetricsOff)}`);
   log(roundsText(whoMetricsOn, whoMetricsOff));
 
   // --- analytics and history vs the raw aggregate --------------------------------------------------
@@ -567,171 +572,121 @@ async function main(): Promise<void> {
   log(`analytics p50 ${ours.latency.p50.toFixed(2)} ms vs raw ${raw.latency.p50.toFixed(2)} ms`);
   log(`history p50 ${oursH.latency.p50.toFixed(2)} ms vs raw ${rawH.latency.p50.toFixed(2)} ms`);
 
-  // --- POST /transaction vs a raw driver transaction ------------------------------------------------
-  const oursTx = await cannon(
-    base,
-    tokens.map((t) => ({
-      method: 'POST' as const,
-      path: '/transaction',
-      headers: bearer(t),
-      body: { usd_amount: 10, lbp_amount: 895000, usd_to_lbp: true },
-      expect: 201,
-    })),
-    CLIENTS,
-    SECONDS,
-  );
-  log(`POST /transaction ${fmt(oursTx)}`);
-
-  // --- hot offer: CLIENTS takers on one big offer vs a raw hot-row transaction ----------------------
+  // --- writes against same-work baselines ----------------------------------------------------------
+  const rates = (await (await fetch(`${base}/exchangeRate`)).json()) as {
+    usd_to_lbp: number;
+    lbp_to_usd: number;
+  };
+  const mid = String(Math.round((rates.usd_to_lbp + rates.lbp_to_usd) / 2));
   const maker = await fundedUser(`bench_maker_${suffix}`);
   const takers: string[] = [];
   for (let c = 0; c < CLIENTS; c++) takers.push((await fundedUser(`bench_taker_${c}_${suffix}`)).token);
-  const offerRes = await fetch(`${base}/market/offers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${maker.token}` },
-    body: JSON.stringify({
+  const newOffer = async (): Promise<number> => {
+    const res = await post(base, '/market/offers', maker.token, {
       give_currency: 'USD',
       give_amount: HOT_GIVE_USD,
       want_currency: 'LBP',
       want_amount: HOT_GIVE_USD * HOT_RATE,
       min_fill_amount: HOT_FILL_USD,
-    }),
-  });
-  if (offerRes.status !== 201) {
-    throw new Error(`POST /market/offers answered ${offerRes.status}: ${await offerRes.text()}`);
+    });
+    if (res.status !== 201)
+      throw new Error(`POST /market/offers answered ${res.status}: ${JSON.stringify(res.json)}`);
+    return (res.json as { id: number }).id;
+  };
+  const record = { usd_amount: 10, lbp_amount: 10 * HOT_RATE, usd_to_lbp: true };
+
+  // 1. The statements: each side once more with its statement log on, RECORDED requests of each
+  // route one at a time; the typical list of each route must be the same on both sides.
+  const oursLog = resolve('data', 'bench-statements-ours.jsonl');
+  const baseLog = resolve('data', 'bench-statements-baseline.jsonl');
+  for (const f of [oursLog, baseLog]) rmSync(f, { force: true });
+  const recOffer = await newOffer();
+  for (const [kind, env] of [
+    ['api', { DB_STATEMENT_LOG: oursLog }],
+    ['same-work', { BASELINE_STATEMENT_LOG: baseLog, BASELINE_MID_RATE: mid }],
+  ] as const) {
+    const s = await startServer(config, kind, env);
+    const convert = convertOp(s.base, tokens);
+    for (let i = 0; i < RECORDED; i++) {
+      await post(s.base, '/transaction', tokens[1], record);
+      await convert(2);
+      await post(s.base, `/market/offers/${recOffer}/accept`, takers[0], { amount: HOT_FILL_USD });
+    }
+    await s.stop();
   }
-  const offerId = ((await offerRes.json()) as { id: number }).id;
-  const hotFailures = new Map<string, number>();
-  const oursHot = await cannon(
-    base,
-    takers.map((t) => ({
-      method: 'POST' as const,
-      path: `/market/offers/${offerId}/accept`,
-      headers: bearer(t),
-      body: { amount: HOT_FILL_USD },
-      expect: 201,
-    })),
-    CLIENTS,
-    SECONDS,
-    (status) => hotFailures.set(String(status), (hotFailures.get(String(status)) ?? 0) + 1),
+  const oursLists = readStatementLog(oursLog);
+  const baseLists = readStatementLog(baseLog);
+  const checks: StatementCheck[] = SAME_WORK_ROUTES.map((route) => {
+    const o = typicalList(oursLists.get(route) ?? []);
+    const b = typicalList(baseLists.get(route) ?? []);
+    return { route, ours: o, base: b, equal: o.of > 0 && o.list.join('\n') === b.list.join('\n') };
+  });
+  for (const c of checks) {
+    log(
+      `${c.route}: ours ${c.ours.list.length} statements (${c.ours.count}/${c.ours.of} requests), baseline ${c.base.list.length} (${c.base.count}/${c.base.of}): ${c.equal ? 'the same' : 'DIFFERENT'}`,
+    );
+    if (!c.equal) log(`  ours:     ${c.ours.list.join(' | ')}\n  baseline: ${c.base.list.join(' | ')}`);
+  }
+
+  // 2. Throughput, alternating with the same-work baseline.
+  const sameWork = await startServer(config, 'same-work', { BASELINE_MID_RATE: mid });
+  const txReqs = (b: string) =>
+    cannon(
+      b,
+      tokens.map((t) => ({
+        method: 'POST' as const,
+        path: '/transaction',
+        headers: bearer(t),
+        body: record,
+        expect: 201,
+      })),
+      CLIENTS,
+      SECONDS,
+    );
+  const [oursTx, swTx] = await alternating(
+    () => txReqs(base),
+    () => txReqs(sameWork.base),
   );
+  log(`POST /transaction ${fmt(oursTx)} | same work ${fmt(swTx)}`);
+  log(roundsText(oursTx, swTx));
+  const [oursConv, swConv] = await alternating(
+    () => warmThroughput(convertOp(base, tokens)),
+    () => warmThroughput(convertOp(sameWork.base, tokens)),
+  );
+  log(`quote + convert ${fmt(oursConv)} | same work ${fmt(swConv)}`);
+  log(roundsText(oursConv, swConv));
+  const hotOffer = await newOffer();
+  const hotFailures = new Map<string, number>();
+  const takeReqs = (b: string, onError?: (status: number) => void) =>
+    cannon(
+      b,
+      takers.map((t) => ({
+        method: 'POST' as const,
+        path: `/market/offers/${hotOffer}/accept`,
+        headers: bearer(t),
+        body: { amount: HOT_FILL_USD },
+        expect: 201,
+      })),
+      CLIENTS,
+      SECONDS,
+      onError,
+    );
+  const [oursHot, swHot] = await alternating(
+    () =>
+      takeReqs(base, (status) => hotFailures.set(String(status), (hotFailures.get(String(status)) ?? 0) + 1)),
+    () => takeReqs(sameWork.base),
+  );
+  await sameWork.stop();
   const hotFailureText = [...hotFailures].map(([what, n]) => `${n} x ${what}`).join(', ') || 'none';
-  log(`hot offer ${fmt(oursHot)} (non-2xx: ${hotFailureText})`);
-  // The offer must have lost exactly one fill per committed take.
-  const offerAfter = await fetch(`${base}/market/offers/${offerId}`, {
-    headers: { authorization: `Bearer ${maker.token}` },
-  });
-  const filled = ((await offerAfter.json()) as { filled_give_amount?: number }).filled_give_amount;
-  const takes = oursHot.ok + (oursHot.warmupOk ?? 0);
-  // Requests still in flight when an autocannon run ends commit without being counted (one per
-  // connection at most, for the warm-up and the measured run).
-  if (
-    filled === undefined ||
-    filled < takes * HOT_FILL_USD ||
-    filled > (takes + 2 * CLIENTS) * HOT_FILL_USD
-  ) {
-    log(`WARNING: hot offer filled ${filled} USD after ${takes} committed takes of ${HOT_FILL_USD} USD`);
-  }
+  log(`hot offer ${fmt(oursHot)} (non-2xx: ${hotFailureText}) | same work ${fmt(swHot)}`);
+  log(roundsText(oursHot, swHot));
+
   const versionRows: { v: string }[] = await ds.query(
     dialect === 'mysql' ? 'SELECT VERSION() AS v' : 'SELECT sqlite_version() AS v',
   );
   const dbVersion = versionRows[0]?.v ?? '?';
   await server.stop();
   await app.close();
-
-  let rawTx: Throughput;
-  let rawHot: Throughput;
-  let rawHotLeft: bigint;
-  const hotEscrow = BigInt(HOT_GIVE_USD) * 100n;
-  const hotFunding = 10n ** 15n;
-  if (dialect === 'mysql') {
-    const pool = createPool({
-      host: config.db.host,
-      port: config.db.port,
-      user: config.db.user,
-      password: config.db.password,
-      database: config.db.name,
-      connectionLimit: CLIENTS,
-      timezone: 'Z',
-    });
-    const exec = (sql: string) => pool.query(sql);
-    rawTx = await withScratchTables(exec, TX_TABLES, txTablesDdl('mysql'), async () => {
-      for (let c = 1; c <= CLIENTS; c++) await pool.query(TX_SQL.wallet, [c, hotFunding]);
-      return throughput(SECONDS, CLIENTS, (c) =>
-        mysqlTransaction(pool, async (conn) => {
-          oneRow((await conn.query(TX_SQL.update, [c + 1]))[0], 'wallet');
-          await conn.query(TX_SQL.ledger, [randomUUID(), c + 1, new Date()]);
-        }),
-      );
-    });
-    // The hot-row baseline on scratch tables: every client takes from the one offer row.
-    [rawHot, rawHotLeft] = await withScratchTables(exec, HOT_TABLES, hotTablesDdl('mysql'), async () => {
-      await pool.query(HOT_SQL.offer, [hotEscrow]);
-      for (let c = 1; c <= CLIENTS; c++) await pool.query(HOT_SQL.wallet, [c, hotFunding]);
-      const hot = await throughput(SECONDS, CLIENTS, (c) =>
-        mysqlTransaction(pool, async (conn) => {
-          oneRow((await conn.query(HOT_SQL.take, [HOT_FILL_MINOR, 1, HOT_FILL_MINOR]))[0], 'offer');
-          oneRow((await conn.query(HOT_SQL.pay, [HOT_PAY_MINOR, c + 1, HOT_PAY_MINOR]))[0], 'taker');
-          await conn.query(HOT_SQL.ledger, [randomUUID(), c + 1, -HOT_PAY_MINOR, new Date()]);
-        }),
-      );
-      const [left] = await pool.query(HOT_SQL.remaining);
-      return [hot, BigInt((left as { remaining: string | number }[])[0].remaining)] as const;
-    });
-    await pool.end();
-  } else {
-    const db = new Database(config.db.sqlitePath);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 10000');
-    db.pragma('synchronous = NORMAL');
-    const exec = (sql: string) => db.exec(sql);
-    /** Runs a synchronous transaction as one operation of throughput(): false when it threw. */
-    const attempt = async (run: () => void): Promise<boolean> => {
-      await Promise.resolve();
-      try {
-        run();
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    rawTx = await withScratchTables(exec, TX_TABLES, txTablesDdl('sqlite'), () => {
-      const wallet = db.prepare(TX_SQL.wallet);
-      for (let c = 1; c <= CLIENTS; c++) wallet.run(c, hotFunding);
-      const update = db.prepare(TX_SQL.update);
-      const insert = db.prepare(TX_SQL.ledger);
-      const one = db.transaction((c: number) => {
-        if (update.run(c + 1).changes !== 1) throw new Error('wallet: no row changed');
-        insert.run(randomUUID(), c + 1, dbDate('sqlite', new Date()));
-      });
-      return throughput(SECONDS, CLIENTS, (c) => attempt(() => one(c)));
-    });
-    [rawHot, rawHotLeft] = await withScratchTables(exec, HOT_TABLES, hotTablesDdl('sqlite'), async () => {
-      db.prepare(HOT_SQL.offer).run(hotEscrow);
-      const wallet = db.prepare(HOT_SQL.wallet);
-      for (let c = 1; c <= CLIENTS; c++) wallet.run(c, hotFunding);
-      const takeRow = db.prepare(HOT_SQL.take);
-      const pay = db.prepare(HOT_SQL.pay);
-      const ledger = db.prepare(HOT_SQL.ledger);
-      const take = db.transaction((c: number) => {
-        if (takeRow.run(HOT_FILL_MINOR, 1, HOT_FILL_MINOR).changes !== 1) throw new Error('offer short');
-        if (pay.run(HOT_PAY_MINOR, c + 1, HOT_PAY_MINOR).changes !== 1) throw new Error('taker short');
-        ledger.run(randomUUID(), c + 1, -HOT_PAY_MINOR, dbDate('sqlite', new Date()));
-      });
-      const hot = await throughput(SECONDS, CLIENTS, (c) => attempt(() => take(c)));
-      const left = db.prepare(HOT_SQL.remaining).safeIntegers(true).get() as { remaining: bigint };
-      return [hot, left.remaining] as const;
-    });
-    db.close();
-  }
-  log(`raw transaction ${rawTx.perSecond.toFixed(1)} committed/s`);
-  log(
-    `raw hot row ${rawHot.perSecond.toFixed(1)} takes/s, p50 ${rawHot.latency.p50.toFixed(2)} ms, ` +
-      `p99 ${rawHot.latency.p99.toFixed(2)} ms (${rawHot.errors} failed)`,
-  );
-  if (rawHotLeft !== hotEscrow - BigInt(rawHot.ok) * HOT_FILL_MINOR) {
-    log(`WARNING: raw hot row left ${rawHotLeft} after ${rawHot.ok} takes of ${HOT_FILL_MINOR}`);
-  }
 
   // --- report --------------------------------------------------------------------------------------
   const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
@@ -749,6 +704,10 @@ async function main(): Promise<void> {
     baseLatency: Latency;
     oursErrors: number;
     baseErrors: number;
+    /** Statements per request, ours / baseline (write rows). */
+    statements?: string;
+    /** Goal also needs no error on our side. */
+    noErrors?: boolean;
   }
   const perSec = (name: string, chart: string, a: Throughput, b: Throughput, goal: number | null): Row => ({
     name,
@@ -777,6 +736,19 @@ async function main(): Promise<void> {
     oursErrors: a.errors,
     baseErrors: b.errors,
   });
+  const check = (route: string) => checks.find((c) => c.route === route) as StatementCheck;
+  const stmts = (...routes: string[]) =>
+    routes
+      .map((r) => {
+        const c = check(r);
+        return `${c.ours.list.length} / ${c.base.list.length}${c.equal ? '' : ' **differ**'}`;
+      })
+      .join(' + ');
+  const write = (row: Row, ...routes: string[]): Row => ({
+    ...row,
+    statements: stmts(...routes),
+    noErrors: true,
+  });
   const driver = dialect === 'mysql' ? 'mysql2' : 'better-sqlite3';
   const rows: Row[] = [
     perSec(
@@ -787,21 +759,21 @@ async function main(): Promise<void> {
       0.6,
     ),
     perSec(
-      `reference: GET /health requests/s (ours: Nest pipeline + SELECT 1 / bare Fastify hello-world)`,
-      'reference: GET /health vs Fastify hello-world',
+      `GET /health requests/s (ours / bare Nest + Fastify, the same SELECT 1 through ${driver}): the pipeline`,
+      'GET /health vs bare Nest + Fastify',
       oursHealth,
-      rawHello,
-      null,
+      nestHealth,
+      0.7,
     ),
     perSec(
       `GET /whoami requests/s, ${CLIENTS} connections (ours / bare Fastify + ${driver}, same lookup)`,
       `GET /whoami vs Fastify + ${driver}`,
       oursWho,
       rawWho,
-      0.5,
+      0.7,
     ),
     perSec(
-      `GET /whoami requests/s, ${CLIENTS} connections (metrics on / METRICS_ENABLED=false): the cost of observability`,
+      `GET /whoami requests/s (metrics on / METRICS_ENABLED=false): the cost of observability`,
       'GET /whoami metrics on vs off',
       whoMetricsOn,
       whoMetricsOff,
@@ -815,41 +787,71 @@ async function main(): Promise<void> {
       rawH,
       3,
     ),
-    perSec(
-      `POST /transaction committed/s, ${CLIENTS} clients (ours / raw ${driver} transaction)`,
-      `POST /transaction vs raw ${driver}`,
-      oursTx,
-      rawTx,
-      0.4,
+    write(
+      perSec(
+        `POST /transaction committed/s, ${CLIENTS} clients (ours / bare Fastify + ${driver}, same statements)`,
+        'POST /transaction vs same statements',
+        oursTx,
+        swTx,
+        0.5,
+      ),
+      'POST /transaction',
     ),
-    perSec(
-      `hot offer takes/s, ${CLIENTS} clients on one offer (ours / raw hot-row update)`,
-      'hot offer takes vs raw hot-row update',
-      oursHot,
-      rawHot,
-      null,
+    write(
+      perSec(
+        `POST /quotes + POST /wallet/convert conversions/s, ${CLIENTS} clients (ours / same statements)`,
+        'quote + convert vs same statements',
+        oursConv,
+        swConv,
+        0.5,
+      ),
+      'POST /quotes',
+      'POST /wallet/convert',
+    ),
+    write(
+      perSec(
+        `hot offer takes/s, ${CLIENTS} takers on one offer (ours / same statements)`,
+        'hot offer takes vs same statements',
+        oursHot,
+        swHot,
+        0.5,
+      ),
+      'POST /market/offers/:id/accept',
     ),
   ];
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'SQLite'} ${dbVersion}`;
   const goalText = (r: Row) =>
     r.goal === null
       ? '(higher is better)'
-      : `${r.higherIsBetter ? '>=' : '<='} ${r.goal.toFixed(1)} (${r.higherIsBetter ? 'higher' : 'lower'} is better)`;
-  const met = (r: Row) =>
+      : `${r.higherIsBetter ? '>=' : '<='} ${r.goal.toFixed(1)}${r.noErrors ? ', 0 errors' : ''}`;
+  const isMet = (r: Row) =>
     r.goal === null || Number.isNaN(r.ratio)
-      ? ''
-      : (r.higherIsBetter ? r.ratio >= r.goal : r.ratio <= r.goal)
-        ? ' met'
-        : ' **missed**';
+      ? null
+      : (r.higherIsBetter ? r.ratio >= r.goal : r.ratio <= r.goal) && (!r.noErrors || r.oursErrors === 0);
+  const met = (r: Row) => {
+    const m = isMet(r);
+    return m === null ? '' : m ? ' met' : ' **missed**';
+  };
   const table = [
-    '| measure | ours | baseline | ratio | goal | ours p50 / p99 | baseline p50 / p99 | errors ours / baseline |',
-    '|---|---|---|---|---|---|---|---|',
+    '| measure | ours | baseline | ratio | goal | statements ours / baseline | ours p50 / p99 | baseline p50 / p99 | errors ours / baseline |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${r.ours} | ${r.baseline} | ${Number.isNaN(r.ratio) ? 'n/a' : r.ratio.toFixed(r.ratio < 0.1 ? 3 : 2)} | ${goalText(r)}${met(r)} | ${lat(r.oursLatency)} | ${lat(r.baseLatency)} | ${r.oursErrors} / ${r.baseErrors} |`,
+        `| ${r.name} | ${r.ours} | ${r.baseline} | ${Number.isNaN(r.ratio) ? 'n/a' : r.ratio.toFixed(r.ratio < 0.1 ? 3 : 2)} | ${goalText(r)}${met(r)} | ${r.statements ?? ''} | ${lat(r.oursLatency)} | ${lat(r.baseLatency)} | ${r.oursErrors} / ${r.baseErrors} |`,
     ),
   ].join('\n');
   console.log(`\n${table}\n`);
+  const statementLists = checks
+    .map(
+      (c) =>
+        `- \`${c.route}\`: ${c.equal ? 'the same' : '**different**'}; ours in ${c.ours.count} of ${c.ours.of} recorded requests, the baseline in ${c.base.count} of ${c.base.of}:\n\n` +
+        `  | # | ours | baseline |\n  |---|---|---|\n` +
+        Array.from(
+          { length: Math.max(c.ours.list.length, c.base.list.length) },
+          (_, i) => `  | ${i + 1} | ${c.ours.list[i] ?? ''} | ${c.base.list[i] ?? ''} |`,
+        ).join('\n'),
+    )
+    .join('\n');
   const suffixName = dialect === 'mysql' ? '' : '-sqlite';
   const svgName = `benchmarks${suffixName}.svg`;
   const bars: RatioBar[] = rows.map((r) => ({
@@ -863,10 +865,7 @@ async function main(): Promise<void> {
     `${new Date().toISOString().slice(0, 16)}Z, ${SAMPLES.toLocaleString('en-US')} samples, ${CLIENTS} connections, ${SECONDS} s per throughput figure`,
     bars,
   );
-  const rateRatio = rows[0].ratio;
-  const healthRatio = rows[1].ratio;
-  const whoRatio = rows[2].ratio;
-  const metricsRatio = rows[3].ratio;
+  const rounds = (name: string, a: Throughput, b: Throughput) => `  - ${name}: ${roundsText(a, b)}.`;
   const doc = `# Benchmarks
 
 Produced by \`npm run bench\` (${new Date().toISOString()}), all figures measured in one run on one machine:
@@ -876,60 +875,57 @@ ${machine}; database ${dialect} with ${SAMPLES.toLocaleString('en-US')} rate sam
 
 ${table}
 
-How each row is measured (the API runs in its own process, the built server as \`npm start\` runs it;
-the load generator and the raw baselines run in the benchmark process):
+Every baseline runs in its own process, like the API (the built server, as \`npm start\` runs it);
+the load generator runs in the benchmark process on the same machine and competes with the servers
+for its ${cpus().length} cores, so single runs spread. Each comparison alternates ours and its baseline ${ROUNDS} times
+and each side shows its median run; the rounds are listed below. Throughput rows: ${CLIENTS} connections
+(autocannon; the conversions, two dependent requests each, use ${CLIENTS} fetch clients), ${WARMUP_SECONDS} s of
+discarded warm-up, then ${SECONDS} s measured; they start once the machine is quiet (this run waited
+${quiet.waited.toFixed(0)} s, then ${(quiet.idle * 100).toFixed(0)}% idle). "ours/s" counts answers with the success status
+(200, or 201 for the POSTs); p50/p99 are over every answer; errors are other statuses plus socket
+errors and timeouts.
 
-- **HTTP throughput rows** (\`/exchangeRate\`, \`/whoami\`, \`POST /transaction\`, hot-offer takes) are
-  measured with autocannon over loopback: ${CLIENTS} connections, ${WARMUP_SECONDS} s of discarded warm-up, then
-  ${SECONDS} s measured. They start once the machine is quiet (at least ${QUIET_IDLE * 100}% of its CPU time idle
-  over 2 s: after the seed the database flushes and purges for a while; this run waited ${quiet.waited.toFixed(0)} s,
-  then ${(quiet.idle * 100).toFixed(0)}% idle). \`/exchangeRate\` and \`/whoami\` alternate with their baseline, ${ROUNDS} runs each,
-  and each side shows its median run. "ours/s" counts answers with the success status (200, or 201 for the POSTs) per second;
-  p50/p99 are over every answer; errors are other statuses plus socket errors and timeouts.
-  \`POST /transaction\` and the takes use one autocannon instance of one connection per user, so
-  each client has its own account, as before.
-- **GET /exchangeRate vs a bare Fastify hello-world**: both servers in their own process, measured
-  the same way. The market rate is computed at most once per \`MARKET_RATE_CACHE_MS\` (1 s; at once
-  after a write through this instance) and, while it is cached, answered by an onRequest hook after
-  the security headers and the maintenance gate, before CORS (the load has no \`Origin\`, so it is
-  not a CORS request, whose headers are constant) and the Nest pipeline, with the same headers and
-  body as a computed answer. The API's answer carries ${rateHeaders} header lines (${Object.keys(securityHeaders(API_SECURITY)).length} security headers, the
-  request id, \`Vary\` and the exposed CORS headers among them), the hello-world's ${helloHeaders}. About one request per second computes it (two
-  window aggregates on the hourly rollup); the rest are the cached answer.${Number.isNaN(rateRatio) ? '' : rateRatio >= 0.6 ? ' It meets the 0.6 goal.' : ` At ${rateRatio.toFixed(2)} it misses the 0.6 goal.`}
-  The ${roundsText(oursRate, rawHello)}. The load generator runs on the same machine as the servers and competes with them for its cores, so single runs spread; the median is the figure.
-  For reference, \`GET /health\` (the whole Nest pipeline: four global guards incl. the throttler,
-  the audit and paging interceptors, and one \`SELECT 1\`) reaches ${Number.isNaN(healthRatio) ? 'n/a' : healthRatio.toFixed(2)} of the hello-world in this run.
-- **GET /whoami vs bare Fastify + ${driver}** (src/bench/baseline-server.ts, its own process):
-  the baseline verifies the HS256 access token with node:crypto (signature, \`alg\`, \`exp\`, \`typ\`),
-  loads the session joined with its user by the token's \`sid\` and checks user id, status, revocation
-  and expiry (what our JWT guard does per request), then reads the user row and the wallet row (what
-  our handler does) and answers the same JSON: the same three queries as ours (as prepared
-  statements: mysql2 \`execute\` on a pool of 20, or better-sqlite3 prepared statements), without Nest,
-  passport, class-transformer or TypeORM. Both use the same token of one user. ${Number.isNaN(whoRatio) ? '' : whoRatio >= 0.5 ? 'Ours meets the 0.5 goal.' : `Ours (${whoRatio.toFixed(2)}) misses the 0.5 goal.`}
-  The ${roundsText(oursWho, rawWho)}.
+- **GET /exchangeRate vs a bare Fastify hello-world**: the cached reference rate. Ours carries ${rateHeaders} header lines
+  (security headers, request id, \`Vary\`, the exposed CORS headers), the hello-world ${helloHeaders}.
+- **GET /health vs a bare Nest + Fastify app** (src/bench/nest-baseline-server.ts): the same \`SELECT 1\`
+  through the same driver, without our global guards, interceptors, filters and hooks: what the
+  request pipeline costs on the cheapest route.
+- **GET /whoami vs bare Fastify + ${driver}** (src/bench/baseline-server.ts): the baseline verifies the
+  HS256 token with node:crypto, reads the session joined with its user, the user and the wallet (the
+  three statements ours runs) and answers the same JSON.
 - **GET /whoami with metrics on vs off**: the same built API twice, the second with
-  \`METRICS_ENABLED=false\` (no request histogram and counter per answer), same token, alternating
-  ${ROUNDS} runs each. ${Number.isNaN(metricsRatio) ? '' : metricsRatio >= 0.9 ? 'It meets the 0.9 goal.' : `At ${metricsRatio.toFixed(2)} it misses the 0.9 goal.`}
-  The ${roundsText(whoMetricsOn, whoMetricsOff)}.
+  \`METRICS_ENABLED=false\` (no request histogram and counter per answer).
 - **analytics and history** are latency figures: ${ITERATIONS} sequential timed requests each (after 5
-  warm-ups) on one connection, against the raw SQL aggregate over the raw table through the same
-  driver in the benchmark process. Ours includes HTTP, JWT and the per-request session check.
-  Market analytics and history read the hourly rollup (a few hundred rows for 90 days) plus the two
-  cut edge hours, so they stay flat as the raw table grows, while the raw aggregate scans every sample
-  of the range.
-- **POST /transaction vs raw ${driver}**: the raw transaction (${CLIENTS} concurrent clients in the benchmark
-  process, ${SECONDS} s) does the conditional balance update and one ledger insert, on scratch tables
-  shaped like \`wallets\` and \`ledger_entries\` (so it leaves the real ledger balanced); ours also validates,
-  checks the outlier baseline, writes the transaction row, four ledger legs, the rate sample and its
-  hourly rollup, and the audit row. It is one HTTP request through Nest, passport and the throttler, a
-  session lookup and about ten SQL statements through TypeORM against three bare statements. The
-  figure is bound by CPU per request in the API process, not by database locks: the rollup row of
-  the hour is spread over 8 shard rows, and alert checks after commits are coalesced.
-- **hot offer**: ${CLIENTS} takers each take ${HOT_FILL_USD} USD at a time from one ${HOT_GIVE_USD.toLocaleString('en-US')} USD offer
-  (\`POST /market/offers/:id/accept\`; offer row lock, compare-and-set, trade, four ledger legs, audit,
-  two notifications, rate sample) against a raw transaction on scratch tables doing the conditional
-  hot-row update, the taker's conditional balance update and one ledger-like insert; non-2xx answers
-  of ours: ${hotFailureText}; failed raw transactions: ${rawHot.errors}.
+  warm-ups) against the raw SQL aggregate over the raw table through the same driver in the benchmark
+  process. Ours reads the hourly rollup plus the two cut edge hours.
+- **Writes against same-work baselines** (src/bench/same-work-server.ts: bare Fastify + the driver, in
+  one database transaction, the statements our server runs for the request, with the checks that
+  decide the answer: token and session, conditional updates, row locks). The statements are captured
+  from the real server: the benchmark starts it once more with \`DB_STATEMENT_LOG\` (every request's
+  SQL, recorded through TypeORM's logger) and the baseline with its own log, sends ${RECORDED} requests of each
+  route one at a time to each, reduces every statement to what it does to which tables
+  (src/bench/statements.ts) and compares the typical list of each route. **The benchmark fails when
+  they differ.** Ours does more around the same statements: validation, the outlier check against
+  the live reference, idempotency, the audit and notification rows' content, live events, metrics.
+  The rows: a record (\`POST /transaction\`, no money moves); a conversion (\`POST /quotes\` then
+  \`POST /wallet/convert\`, alternating directions so the house's position stays small); the hot
+  offer (${CLIENTS} takers each taking ${HOT_FILL_USD} USD at a time from one ${HOT_GIVE_USD.toLocaleString('en-US')} USD offer; non-2xx answers of
+  ours: ${hotFailureText}).
+
+The statements of each write (steady state: the live reference and the baseline are in memory, so a
+record whose sample leaves the published rate where it is needs no alert query):
+
+${statementLists}
+
+The rounds:
+
+${rounds('GET /exchangeRate', oursRate, rawHello)}
+${rounds('GET /health', oursHealth, nestHealth)}
+${rounds('GET /whoami', oursWho, rawWho)}
+${rounds('GET /whoami metrics on/off', whoMetricsOn, whoMetricsOff)}
+${rounds('POST /transaction', oursTx, swTx)}
+${rounds('quote + convert', oursConv, swConv)}
+${rounds('hot offer', oursHot, swHot)}
 
 Re-run: \`npm run bench\` (SQLite) or \`DB_TYPE=mysql npm run bench\` (MariaDB/MySQL; uses database
 \`<DB_NAME>_bench\`). \`BENCH_SAMPLES\`, \`BENCH_SECONDS\`, \`BENCH_WARMUP_SECONDS\`, \`BENCH_ROUNDS\` and \`BENCH_ITERATIONS\` scale it.
@@ -939,6 +935,10 @@ Re-run: \`npm run bench\` (SQLite) or \`DB_TYPE=mysql npm run bench\` (MariaDB/M
   writeFileSync(join(docs, `BENCHMARKS${suffixName}.md`), doc);
   writeFileSync(join(docs, svgName), svg);
   log(`wrote docs/BENCHMARKS${suffixName}.md and docs/${svgName}`);
+  const differ = checks.filter((c) => !c.equal).map((c) => c.route);
+  if (differ.length > 0) {
+    throw new Error(`the same-work baselines do not run our statements for ${differ.join(', ')} (see above)`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { applyDecorators, type Type as ClassType } from '@nestjs/common';
+import { applyDecorators, SetMetadata, type Type as ClassType } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -43,11 +43,15 @@ export class Paged<T> {
  * Documents a paged list route: a plain JSON array of `item` (the Paged return type is unwrapped by the
  * paging interceptor, which the Swagger plugin cannot see) with the total in X-Total-Count.
  */
+/** Metadata of routes that answer a Paged list (PagingInterceptor acts on those only). */
+export const PAGED = 'paging:paged';
+
 export function ApiPaged(
   item: ClassType<unknown>,
   description = 'The page of rows; the total in X-Total-Count.',
 ): MethodDecorator {
   return applyDecorators(
+    SetMetadata(PAGED, true),
     ApiOkResponse({
       type: item,
       isArray: true,

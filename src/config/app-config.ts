@@ -16,6 +16,24 @@ export interface DatabaseConfig {
   name: string;
   migrationsRun: boolean;
   logging: boolean;
+  /** Write every request's SQL statements to this file (DB_STATEMENT_LOG; the benchmark), or null. */
+  statementLog: string | null;
+  /** MySQL/MariaDB read replicas (DB_REPLICA_URLS) for read-only work; empty: none. */
+  replicas: ReplicaConfig[];
+  /** After a user's write, their reads stay on the primary this long (REPLICA_STICKY_MS). */
+  replicaStickyMs: number;
+  /** Replicas are read only while every one reports at most this lag (REPLICA_MAX_LAG_SECONDS). */
+  replicaMaxLagSeconds: number;
+  /** How often the replicas' status is read (REPLICA_CHECK_MS); 0: only at start (tests). */
+  replicaCheckMs: number;
+}
+
+export interface ReplicaConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  name: string;
 }
 
 export interface AuthConfig {
@@ -301,6 +319,38 @@ function parseDatabaseUrl(url: string): Partial<DatabaseConfig> & { type: DbType
   throw new ConfigError(`DATABASE_URL scheme must be mysql:// or sqlite://, got "${scheme}"`);
 }
 
+function replicaConfig(
+  env: Env,
+  db: DatabaseConfig,
+): Pick<DatabaseConfig, 'replicas' | 'replicaStickyMs' | 'replicaMaxLagSeconds' | 'replicaCheckMs'> {
+  const urls = str(env, 'DB_REPLICA_URLS', '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (urls.length > 0 && db.type !== 'mysql') {
+    throw new ConfigError('DB_REPLICA_URLS needs DB_TYPE=mysql (SQLite has no replicas)');
+  }
+  const replicas = urls.map((u) => {
+    const parsed = parseDatabaseUrl(u);
+    if (parsed.type !== 'mysql')
+      throw new ConfigError(`DB_REPLICA_URLS entries must be mysql:// URLs, got "${u}"`);
+    return {
+      host: parsed.host ?? '127.0.0.1',
+      port: parsed.port ?? 3306,
+      user: parsed.user ?? db.user,
+      password: parsed.password ?? '',
+      // a replica holds the primary's database: without a path, the same name
+      name: new URL(u).pathname.replace(/^\//, '') === '' ? db.name : (parsed.name ?? db.name),
+    };
+  });
+  return {
+    replicas,
+    replicaStickyMs: int(env, 'REPLICA_STICKY_MS', 5000, 0, 600_000),
+    replicaMaxLagSeconds: int(env, 'REPLICA_MAX_LAG_SECONDS', 1, 0, 3600),
+    replicaCheckMs: int(env, 'REPLICA_CHECK_MS', 1000, 0, 600_000),
+  };
+}
+
 function readVersion(): string {
   // package.json sits two levels above both src/config and dist/src/config.
   for (const rel of ['../../package.json', '../../../package.json']) {
@@ -349,9 +399,15 @@ export function loadConfig(env: Env): AppConfig {
     name: str(env, 'DB_NAME', 'exchange'),
     migrationsRun: bool(env, 'MIGRATIONS_RUN', true),
     logging: bool(env, 'DB_LOGGING', false),
+    statementLog: str(env, 'DB_STATEMENT_LOG', '') || null,
+    replicas: [],
+    replicaStickyMs: 5000,
+    replicaMaxLagSeconds: 1,
+    replicaCheckMs: 1000,
   };
   const url = str(env, 'DATABASE_URL', '');
   if (url !== '') db = { ...db, ...parseDatabaseUrl(url) };
+  db = { ...db, ...replicaConfig(env, db) };
 
   const corsOrigins = str(env, 'CORS_ORIGINS', 'http://localhost:3000,http://127.0.0.1:3000')
     .split(',')

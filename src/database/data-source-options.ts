@@ -36,14 +36,38 @@ export function buildDataSourceOptions(db: DatabaseConfig): DataSourceOptions {
       },
     };
   }
-  return {
-    ...common,
-    type: 'mariadb',
+  const primary = {
     host: db.host,
     port: db.port,
     username: db.user,
     password: db.password,
     database: db.name,
+  };
+  // With replicas, TypeORM keeps a pool per server; every query goes to the primary unless the code
+  // asks for a replica (ReadReplica), so nothing reads a replica by accident.
+  const servers =
+    db.replicas.length === 0
+      ? primary
+      : {
+          replication: {
+            master: primary,
+            slaves: db.replicas.map((r) => ({
+              host: r.host,
+              port: r.port,
+              username: r.user,
+              password: r.password,
+              database: r.name,
+            })),
+            defaultMode: 'master' as const,
+            // mysql2's pool cluster takes a server out after 5 connection errors, by default for
+            // good: back in after a second instead, so an outage of the primary ends with it
+            restoreNodeTimeout: 1000,
+          },
+        };
+  return {
+    ...common,
+    type: 'mariadb',
+    ...servers,
     timezone: 'Z',
     charset: 'utf8mb4_unicode_ci',
     supportBigNumbers: true,

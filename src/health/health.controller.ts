@@ -49,14 +49,25 @@ export class HealthController {
     private readonly lifecycle: Lifecycle,
   ) {}
 
+  /** A deadline shared by the pings of the same moment (one timer, not one per request). */
+  private deadline: { at: number; passed: Promise<never> } | null = null;
+
+  /** A promise that rejects 1.5 to 2 s (DB_PING_TIMEOUT_MS) from now. */
+  private pingDeadline(): Promise<never> {
+    const now = Date.now();
+    if (!this.deadline || this.deadline.at - now < DB_PING_TIMEOUT_MS * 0.75) {
+      const passed = new Promise<never>((_, reject) => {
+        setTimeout(() => reject(new Error('db ping timeout')), DB_PING_TIMEOUT_MS).unref();
+      });
+      passed.catch(() => undefined); // also when no ping is waiting on it any more
+      this.deadline = { at: now + DB_PING_TIMEOUT_MS, passed };
+    }
+    return this.deadline.passed;
+  }
+
   private async dbUp(): Promise<boolean> {
     try {
-      await Promise.race([
-        this.dataSource.query('SELECT 1'),
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error('db ping timeout')), DB_PING_TIMEOUT_MS).unref(),
-        ),
-      ]);
+      await Promise.race([this.dataSource.query('SELECT 1'), this.pingDeadline()]);
       return true;
     } catch {
       return false;

@@ -82,35 +82,42 @@ export class HouseRepository {
   }
 
   /**
-   * The positions, locked until the transaction ends (conversions one at a time); rows missing (the
-   * first conversion ever, or a database from before conversions) are created from the ledger.
+   * Creates the position rows that are missing (the first conversion ever, or a database from
+   * before conversions) from the ledger as `m` sees it; an existing row is left as it is.
    */
-  async lockPositions(now: Date, m: EntityManager): Promise<Positions> {
-    let stored = await this.positions(m, true);
-    if (CURRENCIES.some((c) => stored[c] === null)) {
-      const ledger = await this.ledgerPositions(m);
-      const missing = CURRENCIES.filter((c) => stored[c] === null);
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(HousePositionEntity)
-        .values(missing.map((currency) => ({ currency, amount: ledger[currency], updatedAt: now })))
-        .orIgnore()
-        .execute();
-      stored = await this.positions(m, true);
-    }
-    return { USD: stored.USD ?? 0n, LBP: stored.LBP ?? 0n };
+  async ensurePositions(now: Date, m: EntityManager): Promise<void> {
+    const stored = await this.positions(m, false);
+    const missing = CURRENCIES.filter((c) => stored[c] === null);
+    if (missing.length === 0) return;
+    const ledger = await this.ledgerPositions(m);
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(HousePositionEntity)
+      .values(missing.map((currency) => ({ currency, amount: ledger[currency], updatedAt: now })))
+      .orIgnore()
+      .execute();
   }
 
+  /** The positions, locked until the transaction ends (conversions one at a time). */
+  async lockPositions(m: EntityManager): Promise<Positions> {
+    const stored = await this.positions(m, true);
+    if (stored.USD === null || stored.LBP === null)
+      throw new Error('house positions missing (ensurePositions first)');
+    return { USD: stored.USD, LBP: stored.LBP };
+  }
+
+  /** Adds the deltas to the positions (locked by the caller) in one statement. */
   async addToPositions(deltas: Positions, now: Date, m: EntityManager): Promise<void> {
-    for (const currency of CURRENCIES) {
-      if (deltas[currency] === 0n) continue;
-      await m
-        .createQueryBuilder()
-        .update(HousePositionEntity)
-        .set({ amount: () => `amount + ${deltas[currency].toString()}`, updatedAt: now })
-        .where('currency = :currency', { currency })
-        .execute();
-    }
+    const moved = CURRENCIES.filter((c) => deltas[c] !== 0n);
+    if (moved.length === 0) return;
+    // the deltas are bigints we computed: written as integer literals, not user input
+    const cases = moved.map((c) => `WHEN '${c}' THEN ${deltas[c].toString()}`).join(' ');
+    await m
+      .createQueryBuilder()
+      .update(HousePositionEntity)
+      .set({ amount: () => `amount + CASE currency ${cases} ELSE 0 END`, updatedAt: now })
+      .where('currency IN (:...moved)', { moved })
+      .execute();
   }
 }

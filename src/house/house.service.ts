@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
+import { MaintenanceState } from '../common/maintenance';
 import { Clock } from '../common/clock';
 import { ValidationFailedError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
@@ -75,7 +76,15 @@ export class HouseService implements OnModuleInit {
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    maintenance: MaintenanceState,
+  ) {
+    maintenance.onDataReplaced(() => {
+      this.positionsExist = false;
+    });
+  }
+
+  /** Whether the house's position rows are known to exist (they are never deleted but by a restore). */
+  private positionsExist = false;
 
   onModuleInit(): void {
     this.wallets.addInvariant((m) => this.positionMismatches(m));
@@ -166,9 +175,9 @@ export class HouseService implements OnModuleInit {
       async (m) => {
         const now = this.clock.now();
         const quote = await this.claim(p.id, dto.quote_id, now, m);
-        const before = await this.repo.lockPositions(now, m);
+        // once per process (and after a restore): the position rows exist before any leg is posted
+        if (!this.positionsExist) await this.repo.ensurePositions(now, m);
         const deltas = this.houseDeltas(quote);
-        this.checkLimit(before, deltas, rateMicros(quote.referenceRate));
         const posted = await this.wallets.post(
           {
             kind: 'CONVERSION',
@@ -189,7 +198,6 @@ export class HouseService implements OnModuleInit {
           },
           m,
         );
-        await this.repo.addToPositions(deltas, now, m);
         const conversion = await this.repo.insertConversion(
           {
             quoteId: quote.id,
@@ -224,6 +232,13 @@ export class HouseService implements OnModuleInit {
           },
           m,
         );
+        // Last: the house's position rows are one pair every conversion locks, so they are locked
+        // just before the commit (held for two statements, not the whole conversion). A refusal here
+        // rolls back everything above with it.
+        const before = await this.repo.lockPositions(m);
+        this.checkLimit(before, deltas, rateMicros(quote.referenceRate));
+        await this.repo.addToPositions(deltas, now, m);
+        this.positionsExist = true;
         const b = posted.balances.get(p.id) ?? ZERO_BALANCES;
         const body: ConvertedDto = {
           ...toConversionDto(conversion),

@@ -4,6 +4,7 @@ import { Brackets, DataSource, type EntityManager } from 'typeorm';
 import type { Currency } from '../common/money';
 import type { Page } from '../common/pagination';
 import { dialectOf } from '../database/dialect';
+import { ReadReplica } from '../database/read-replica';
 import { insertedId } from '../database/insert';
 import { OfferEntity, type OfferStatus } from './offer.entity';
 import { TradeEntity } from './trade.entity';
@@ -33,14 +34,19 @@ export const OPEN_OFFER_HOLDS = `SELECT creator_user_id AS user_id,
 
 @Injectable()
 export class OffersRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly reads: ReadReplica,
+  ) {}
 
+  // Without a manager: a replica when the service routed the read there (ReadReplica.run), else the
+  // primary.
   private offers(m?: EntityManager) {
-    return (m ?? this.dataSource.manager).getRepository(OfferEntity);
+    return (m ?? this.reads.manager()).getRepository(OfferEntity);
   }
 
   private trades(m?: EntityManager) {
-    return (m ?? this.dataSource.manager).getRepository(TradeEntity);
+    return (m ?? this.reads.manager()).getRepository(TradeEntity);
   }
 
   async insert(row: Omit<OfferEntity, 'id'>, m: EntityManager): Promise<OfferEntity> {

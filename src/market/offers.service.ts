@@ -11,6 +11,7 @@ import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { type Currency, formatMinor, impliedRate, toMajor, toMinor, roundRate } from '../common/money';
 import type { Page } from '../common/pagination';
 import { TransactionRunner } from '../database/transaction-runner';
+import { ReadReplica } from '../database/read-replica';
 import { NotificationsService } from '../notifications/notifications.service';
 import type { Direction } from '../rates/rate-sample.entity';
 import type { Baseline } from '../rates/outlier-detector';
@@ -37,6 +38,7 @@ import {
   OwnOfferError,
 } from './offers.errors';
 import { OPEN_OFFER_HOLDS, OffersRepository } from './offers.repository';
+import { MaintenanceState } from '../common/maintenance';
 import { EventBus } from '../common/events/event-bus';
 import { METRICS, readGauge } from '../metrics/metrics';
 import type { TradeEntity } from './trade.entity';
@@ -46,6 +48,9 @@ const EXPIRY_BATCH = 200;
 const EXPIRY_MAX_BATCHES = 50;
 
 export type OfferActor = AuditActor & { id: number };
+
+/** Offers whose facts are kept (tradeBaseline); past it the map starts over. */
+const OFFER_FACTS_MAX = 10_000;
 
 export interface ExpirySweepResult {
   expired: number;
@@ -96,7 +101,18 @@ export class OffersService implements OnModuleInit {
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     private readonly events: EventBus,
-  ) {}
+    private readonly reads: ReadReplica,
+    maintenance: MaintenanceState,
+  ) {
+    maintenance.onDataReplaced(() => this.offerFacts.clear());
+  }
+
+  /**
+   * An offer's direction and maker, which never change once it exists: kept so that a hot offer's
+   * takers do not each read the row before their transaction (which reads and locks it anyway).
+   * A restore may reuse ids for other offers: it empties this.
+   */
+  private readonly offerFacts = new Map<number, { direction: Direction; creatorUserId: number }>();
 
   /** Tells live streams, once `m` commits, that the order book changed. */
   private announce(
@@ -275,8 +291,15 @@ export class OffersService implements OnModuleInit {
    * change. Null for an unknown offer (the transaction then answers 404).
    */
   private async tradeBaseline(offerId: number): Promise<Baseline | null> {
-    const offer = await this.repo.find(offerId);
-    return offer ? this.rates.liveBaseline(directionOf(offer.giveCurrency), offer.creatorUserId) : null;
+    let facts = this.offerFacts.get(offerId);
+    if (!facts) {
+      const offer = await this.repo.find(offerId);
+      if (!offer) return null;
+      facts = { direction: directionOf(offer.giveCurrency), creatorUserId: offer.creatorUserId };
+      if (this.offerFacts.size >= OFFER_FACTS_MAX) this.offerFacts.clear();
+      this.offerFacts.set(offerId, facts);
+    }
+    return this.rates.liveBaseline(facts.direction, facts.creatorUserId);
   }
 
   /** The offer, locked, if the taker may take it now: someone else's, and open. */
@@ -389,26 +412,25 @@ export class OffersService implements OnModuleInit {
       },
       m,
     );
-    await this.notifications.notify(
-      {
-        userId: offer.creatorUserId,
-        eventType: 'OFFER_ACCEPTED',
-        title: after.status === 'COMPLETED' ? 'Your offer was taken' : 'Your offer was partly taken',
-        message: `Offer #${offer.id}: ${summary}. ${formatMinor(after.remainingGiveAmount)} ${offer.giveCurrency} left.`,
-        refType: 'trade',
-        refId: trade.id,
-      },
-      m,
-    );
-    await this.notifications.notify(
-      {
-        userId: p.id,
-        eventType: 'TRADE_COMPLETED',
-        title: 'Trade settled',
-        message: `You took offer #${offer.id}: ${summary}.`,
-        refType: 'trade',
-        refId: trade.id,
-      },
+    await this.notifications.notifyAll(
+      [
+        {
+          userId: offer.creatorUserId,
+          eventType: 'OFFER_ACCEPTED',
+          title: after.status === 'COMPLETED' ? 'Your offer was taken' : 'Your offer was partly taken',
+          message: `Offer #${offer.id}: ${summary}. ${formatMinor(after.remainingGiveAmount)} ${offer.giveCurrency} left.`,
+          refType: 'trade',
+          refId: trade.id,
+        },
+        {
+          userId: p.id,
+          eventType: 'TRADE_COMPLETED',
+          title: 'Trade settled',
+          message: `You took offer #${offer.id}: ${summary}.`,
+          refType: 'trade',
+          refId: trade.id,
+        },
+      ],
       m,
     );
   }
@@ -611,15 +633,17 @@ export class OffersService implements OnModuleInit {
     const now = this.clock.now();
     const sort = q.sort ?? 'created_at';
     const order = q.order ?? (sort === 'rate' ? 'asc' : 'desc');
-    const { rows, total } = await this.repo.listOpen(
-      {
-        now,
-        excludeUserId: q.include_mine === 'true' ? null : userId,
-        giveCurrency: q.give_currency,
-        sort,
-        order: order === 'asc' ? 'ASC' : 'DESC',
-      },
-      page,
+    const { rows, total } = await this.reads.run(userId, () =>
+      this.repo.listOpen(
+        {
+          now,
+          excludeUserId: q.include_mine === 'true' ? null : userId,
+          giveCurrency: q.give_currency,
+          sort,
+          order: order === 'asc' ? 'ASC' : 'DESC',
+        },
+        page,
+      ),
     );
     return {
       rows: rows.map((o) => (o.creatorUserId === userId ? toOwnOfferDto(o, now) : toOfferDto(o, now))),
@@ -629,7 +653,9 @@ export class OffersService implements OnModuleInit {
 
   async listMine(userId: number, q: MyOfferQueryDto, page: Page) {
     const now = this.clock.now();
-    const { rows, total } = await this.repo.listByCreator(userId, q.status, now, page);
+    const { rows, total } = await this.reads.run(userId, () =>
+      this.repo.listByCreator(userId, q.status, now, page),
+    );
     return { rows: rows.map((o) => toOwnOfferDto(o, now)), total };
   }
 
@@ -645,7 +671,9 @@ export class OffersService implements OnModuleInit {
 
   async listTrades(userId: number, q: TradeQueryDto, page: Page) {
     const { from, to } = parseRange(q.from, q.to);
-    const { rows, total } = await this.repo.listTrades({ userId, from, to, offerId: q.offer_id }, page);
+    const { rows, total } = await this.reads.run(userId, () =>
+      this.repo.listTrades({ userId, from, to, offerId: q.offer_id }, page),
+    );
     return { rows: rows.map((t) => toTradeDto(t, userId)), total };
   }
 }

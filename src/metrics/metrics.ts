@@ -86,6 +86,12 @@ export const METRICS = {
     labelNames: ['type'] as const,
     registers: [registry],
   }),
+  dbReads: new Counter({
+    name: 'exchange_db_routed_reads_total',
+    help: 'Read-only work routed by ReadReplica, by where it ran (replica or primary)',
+    labelNames: ['target'] as const,
+    registers: [registry],
+  }),
   leaseHeld: new Gauge({
     name: 'exchange_scheduler_lease_held',
     help: 'Whether this instance holds a job lease now (1) or not (0)',
@@ -96,15 +102,27 @@ export const METRICS = {
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+interface RequestSeries {
+  count: { inc(): void };
+  duration: { observe(seconds: number): void };
+}
+/** The children of the two request families per label set (bounded: methods x routes x classes). */
+const series = new Map<string, RequestSeries>();
+
 /** Counts one answered request, by route template (`unmatched` without a route: never the URL). */
 export function observeRequest(method: string, route: string | undefined, status: number, ms: number): void {
-  const labels = {
-    method: KNOWN_METHODS.has(method) ? method : 'OTHER',
-    route: route ?? 'unmatched',
-    status_class: `${Math.min(Math.max(Math.floor(status / 100), 1), 5)}xx`,
-  };
-  METRICS.httpRequests.inc(labels);
-  METRICS.httpDuration.observe(labels, ms / 1000);
+  const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
+  const r = route ?? 'unmatched';
+  const cls = Math.min(Math.max(Math.floor(status / 100), 1), 5);
+  const key = `${m} ${cls} ${r}`;
+  let s = series.get(key);
+  if (!s) {
+    const labels = { method: m, route: r, status_class: `${cls}xx` };
+    s = { count: METRICS.httpRequests.labels(labels), duration: METRICS.httpDuration.labels(labels) };
+    series.set(key, s);
+  }
+  s.count.inc();
+  s.duration.observe(ms / 1000);
 }
 
 /** A gauge's reading at scrape time: one value, or one per label set. */

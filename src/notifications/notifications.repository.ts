@@ -14,6 +14,23 @@ export class NotificationsRepository {
   }
 
   /** Inserts unless the same (user, event, object, occasion) exists; true when this call stored it. */
+  /** Inserts every row in one statement, or none when one of them exists already (false). */
+  async insertAllOrNone(rows: Omit<NotificationEntity, 'id'>[], m: EntityManager): Promise<boolean> {
+    try {
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(NotificationEntity)
+        .values(rows)
+        .updateEntity(false)
+        .execute();
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
   async insertOnce(row: Omit<NotificationEntity, 'id'>, m: EntityManager): Promise<boolean> {
     try {
       // A plain insert, so the unique key decides on both dialects (a failed statement leaves the

@@ -41,7 +41,34 @@ export class NotificationsService {
    * (user, event, object, occasion); returns whether this call stored it.
    */
   notify(n: NewNotification, m?: EntityManager): Promise<boolean> {
-    const row = {
+    return this.tx.within(m, async (tm) => (await this.notifyAll([n], tm))[0]);
+  }
+
+  /**
+   * Several notifications in one statement (e.g. both sides of a trade); if one of them exists
+   * already, each is stored on its own so the others still are. Returns, per notification, whether
+   * this call stored it.
+   */
+  async notifyAll(list: NewNotification[], m: EntityManager): Promise<boolean[]> {
+    const rows = list.map((n) => this.rowOf(n));
+    let stored: boolean[];
+    if (rows.length > 1 && (await this.repo.insertAllOrNone(rows, m))) stored = rows.map(() => true);
+    else {
+      stored = [];
+      for (const row of rows) stored.push(await this.repo.insertOnce(row, m));
+    }
+    rows.forEach((row, i) => {
+      if (!stored[i]) return;
+      this.tx.afterCommit(m, () => {
+        METRICS.notifications.inc({ event_type: row.eventType });
+        this.events.publish({ type: 'notification', userId: row.userId });
+      });
+    });
+    return stored;
+  }
+
+  private rowOf(n: NewNotification): Omit<NotificationEntity, 'id'> {
+    return {
       userId: n.userId,
       eventType: n.eventType,
       title: n.title.slice(0, 120),
@@ -52,16 +79,6 @@ export class NotificationsService {
       isRead: false,
       createdAt: this.clock.now(),
     };
-    return this.tx.within(m, async (tm) => {
-      const stored = await this.repo.insertOnce(row, tm);
-      if (stored) {
-        this.tx.afterCommit(tm, () => {
-          METRICS.notifications.inc({ event_type: row.eventType });
-          this.events.publish({ type: 'notification', userId: row.userId });
-        });
-      }
-      return stored;
-    });
   }
 
   list(

@@ -71,6 +71,9 @@ function weightedMedian(sorted: Weighted[]): number | null {
   return low;
 }
 
+/** centre() results kept per set (one per excluded account); past it they start over. */
+const MAX_CACHED_CENTRES = 1000;
+
 export class ContributorSet {
   private readonly accounts = new Map<number, Account>();
   /** Trusted samples by rate: how many contributors have each rate. */
@@ -78,6 +81,15 @@ export class ContributorSet {
   private sampleCount = 0;
   private newest: Date | null = null;
   private sorted: Weighted[] | null = null;
+  /**
+   * centre() results by excluded account ('' for none), kept until a contributor's value or weight
+   * changes: a sample at an account's own average (the usual repeat) changes neither, so the median
+   * and MAD are not recomputed per request. Sample counts are read fresh.
+   */
+  private readonly centres = new Map<
+    string,
+    { median: number | null; mad: number | null; contributors: number }
+  >();
 
   static of(rows: ContributorRow[]): ContributorSet {
     const set = new ContributorSet();
@@ -100,19 +112,26 @@ export class ContributorSet {
   }
 
   addRow(r: ContributorRow): void {
+    let changed = true;
     if (r.userId === null) {
       if (r.rate === null) throw new Error('a trusted group needs its rate');
       this.trusted.set(r.rate, (this.trusted.get(r.rate) ?? 0) + r.samples);
     } else {
-      const a = this.accounts.get(r.userId) ?? { samples: 0, volume: 0, rateVolume: 0 };
+      const known = this.accounts.get(r.userId);
+      const a = known ?? { samples: 0, volume: 0, rateVolume: 0 };
+      const before = a.volume > 0 ? a.rateVolume / a.volume : null;
       a.samples += r.samples;
       a.volume += r.volume;
       a.rateVolume += r.rateVolume;
       this.accounts.set(r.userId, a);
+      changed = !known || before !== (a.volume > 0 ? a.rateVolume / a.volume : null);
     }
     this.sampleCount += r.samples;
     if (this.newest === null || r.newestAt > this.newest) this.newest = r.newestAt;
-    this.sorted = null;
+    if (changed) {
+      this.sorted = null;
+      this.centres.clear();
+    }
   }
 
   /** Adds one accepted sample (a commit this instance made after the set was read). */
@@ -142,22 +161,37 @@ export class ContributorSet {
 
   /** Median and MAD over contributors; `excludeUserId`'s account left out (its own baseline). */
   centre(excludeUserId?: number | null): Centre {
-    let values = this.values();
-    let samples = this.sampleCount;
-    let contributors = this.contributors;
     const own = excludeUserId == null ? undefined : this.accounts.get(excludeUserId);
-    if (own && own.volume > 0) {
+    const counted = own !== undefined && own.volume > 0;
+    const samples = this.sampleCount - (counted ? own.samples : 0);
+    const key = counted ? String(excludeUserId) : '';
+    let c = this.centres.get(key);
+    if (!c) {
+      c = this.compute(counted ? own : undefined);
+      if (this.centres.size >= MAX_CACHED_CENTRES) this.centres.clear();
+      this.centres.set(key, c);
+    }
+    return { ...c, samples };
+  }
+
+  private compute(own: Account | undefined): {
+    median: number | null;
+    mad: number | null;
+    contributors: number;
+  } {
+    let values = this.values();
+    let contributors = this.contributors;
+    if (own) {
       const mine = own.rateVolume / own.volume;
       const at = values.findIndex((w) => w.weight === 1 && w.value === mine);
       values = at === -1 ? values : [...values.slice(0, at), ...values.slice(at + 1)];
-      samples -= own.samples;
       contributors -= 1;
     }
     const median = weightedMedian(values);
-    if (median === null) return { median: null, mad: null, contributors, samples };
+    if (median === null) return { median: null, mad: null, contributors };
     const deviations = values
       .map((w) => ({ value: Math.abs(w.value - median), weight: w.weight }))
       .sort((x, y) => x.value - y.value);
-    return { median, mad: weightedMedian(deviations), contributors, samples };
+    return { median, mad: weightedMedian(deviations), contributors };
   }
 }

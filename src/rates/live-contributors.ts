@@ -137,7 +137,7 @@ export class LiveContributors {
         accounted.add(id);
       }
     }
-    this.prune(loadStep, loadedAt);
+    this.prune(loadStep, loadedAt, visible, since.getTime());
     if (generation === this.generation) {
       this.current = { set, loadedAt, accounted };
       this.changes += 1;
@@ -146,14 +146,17 @@ export class LiveContributors {
   }
 
   /**
-   * Forgets samples no later load needs to ask about: those committed before this load began (its
-   * snapshot holds them) and those whose transaction never committed.
+   * Forgets samples no later load needs to ask about: those this load's snapshot holds that committed
+   * before it began, those past the window, and those whose transaction never committed. A sample
+   * committed before the load that its snapshot does not hold (a replica behind the primary) is kept
+   * and added again by later loads until one holds it.
    */
-  private prune(loadStep: number, loadedAt: number): void {
+  private prune(loadStep: number, loadedAt: number, visible: Set<number>, sinceMs: number): void {
     for (const [id, entry] of this.log) {
-      const settled = entry.committedStep !== null && entry.committedStep < loadStep;
+      const settled = entry.committedStep !== null && entry.committedStep < loadStep && visible.has(id);
+      const gone = entry.sample.createdAt.getTime() < sinceMs;
       const abandoned = entry.committedStep === null && loadedAt - entry.addedAt > PENDING_TTL_MS;
-      if (settled || abandoned) this.log.delete(id);
+      if (settled || gone || abandoned) this.log.delete(id);
     }
   }
 }

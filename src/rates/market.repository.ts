@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { ReadReplica } from '../database/read-replica';
 import { DataSource } from 'typeorm';
 import { toBigInt } from '../common/money';
 import { bucketExpr, dbDate, type Dialect, dialectOf, readDbDate } from '../database/dialect';
@@ -155,7 +156,10 @@ function toPartial(r: PartialRow, bucketed: boolean): RatePartial {
 export class MarketRepository {
   private readonly dialect: Dialect;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    private readonly reads: ReadReplica,
+  ) {
     this.dialect = dialectOf(dataSource);
   }
 
@@ -200,10 +204,10 @@ export class MarketRepository {
     params: (string | number | Date)[],
   ): Promise<RatePartial[]> {
     const bound = params.map((p) => (p instanceof Date ? dbDate(this.dialect, p) : p));
-    const rows: PartialRow[] = await this.dataSource.query(
-      aggregateSql(this.dialect, source, bucket, where),
-      bound,
-    );
+    // a replica when the service routed this read there (ReadReplica.run), else the primary
+    const rows: PartialRow[] = await this.reads
+      .manager()
+      .query(aggregateSql(this.dialect, source, bucket, where), bound);
     return rows.filter((r) => Number(r.n) > 0).map((r) => toPartial(r, bucket !== null));
   }
 }

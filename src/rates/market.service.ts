@@ -5,6 +5,7 @@ import { NotFoundError, ValidationFailedError } from '../common/errors/app-error
 import { toMajor } from '../common/money';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { hourStart } from '../database/dialect';
+import { ReadReplica } from '../database/read-replica';
 import type { Bucket, UserPreferencesEntity } from '../users/user-preferences.entity';
 import { UsersService } from '../users/users.service';
 import type {
@@ -132,6 +133,7 @@ export class MarketService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reference: ReferenceRateService,
+    private readonly reads: ReadReplica,
   ) {}
 
   /** GET /exchangeRate: the reference rate of each direction (ReferenceRateService). */
@@ -141,6 +143,9 @@ export class MarketService {
 
   /** The GET /exchangeRate body while the reference is fresh (for the HTTP fast path), else null. */
   cachedExchangeRateJson(): string | null {
+    const fresh = this.reference.freshVersion();
+    if (fresh === null) return null;
+    if (this.body?.version === fresh) return this.body.json; // the usual case: nothing to compute
     const rates = this.reference.peekPublished();
     return rates === null ? null : this.toBody(rates).json;
   }
@@ -166,7 +171,9 @@ export class MarketService {
   async analytics(userId: number, q: AnalyticsQueryDto): Promise<AnalyticsDto> {
     const scope = q.scope ?? 'market';
     const range = await this.range(userId, q.from, q.to);
-    const [total] = await this.aggregate(userId, scope, q.direction, range.span, null);
+    const [total] = await this.reads.run(userId, () =>
+      this.aggregate(userId, scope, q.direction, range.span, null),
+    );
     if (!total) throw new NoRateDataError();
     return {
       from: range.from.toISOString(),
@@ -192,7 +199,9 @@ export class MarketService {
       (prefs ??= await this.users.getPreferences(userId));
     const range = await this.range(userId, q.from, q.to, preferences);
     const bucket: Bucket = q.bucket ?? (await preferences()).defaultBucket;
-    const parts = await this.aggregate(userId, scope, q.direction, range.span, bucket);
+    const parts = await this.reads.run(userId, () =>
+      this.aggregate(userId, scope, q.direction, range.span, bucket),
+    );
     return {
       bucket,
       direction: q.direction,

@@ -3,7 +3,7 @@ import { DateTimeColumn, DoubleColumn, MinorUnitsColumn } from '../database/colu
 import type { Direction } from './rate-sample.entity';
 
 /** Rows per hour and direction that concurrent samples are spread over (see `shard`). */
-export const ROLLUP_SHARDS = 8;
+export { ROLLUP_SHARDS } from './hourly-upsert';
 
 /**
  * Hourly rollup of the accepted (non-outlier) samples of a direction, kept up to date as samples

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { toBigInt } from '../common/money';
-import { dbDate, dialectOf, exactInt, hourStart, readDbDate } from '../database/dialect';
+import { dbDate, dialectOf, exactInt, readDbDate } from '../database/dialect';
 import type { ContributorRow } from './contributors';
-import { RateHourlyEntity, ROLLUP_SHARDS } from './rate-hourly.entity';
+import { RateHourlyEntity } from './rate-hourly.entity';
 import { type Direction, RateSampleEntity } from './rate-sample.entity';
-import { insertedId } from '../database/insert';
+import { insertOne } from '../database/insert';
+import { hourlyUpsert } from './hourly-upsert';
 
 @Injectable()
 export class RatesRepository {
@@ -62,9 +63,7 @@ export class RatesRepository {
   }
 
   async insertSample(row: Omit<RateSampleEntity, 'id'>, m: EntityManager): Promise<RateSampleEntity> {
-    // insert() writes generated values back into the object it gets: give it a copy.
-    const res = await m.getRepository(RateSampleEntity).insert({ ...row });
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, RateSampleEntity, row) };
   }
 
   findSample(id: number, m?: EntityManager): Promise<RateSampleEntity | null> {
@@ -81,72 +80,8 @@ export class RatesRepository {
 
   /** Adds one accepted sample to its hour's rollup row of its shard (insert or merge, atomically). */
   async addToHourly(s: RateSampleEntity, m: EntityManager): Promise<void> {
-    const dialect = dialectOf(m);
-    const bucket = dbDate(dialect, hourStart(s.createdAt));
-    const at = dbDate(dialect, s.createdAt);
-    const volume = s.usdVolume;
-    const rv = s.rate * Number(volume);
-    const params = [
-      s.direction,
-      bucket,
-      s.id % ROLLUP_SHARDS,
-      volume,
-      rv,
-      s.rate,
-      s.rate,
-      s.rate,
-      s.rate,
-      at,
-      s.id,
-      s.rate,
-      at,
-      s.id,
-    ];
-    const insert = `INSERT INTO rate_hourly (direction, bucket_start, shard, sample_count, volume_usd, rate_volume_sum,
-      rate_sum, min_rate, max_rate, open_rate, open_at, open_id, close_rate, close_at, close_id)
-      VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    if (dialect === 'sqlite') {
-      // SQLite evaluates every SET expression against the old row.
-      await m.query(
-        `${insert} ON CONFLICT (direction, bucket_start, shard) DO UPDATE SET
-          sample_count = sample_count + 1,
-          volume_usd = volume_usd + excluded.volume_usd,
-          rate_volume_sum = rate_volume_sum + excluded.rate_volume_sum,
-          rate_sum = rate_sum + excluded.rate_sum,
-          min_rate = MIN(min_rate, excluded.min_rate),
-          max_rate = MAX(max_rate, excluded.max_rate),
-          open_rate = CASE WHEN excluded.open_at < open_at OR (excluded.open_at = open_at AND excluded.open_id < open_id) THEN excluded.open_rate ELSE open_rate END,
-          open_id = CASE WHEN excluded.open_at < open_at OR (excluded.open_at = open_at AND excluded.open_id < open_id) THEN excluded.open_id ELSE open_id END,
-          open_at = CASE WHEN excluded.open_at < open_at OR (excluded.open_at = open_at AND excluded.open_id < open_id) THEN excluded.open_at ELSE open_at END,
-          close_rate = CASE WHEN excluded.close_at > close_at OR (excluded.close_at = close_at AND excluded.close_id > close_id) THEN excluded.close_rate ELSE close_rate END,
-          close_id = CASE WHEN excluded.close_at > close_at OR (excluded.close_at = close_at AND excluded.close_id > close_id) THEN excluded.close_id ELSE close_id END,
-          close_at = CASE WHEN excluded.close_at > close_at OR (excluded.close_at = close_at AND excluded.close_id > close_id) THEN excluded.close_at ELSE close_at END`,
-        params,
-      );
-      return;
-    }
-    // MySQL assigns left to right and later expressions see earlier assignments: the *_rate and *_id
-    // columns are set before the *_at column their condition reads.
-    const earlier =
-      '(VALUES(open_at) < open_at OR (VALUES(open_at) = open_at AND VALUES(open_id) < open_id))';
-    const later =
-      '(VALUES(close_at) > close_at OR (VALUES(close_at) = close_at AND VALUES(close_id) > close_id))';
-    await m.query(
-      `${insert} ON DUPLICATE KEY UPDATE
-        sample_count = sample_count + 1,
-        volume_usd = volume_usd + VALUES(volume_usd),
-        rate_volume_sum = rate_volume_sum + VALUES(rate_volume_sum),
-        rate_sum = rate_sum + VALUES(rate_sum),
-        min_rate = LEAST(min_rate, VALUES(min_rate)),
-        max_rate = GREATEST(max_rate, VALUES(max_rate)),
-        open_rate = IF(${earlier}, VALUES(open_rate), open_rate),
-        open_id = IF(${earlier}, VALUES(open_id), open_id),
-        open_at = IF(${earlier}, VALUES(open_at), open_at),
-        close_rate = IF(${later}, VALUES(close_rate), close_rate),
-        close_id = IF(${later}, VALUES(close_id), close_id),
-        close_at = IF(${later}, VALUES(close_at), close_at)`,
-      params,
-    );
+    const { sql, params } = hourlyUpsert(dialectOf(m), s);
+    await m.query(sql, params);
   }
 
   /** Recomputes one hour's rollup (all its shards) as one row from the raw samples (after an outlier mark changed). */

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { MaintenanceState } from '../common/maintenance';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { dialectOf } from '../database/dialect';
+import { ReadReplica } from '../database/read-replica';
 import { TransactionRunner } from '../database/transaction-runner';
 import { type Centre, ContributorSet } from './contributors';
 import { LiveContributors } from './live-contributors';
@@ -76,6 +77,7 @@ export class ReferenceRateService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     maintenance: MaintenanceState,
+    private readonly reads: ReadReplica,
   ) {
     maintenance.onDataReplaced(() => {
       for (const set of this.sets.values()) set.reset();
@@ -107,12 +109,15 @@ export class ReferenceRateService {
       };
       set = new LiveContributors(
         // MySQL: one read transaction of its own, so the rows and the ids' visibility come from one
-        // snapshot. SQLite: one connection serves everything (a transaction would queue behind the
-        // writers), and its reads see what is committed when they run.
-        (since, until, ids) =>
-          dialectOf(this.dataSource) === 'mysql'
-            ? this.tx.run((m) => read(since, until, ids, m))
-            : read(since, until, ids),
+        // snapshot; on a replica when one is usable (a replica behind the primary is fine: the ids
+        // it does not hold yet are added from this instance's log). SQLite: one connection serves
+        // everything (a transaction would queue behind the writers), and its reads see what is
+        // committed when they run.
+        async (since, until, ids) => {
+          if (dialectOf(this.dataSource) !== 'mysql') return read(since, until, ids);
+          const onReplica = await this.reads.snapshot((m) => read(since, until, ids, m));
+          return onReplica ?? this.tx.run((m) => read(since, until, ids, m));
+        },
         windowHours * HOUR_MS,
         Math.min(...refreshes),
         () => this.clock.now().getTime(),
@@ -198,6 +203,14 @@ export class ReferenceRateService {
   /** The mid-market rate now (quotes and valuations), or null without a published reference. */
   async mid(): Promise<MidRate | null> {
     return midOf(await this.published());
+  }
+
+  /** version() while both live sets of the published rate are fresh, else null (no query, no work). */
+  freshVersion(): string | null {
+    const sell = this.live('usd_to_lbp', this.marketWindowHours);
+    const buy = this.live('lbp_to_usd', this.marketWindowHours);
+    if (!sell.peek() || !buy.peek()) return null;
+    return `${sell.version}:${buy.version}`;
   }
 
   /** Both directions' reference rates while both live sets are fresh, else null (never queries). */

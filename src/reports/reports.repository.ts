@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { ReadReplica } from '../database/read-replica';
 import { DataSource } from 'typeorm';
 import { type Currency, toBigInt } from '../common/money';
 import { bucketExpr, type Dialect, dbDate, dialectOf, readDbDate } from '../database/dialect';
@@ -77,7 +78,10 @@ type Raw = Record<string, unknown>;
 export class ReportsRepository {
   private readonly dialect: Dialect;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    private readonly reads: ReadReplica,
+  ) {
     this.dialect = dialectOf(dataSource);
   }
 
@@ -284,7 +288,7 @@ export class ReportsRepository {
   }
 
   private query(sql: string, params: unknown[]): Promise<Raw[]> {
-    return this.dataSource.query<Raw[]>(sql, params);
+    return this.reads.manager().query<Raw[]>(sql, params);
   }
 }
 

@@ -2,6 +2,7 @@ import { AppError } from '../common/errors/app-error';
 import type { Balances, WalletService } from '../wallet/wallet.service';
 import type { AdminReportQueryDto } from './dto/reports.dto';
 import type { ReportsRepository, UserTradeAggregate } from './reports.repository';
+import type { ReadReplica } from '../database/read-replica';
 import { ReportsService } from './reports.service';
 
 const d = (iso: string): Date => new Date(iso);
@@ -46,6 +47,8 @@ function setup() {
     repo as unknown as ReportsRepository,
     wallets as unknown as WalletService,
     clock,
+    // no replicas: every read runs on the primary, as here on the fakes
+    { run: <T>(_userId: number | null, fn: () => Promise<T>) => fn() } as unknown as ReadReplica,
   );
   return { sut, repo, wallets };
 }

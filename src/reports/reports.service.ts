@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ReadReplica } from '../database/read-replica';
 import { Clock } from '../common/clock';
 import { parseRange } from '../common/dates';
 import { BadRequestError } from '../common/errors/app-error';
@@ -29,6 +30,7 @@ export class ReportsService {
     private readonly repo: ReportsRepository,
     private readonly wallets: WalletService,
     private readonly clock: Clock,
+    private readonly reads: ReadReplica,
   ) {}
 
   /**
@@ -38,13 +40,16 @@ export class ReportsService {
   async userSummary(userId: number, q: ReportRangeQueryDto): Promise<UserReportDto> {
     const range = parseRange(q.from, q.to);
     const now = this.clock.now();
-    const [directions, busiestDay, balances, trades, openOffers] = await Promise.all([
-      this.repo.userDirectionTotals(userId, range),
-      this.repo.userBusiestDay(userId, range),
-      this.wallets.balances(userId),
-      this.repo.userTradeTotals(userId, range),
-      this.repo.openOffers(now, userId),
-    ]);
+    // the aggregates on a replica (unless this user just wrote); balances always from the primary
+    const [directions, busiestDay, balances, trades, openOffers] = await this.reads.run(userId, () =>
+      Promise.all([
+        this.repo.userDirectionTotals(userId, range),
+        this.repo.userBusiestDay(userId, range),
+        this.wallets.balances(userId),
+        this.repo.userTradeTotals(userId, range),
+        this.repo.openOffers(now, userId),
+      ]),
+    );
     return toUserReportDto({ userId, range, directions, busiestDay, balances, trades, openOffers, now });
   }
 
@@ -52,10 +57,12 @@ export class ReportsService {
   async transactionStats(): Promise<TransactionStatsDto> {
     const windowEnd = this.clock.now();
     const windowStart = new Date(windowEnd.getTime() - STATS_WINDOW_HOURS * HOUR_MS);
-    const [allTime, window] = await Promise.all([
-      this.repo.countTransactions(),
-      this.repo.countTransactionsByDirection({ from: windowStart, to: windowEnd }),
-    ]);
+    const [allTime, window] = await this.reads.run(null, () =>
+      Promise.all([
+        this.repo.countTransactions(),
+        this.repo.countTransactionsByDirection({ from: windowStart, to: windowEnd }),
+      ]),
+    );
     return toTransactionStatsDto({ allTime, ...window, windowStart, windowEnd });
   }
 
@@ -65,14 +72,16 @@ export class ReportsService {
     const { from, to } = this.reportRange(q, now);
     const bucket = q.bucket ?? DEFAULT_BUCKET;
     const range = { from, to };
-    const [transactions, trades, newUsers, outliers, held, openOffers] = await Promise.all([
-      this.repo.transactionBuckets(range, bucket),
-      this.repo.tradeBuckets(range, bucket),
-      this.repo.newUserBuckets(range, bucket),
-      this.repo.outlierBuckets(range, bucket),
-      this.repo.heldTotals(),
-      this.repo.openOffers(now),
-    ]);
+    const [transactions, trades, newUsers, outliers, held, openOffers] = await this.reads.run(null, () =>
+      Promise.all([
+        this.repo.transactionBuckets(range, bucket),
+        this.repo.tradeBuckets(range, bucket),
+        this.repo.newUserBuckets(range, bucket),
+        this.repo.outlierBuckets(range, bucket),
+        this.repo.heldTotals(),
+        this.repo.openOffers(now),
+      ]),
+    );
     return toPlatformReportDto({
       from,
       to,

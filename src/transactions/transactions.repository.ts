@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { ReadReplica } from '../database/read-replica';
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { TransactionEntity } from './transaction.entity';
@@ -16,7 +16,7 @@ export interface TransactionFilter {
 
 @Injectable()
 export class TransactionsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly reads: ReadReplica) {}
 
   async insert(row: Omit<TransactionEntity, 'id'>, m: EntityManager): Promise<TransactionEntity> {
     const res = await m.getRepository(TransactionEntity).insert(row);
@@ -24,7 +24,9 @@ export class TransactionsRepository {
   }
 
   private filtered(f: TransactionFilter): SelectQueryBuilder<TransactionEntity> {
-    const qb = this.dataSource
+    // a replica when the service routed the read there (ReadReplica.run), else the primary
+    const qb = this.reads
+      .manager()
       .getRepository(TransactionEntity)
       .createQueryBuilder('t')
       .where('t.user_id = :userId', { userId: f.userId });

@@ -4,6 +4,7 @@ import { AlertsService } from '../alerts/alerts.service';
 import { AuditEvent } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
+import { ReadReplica } from '../database/read-replica';
 import { Clock } from '../common/clock';
 import { parseRange, fileStamp } from '../common/dates';
 import type { RequestMeta } from '../common/http/request-meta';
@@ -34,6 +35,7 @@ export class TransactionsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly alerts: AlertsService,
+    private readonly reads: ReadReplica,
   ) {}
 
   /**
@@ -118,16 +120,19 @@ export class TransactionsService {
     q: TransactionFilterDto,
     page: Page,
   ): Promise<{ rows: TransactionEntity[]; total: number }> {
-    return this.repo.list(this.filter(userId, q), page);
+    const filter = this.filter(userId, q);
+    return this.reads.run(userId, () => this.repo.list(filter, page));
   }
 
   /** CSV of the user's transactions, produced chunk by chunk (keyset pages), never all in memory. */
   exportCsv(userId: number, q: TransactionFilterDto): { filename: string; stream: Readable } {
     const filter = this.filter(userId, q);
     const repo = this.repo;
+    const reads = this.reads;
     async function* rows(): AsyncGenerator<string> {
       yield CSV_HEADER;
-      for await (const chunk of repo.chunks(filter, EXPORT_CHUNK)) yield chunk.map(csvLine).join('');
+      for await (const chunk of reads.iterate(userId, () => repo.chunks(filter, EXPORT_CHUNK)))
+        yield chunk.map(csvLine).join('');
     }
     const stamp = fileStamp(this.clock.now());
     return { filename: `transactions_user${userId}_${stamp}.csv`, stream: Readable.from(rows()) };

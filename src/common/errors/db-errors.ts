@@ -17,6 +17,9 @@ const UNAVAILABLE_CODES = new Set([
   'ENOTFOUND',
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
+  // mysql2's pool cluster (with read replicas) while a server is offline
+  'POOL_NONEONLINE',
+  'POOL_NOEXIST',
   'ER_CON_COUNT_ERROR',
   'ER_ACCESS_DENIED_ERROR',
   'ER_ACCOUNT_HAS_BEEN_LOCKED',

@@ -2,6 +2,7 @@ import { type CallHandler, type ExecutionContext, Injectable, type NestIntercept
 import { HttpAdapterHost } from '@nestjs/core';
 import { map, type Observable } from 'rxjs';
 import { Paged } from '../pagination';
+import { routePlan } from '../route-plan';
 
 /** Lists are plain arrays on the wire; their total travels in the X-Total-Count header. */
 @Injectable()
@@ -9,6 +10,7 @@ export class PagingInterceptor implements NestInterceptor {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (!routePlan(context).paged) return next.handle(); // only @ApiPaged routes answer a Paged
     return next.handle().pipe(
       map((value: unknown) => {
         if (!(value instanceof Paged)) return value;

@@ -12,6 +12,7 @@ import { AuditEvent } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import type { Principal } from '../../auth/principal';
 import { RateLimitedError } from '../errors/app-error';
+import { routePlan } from '../route-plan';
 import { requestMetaOf } from '../http/request-meta';
 import { RATE_LIMIT_GROUP } from './rate-limit.decorator';
 import { markAudited } from '../errors/audited';
@@ -34,6 +35,12 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     private readonly auditService: AuditService,
   ) {
     super(options, storage, reflector);
+  }
+
+  /** Routes without a limit group are never throttled (every throttler skips them): no work for them. */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (routePlan(context).rateLimitGroup === undefined) return true;
+    return super.canActivate(context);
   }
 
   protected override async throwThrottlingException(
