@@ -1,4 +1,5 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
 
@@ -30,6 +31,7 @@ export interface BareDb {
 
 export function openBareDb(env: NodeJS.ProcessEnv): BareDb {
   const logFile = env.BASELINE_STATEMENT_LOG || null;
+  if (logFile) mkdirSync(dirname(logFile), { recursive: true });
   const common = {
     newLog: () => (logFile ? [] : null),
     writeLog(method: string, route: string, status: number, log: string[] | null) {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger as TypeOrmLogger, QueryRunner } from 'typeorm';
 
 /** One SQL statement as the driver was asked to run it. */
@@ -49,6 +50,7 @@ export class StatementRecorder implements TypeOrmLogger {
   static for(file: string): StatementRecorder {
     let r = StatementRecorder.byFile.get(file);
     if (!r) {
+      mkdirSync(dirname(file), { recursive: true });
       r = new StatementRecorder(file);
       StatementRecorder.byFile.set(file, r);
     }

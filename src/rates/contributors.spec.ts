@@ -71,6 +71,32 @@ describe('ContributorSet', () => {
     expect(sut.newestAt?.getTime()).toBe(at.getTime() + 1);
   });
 
+  it('kept up to date sample by sample, gives the centres of a set built from all the rows at once', () => {
+    // a seeded walk: accounts whose averages move with each sample, trusted rates that repeat,
+    // values that tie; after every step, compared with a set built afresh (sorted from scratch)
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const sut = new ContributorSet();
+    const rows: ContributorRow[] = [];
+    for (let step = 0; step < 400; step++) {
+      const row =
+        rand(3) === 0
+          ? trusted(89_000 + 100 * rand(8), 1 + rand(2))
+          : account(1 + rand(25), 88_000 + 250 * rand(16), 100_00 * (1 + rand(4)));
+      rows.push(row);
+      sut.addRow(row);
+      const fresh = ContributorSet.of(rows);
+      for (const exclude of [undefined, 1 + rand(25)]) {
+        const got = sut.centre(exclude);
+        const want = fresh.centre(exclude);
+        expect({ step, exclude, got }).toEqual({ step, exclude, got: want });
+      }
+    }
+  });
+
   it('is empty without contributors', () => {
     expect(new ContributorSet().centre()).toEqual({ median: null, mad: null, contributors: 0, samples: 0 });
   });

@@ -71,6 +71,24 @@ function weightedMedian(sorted: Weighted[]): number | null {
   return low;
 }
 
+/**
+ * |value - m| of an ascending list, ascending, in one pass: the deviations fall going left from m
+ * and rise going right of it, so the two runs are merged outward from m.
+ */
+function sortedDeviations(sorted: Weighted[], m: number): Weighted[] {
+  let right = 0;
+  while (right < sorted.length && sorted[right].value < m) right++;
+  let left = right - 1;
+  const out: Weighted[] = new Array<Weighted>(sorted.length);
+  for (let k = 0; k < out.length; k++) {
+    const l = left >= 0 ? m - sorted[left].value : Infinity;
+    const r = right < sorted.length ? sorted[right].value - m : Infinity;
+    if (l <= r) out[k] = { value: l, weight: sorted[left--].weight };
+    else out[k] = { value: r, weight: sorted[right++].weight };
+  }
+  return out;
+}
+
 /** centre() results kept per set (one per excluded account); past it they start over. */
 const MAX_CACHED_CENTRES = 1000;
 
@@ -115,7 +133,10 @@ export class ContributorSet {
     let changed = true;
     if (r.userId === null) {
       if (r.rate === null) throw new Error('a trusted group needs its rate');
-      this.trusted.set(r.rate, (this.trusted.get(r.rate) ?? 0) + r.samples);
+      const before = this.trusted.get(r.rate) ?? 0;
+      this.trusted.set(r.rate, before + r.samples);
+      if (before > 0) this.removeValue(r.rate, before);
+      this.insertValue(r.rate, before + r.samples);
     } else {
       const known = this.accounts.get(r.userId);
       const a = known ?? { samples: 0, volume: 0, rateVolume: 0 };
@@ -124,14 +145,53 @@ export class ContributorSet {
       a.volume += r.volume;
       a.rateVolume += r.rateVolume;
       this.accounts.set(r.userId, a);
-      changed = !known || before !== (a.volume > 0 ? a.rateVolume / a.volume : null);
+      const after = a.volume > 0 ? a.rateVolume / a.volume : null;
+      changed = !known || before !== after;
+      if (before !== after) {
+        if (before !== null) this.removeValue(before, 1);
+        if (after !== null) this.insertValue(after, 1);
+      }
     }
     this.sampleCount += r.samples;
     if (this.newest === null || r.newestAt > this.newest) this.newest = r.newestAt;
-    if (changed) {
-      this.sorted = null;
-      this.centres.clear();
+    if (changed) this.centres.clear();
+  }
+
+  /**
+   * The sorted list is kept up to date in place (a binary search and a splice per change) once it
+   * exists, instead of being rebuilt and sorted: every new sample moves its account's average.
+   * Entries equal in value and weight are interchangeable, so which one is removed does not matter.
+   */
+  private insertValue(value: number, weight: number): void {
+    const s = this.sorted;
+    if (!s) return;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid].value <= value) lo = mid + 1;
+      else hi = mid;
     }
+    s.splice(lo, 0, { value, weight });
+  }
+
+  private removeValue(value: number, weight: number): void {
+    const s = this.sorted;
+    if (!s) return;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid].value < value) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < s.length && s[i].value === value; i++) {
+      if (s[i].weight === weight) {
+        s.splice(i, 1);
+        return;
+      }
+    }
+    this.sorted = null; // cannot happen; rebuilt on the next read if it does
   }
 
   /** Adds one accepted sample (a commit this instance made after the set was read). */
@@ -189,9 +249,6 @@ export class ContributorSet {
     }
     const median = weightedMedian(values);
     if (median === null) return { median: null, mad: null, contributors };
-    const deviations = values
-      .map((w) => ({ value: Math.abs(w.value - median), weight: w.weight }))
-      .sort((x, y) => x.value - y.value);
-    return { median, mad: weightedMedian(deviations), contributors };
+    return { median, mad: weightedMedian(sortedDeviations(values, median)), contributors };
   }
 }

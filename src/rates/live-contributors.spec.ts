@@ -110,11 +110,51 @@ describe('LiveContributors', () => {
     db.committed.set(7, sample(7)); // another instance's
     now += 999;
     expect((await sut.get()).samples).toBe(0);
-    now += 1;
+    now += 1001; // past the grace period too: readers wait for the load
     const [a, b] = await Promise.all([sut.get(), sut.get()]);
     expect(a).toBe(b);
     expect(a.samples).toBe(1);
     expect(db.loads).toBe(2);
+  });
+
+  it('past refreshMs, readers keep the current set while one reload runs in the background', async () => {
+    const sut = make();
+    const first = await sut.get();
+    db.committed.set(7, sample(7)); // another instance's
+    now += 1000;
+    // both readers answered at once with the current set; one reload started
+    const [a, b] = await Promise.all([sut.get(), sut.get()]);
+    expect(a).toBe(first);
+    expect(b).toBe(first);
+    expect(db.loads).toBe(2);
+    await new Promise((r) => setImmediate(r)); // the reload ends
+    const next = await sut.get();
+    expect(next.samples).toBe(1);
+    expect(db.loads).toBe(2);
+    // a failed background reload: the current set is kept through the grace period, then readers
+    // wait for (and see the failure of) a load of their own
+    let down = false;
+    let attempts = 0;
+    const flaky = new LiveContributors(
+      () => {
+        attempts += 1;
+        return down
+          ? Promise.reject(new Error('db down'))
+          : Promise.resolve({ rows: [], visible: new Set<number>() });
+      },
+      72 * 3600_000,
+      1000,
+      () => now,
+    );
+    const kept = await flaky.get();
+    down = true;
+    now += 1500;
+    expect(await flaky.get()).toBe(kept); // the background reload fails unseen
+    await new Promise((r) => setImmediate(r));
+    expect(attempts).toBe(2);
+    expect(await flaky.get()).toBe(kept); // and is tried again
+    now += 500;
+    await expect(flaky.get()).rejects.toThrow('db down');
   });
 
   it('invalidate() makes the next reader wait for a new load; a load begun before it is not kept', async () => {

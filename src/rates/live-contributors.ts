@@ -30,7 +30,8 @@ const PENDING_TTL_MS = 60_000;
 /**
  * One direction's contributors over a trailing window, kept live for this instance:
  * - loaded from the database at most every `refreshMs` (concurrent readers share one load; the
- *   window moves and other instances' samples arrive with each load);
+ *   window moves and other instances' samples arrive with each load); in the next `refreshMs`,
+ *   readers keep the current set while the reload runs, so none waits for the periodic load;
  * - between loads, every accepted sample this instance commits is added at its commit, so a writer
  *   always reads its own write with no query at all;
  * - exactly once: a sample is announced before its transaction commits (`pending`), and a load asks,
@@ -99,10 +100,27 @@ export class LiveContributors {
     return age >= 0 && age < this.refreshMs ? c.set : null;
   }
 
-  /** The fresh set, the running load of this generation, or a new load. */
+  /**
+   * The fresh set; else, for one more `refreshMs` past its refresh time, the current set while a
+   * reload runs in the background (no reader waits for the periodic reload); else (none yet, or
+   * invalidated, or older still) the running load of this generation or a new one.
+   */
   get(): Promise<ContributorSet> {
-    const fresh = this.peek();
-    if (fresh) return Promise.resolve(fresh);
+    const c = this.current;
+    if (c !== null) {
+      const age = this.now() - c.loadedAt;
+      if (age >= 0 && age < this.refreshMs) return Promise.resolve(c.set);
+      if (age >= 0 && age < 2 * this.refreshMs) {
+        // a failed background reload is not lost: a reader past the grace period waits for one
+        this.loadOnce().catch(() => undefined);
+        return Promise.resolve(c.set);
+      }
+    }
+    return this.loadOnce();
+  }
+
+  /** The running load of this generation, or a new one. */
+  private loadOnce(): Promise<ContributorSet> {
     const running = this.loading;
     if (running !== null && running.generation === this.generation) return running.promise;
     const generation = this.generation;
