@@ -8,6 +8,7 @@ import { RateSampleEntity } from '../src/rates/rate-sample.entity';
 import { RatesRepository } from '../src/rates/rates.repository';
 import { RatesService } from '../src/rates/rates.service';
 import { ReferenceRateService } from '../src/rates/reference-rate.service';
+import { StreamService } from '../src/stream/stream.service';
 import { RollupShards1795633619496 as MysqlRollupShards } from '../migrations/mysql/1795633619496-RollupShards';
 import { RollupShards1795633619496 as SqliteRollupShards } from '../migrations/sqlite/1795633619496-RollupShards';
 import { createAdmin, createUser, type TestUser } from './factories/users';
@@ -60,6 +61,10 @@ describe('the live reference rate, its HTTP fast path and the sharded hourly rol
   beforeEach(() => {
     now = Date.now();
     jest.spyOn(t.app.get(Clock), 'now').mockImplementation(() => new Date(now));
+    // the live streams' rate check (200 ms after each change of the reference) also calls
+    // MarketService.exchangeRate; here only HTTP answers may, so the counts below are the routes'
+    const streams = t.app.get<StreamService, { checkRate: () => Promise<void> }>(StreamService);
+    jest.spyOn(streams, 'checkRate').mockResolvedValue(undefined);
   });
   afterEach(() => {
     jest.restoreAllMocks();
