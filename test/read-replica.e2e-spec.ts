@@ -69,7 +69,10 @@ run('read replica (a MariaDB replica of the primary)', () => {
       password: decodeURIComponent(u.password),
     });
     // status read once at start only: the test decides when the lag is looked at
-    t = await startTestApp({ RATE_MIN_CONTRIBUTORS: '1', REPLICA_CHECK_MS: '0', REPLICA_STICKY_MS: '60000' });
+    t = await startTestApp(
+      { RATE_MIN_CONTRIBUTORS: '1', REPLICA_CHECK_MS: '0', REPLICA_STICKY_MS: '60000' },
+      { replicaLag: true },
+    );
     reads = t.app.get(ReadReplica);
     writer = await createUser(t, 'rr_writer');
     reader = await createUser(t, 'rr_reader');

@@ -76,9 +76,57 @@ export async function mysqlAdmin<T>(
  * Boots the real app (same factory as main.ts) on a fresh database migrated by the real migrations:
  * an in-memory SQLite, or a new MySQL database that is dropped on close.
  */
+/**
+ * In the read-replica run: waits until the replica has applied everything the primary has written
+ * (MariaDB GTIDs), so the rest of the suite, which seeds through repositories and reads through
+ * other users, runs on a replica without lag; test/read-replica.e2e-spec.ts tests lag itself.
+ */
+function replicaCatchUp(): { wait: () => Promise<void>; close: () => Promise<void> } | null {
+  const url = (process.env.E2E_REPLICA_URLS ?? '').split(',')[0];
+  if (E2E_DB !== 'mysql' || url === '') return null;
+  type Conn = Awaited<ReturnType<typeof createConnection>>;
+  let conns: Promise<{ primary: Conn; replica: Conn }> | null = null;
+  const open = async () => {
+    const env = baseEnv();
+    const u = new URL(url);
+    const [primary, replica] = await Promise.all([
+      createConnection({
+        host: env.DB_HOST,
+        port: Number(env.DB_PORT),
+        user: env.DB_USER,
+        password: env.DB_PASSWORD,
+      }),
+      createConnection({
+        host: u.hostname,
+        port: Number(u.port || 3306),
+        user: decodeURIComponent(u.username || 'root'),
+        password: decodeURIComponent(u.password),
+      }),
+    ]);
+    return { primary, replica };
+  };
+  return {
+    async wait() {
+      conns ??= open();
+      const { primary, replica } = await conns;
+      const [rows] = await primary.query('SELECT @@gtid_binlog_pos AS pos');
+      const pos = (rows as { pos: string }[])[0]?.pos ?? '';
+      if (pos === '') return;
+      const [waited] = await replica.query('SELECT MASTER_GTID_WAIT(?, 10) AS r', [pos]);
+      if (Number((waited as { r: number }[])[0].r) !== 0)
+        throw new Error(`the replica did not reach ${pos} within 10 s`);
+    },
+    async close() {
+      if (!conns) return;
+      const { primary, replica } = await conns;
+      await Promise.all([primary.end(), replica.end()]);
+    },
+  };
+}
+
 export async function startTestApp(
   overrides: Record<string, string> = {},
-  options: { sameDatabaseAs?: TestApp; sqliteFile?: string } = {},
+  options: { sameDatabaseAs?: TestApp; sqliteFile?: string; replicaLag?: boolean } = {},
 ): Promise<TestApp> {
   const env = { ...baseEnv(), ...overrides };
   let dropDb: string | null = null;
@@ -100,11 +148,14 @@ export async function startTestApp(
   }
   const config = loadConfig(env);
   const app = await createApp(config);
+  // (replicaLag: the test wants the replica's real lag)
+  const replica = options.replicaLag ? null : replicaCatchUp();
   return {
     app,
     config,
     db: E2E_DB,
     async request(method, url, opts = {}) {
+      await replica?.wait();
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       let payload: string | undefined;
@@ -128,6 +179,7 @@ export async function startTestApp(
       };
     },
     async close() {
+      await replica?.close();
       await app.close();
       if (dropDb) {
         const name = dropDb;
