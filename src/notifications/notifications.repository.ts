@@ -13,8 +13,11 @@ export class NotificationsRepository {
     return (m ?? this.dataSource.manager).getRepository(NotificationEntity);
   }
 
-  /** Inserts unless the same (user, event, object, occasion) exists; true when this call stored it. */
-  /** Inserts every row in one statement, or none when one of them exists already (false). */
+  /**
+   * Inserts every row in one statement, or none when one of them exists already (false). A plain
+   * insert, so the unique key decides on both dialects (a failed statement leaves the surrounding
+   * transaction usable on MySQL and SQLite).
+   */
   async insertAllOrNone(rows: Omit<NotificationEntity, 'id'>[], m: EntityManager): Promise<boolean> {
     try {
       await m
@@ -31,22 +34,9 @@ export class NotificationsRepository {
     }
   }
 
-  async insertOnce(row: Omit<NotificationEntity, 'id'>, m: EntityManager): Promise<boolean> {
-    try {
-      // A plain insert, so the unique key decides on both dialects (a failed statement leaves the
-      // surrounding transaction usable on MySQL and SQLite).
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(NotificationEntity)
-        .values(row)
-        .updateEntity(false)
-        .execute();
-      return true;
-    } catch (err) {
-      if (isUniqueViolation(err)) return false;
-      throw err;
-    }
+  /** Inserts unless the same (user, event, object, occasion) exists; true when this call stored it. */
+  insertOnce(row: Omit<NotificationEntity, 'id'>, m: EntityManager): Promise<boolean> {
+    return this.insertAllOrNone([row], m);
   }
 
   async list(

@@ -71,13 +71,24 @@ function weightedMedian(sorted: Weighted[]): number | null {
   return low;
 }
 
+/** The first index of an ascending list whose value passes `past` (monotone), by binary search. */
+function firstIndex(sorted: Weighted[], past: (value: number) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (past(sorted[mid].value)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /**
  * |value - m| of an ascending list, ascending, in one pass: the deviations fall going left from m
  * and rise going right of it, so the two runs are merged outward from m.
  */
 function sortedDeviations(sorted: Weighted[], m: number): Weighted[] {
-  let right = 0;
-  while (right < sorted.length && sorted[right].value < m) right++;
+  let right = firstIndex(sorted, (v) => v >= m);
   let left = right - 1;
   const out: Weighted[] = new Array<Weighted>(sorted.length);
   for (let k = 0; k < out.length; k++) {
@@ -163,29 +174,17 @@ export class ContributorSet {
    * Entries equal in value and weight are interchangeable, so which one is removed does not matter.
    */
   private insertValue(value: number, weight: number): void {
-    const s = this.sorted;
-    if (!s) return;
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid].value <= value) lo = mid + 1;
-      else hi = mid;
-    }
-    s.splice(lo, 0, { value, weight });
+    this.sorted?.splice(
+      firstIndex(this.sorted, (v) => v > value),
+      0,
+      { value, weight },
+    );
   }
 
   private removeValue(value: number, weight: number): void {
     const s = this.sorted;
     if (!s) return;
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid].value < value) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < s.length && s[i].value === value; i++) {
+    for (let i = firstIndex(s, (v) => v >= value); i < s.length && s[i].value === value; i++) {
       if (s[i].weight === weight) {
         s.splice(i, 1);
         return;
