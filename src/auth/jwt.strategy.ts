@@ -6,6 +6,14 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AuthService } from './auth.service';
 import type { Principal, TokenClaims } from './principal';
 import { JWT_ALGORITHM } from './token.service';
+import { type JwtVerifier, VerifiedTokenCache } from './verified-token-cache';
+
+/** passport-jwt's verifier (jsonwebtoken), before ours goes in front of it. */
+const strategyClass = Strategy as unknown as { JwtVerifier: JwtVerifier };
+const JSONWEBTOKEN_VERIFIER = strategyClass.JwtVerifier;
+
+/** Verified access tokens kept in memory (see VerifiedTokenCache): a few MB at most. */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
 type BearerRequest = Parameters<typeof extractBearer>[0];
@@ -28,6 +36,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       ignoreExpiration: false,
       passReqToCallback: true,
     });
+    // passport-jwt calls the verifier through this static hook; an entry only answers for the key
+    // object it verified with, so apps with other secrets in the same process (tests) never mix
+    strategyClass.JwtVerifier = new VerifiedTokenCache(VERIFIED_TOKENS_KEPT).wrap(JSONWEBTOKEN_VERIFIER);
   }
 
   async validate(req: BearerRequest, claims: TokenClaims): Promise<Principal> {

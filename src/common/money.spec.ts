@@ -25,6 +25,24 @@ describe('money', () => {
     );
   });
 
+  it('gives the same number as the decimal text, on both sides of 2^53', () => {
+    const viaText = (minor: bigint) => {
+      const abs = minor < 0n ? -minor : minor;
+      const n = Number(`${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`);
+      return minor < 0n ? -n : n;
+    };
+    const safe = BigInt(Number.MAX_SAFE_INTEGER);
+    fc.assert(
+      fc.property(fc.bigInt({ min: -safe * 4n, max: safe * 4n }), (minor) => {
+        expect(Object.is(toMajor(minor), viaText(minor))).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+    for (const minor of [0n, 1n, -1n, 5n, 10n, 29n, 12345n, safe, -safe, safe + 1n, -safe - 1n]) {
+      expect(Object.is(toMajor(minor), viaText(minor))).toBe(true);
+    }
+  });
+
   it('reads BIGINT columns from either driver', () => {
     expect(toBigInt('123456789012345678')).toBe(123456789012345678n);
     expect(toBigInt(42)).toBe(42n);

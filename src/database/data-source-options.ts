@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
+import { cachePoolConnectionPromiseWrapper } from './mysql2-promise-wrapper';
 
 /** Where the compiled (dist) or source (ts-jest/swc) migrations of a dialect live. */
 export function migrationsGlob(type: DatabaseConfig['type']): string {
@@ -36,6 +37,7 @@ export function buildDataSourceOptions(db: DatabaseConfig): DataSourceOptions {
       },
     };
   }
+  cachePoolConnectionPromiseWrapper();
   const primary = {
     host: db.host,
     port: db.port,
