@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { Page } from '../common/pagination';
 import { AuditLogEntity } from './audit-log.entity';
+import { insertOne } from '../database/insert';
 import { newestFirstChunks, newestFirstPage } from '../database/paging';
 
 export interface AuditLogFilter {
@@ -26,7 +27,7 @@ export class AuditRepository {
   }
 
   async insert(row: Omit<AuditLogEntity, 'id'>, manager?: EntityManager): Promise<void> {
-    await this.repo(manager).insert(row);
+    await insertOne(manager ?? this.dataSource.manager, AuditLogEntity, row);
   }
 
   search(filter: AuditLogFilter, page: Page): Promise<{ rows: AuditLogEntity[]; total: number }> {

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager, IsNull, MoreThan, MoreThanOrEqual } fro
 import { CURRENCIES, type Currency, toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
 import { dialectOf, exactInt } from '../database/dialect';
-import { insertedId } from '../database/insert';
+import { insertOne } from '../database/insert';
 import { newestFirstPage } from '../database/paging';
 import { ConversionEntity } from './conversion.entity';
 import { HousePositionEntity } from './house-position.entity';
@@ -21,10 +21,7 @@ export class HouseRepository {
   }
 
   async insertQuote(row: Omit<QuoteEntity, 'id'>, m?: EntityManager): Promise<QuoteEntity> {
-    const res = await this.m(m)
-      .getRepository(QuoteEntity)
-      .insert({ ...row });
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(this.m(m), QuoteEntity, row) };
   }
 
   findQuote(id: number, m?: EntityManager): Promise<QuoteEntity | null> {
@@ -40,8 +37,7 @@ export class HouseRepository {
   }
 
   async insertConversion(row: Omit<ConversionEntity, 'id'>, m: EntityManager): Promise<ConversionEntity> {
-    const res = await m.getRepository(ConversionEntity).insert({ ...row });
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, ConversionEntity, row) };
   }
 
   listConversions(userId: number, page: Page): Promise<{ rows: ConversionEntity[]; total: number }> {

@@ -5,7 +5,7 @@ import type { Currency } from '../common/money';
 import type { Page } from '../common/pagination';
 import { dialectOf } from '../database/dialect';
 import { ReadReplica } from '../database/read-replica';
-import { insertedId } from '../database/insert';
+import { insertedId, insertOne } from '../database/insert';
 import { OfferEntity, type OfferStatus } from './offer.entity';
 import { TradeEntity } from './trade.entity';
 import { newestFirstPage } from '../database/paging';
@@ -196,8 +196,7 @@ export class OffersRepository {
   }
 
   async insertTrade(row: Omit<TradeEntity, 'id'>, m: EntityManager): Promise<TradeEntity> {
-    const res = await this.trades(m).insert(row);
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, TradeEntity, row) };
   }
 
   /** A user's trades (either side), newest first. */

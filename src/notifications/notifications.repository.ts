@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, MoreThan } from 'typeorm';
 import { isUniqueViolation } from '../common/errors/db-errors';
+import { insertMany } from '../database/insert';
 import type { Page } from '../common/pagination';
 import { NotificationEntity } from './notification.entity';
 
@@ -20,13 +21,7 @@ export class NotificationsRepository {
    */
   async insertAllOrNone(rows: Omit<NotificationEntity, 'id'>[], m: EntityManager): Promise<boolean> {
     try {
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(NotificationEntity)
-        .values(rows)
-        .updateEntity(false)
-        .execute();
+      await insertMany(m, NotificationEntity, rows);
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;

@@ -4,7 +4,7 @@ import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { TransactionEntity } from './transaction.entity';
-import { insertedId } from '../database/insert';
+import { insertOne } from '../database/insert';
 import { newestFirstChunks, newestFirstPage } from '../database/paging';
 
 export interface TransactionFilter {
@@ -19,8 +19,7 @@ export class TransactionsRepository {
   constructor(private readonly reads: ReadReplica) {}
 
   async insert(row: Omit<TransactionEntity, 'id'>, m: EntityManager): Promise<TransactionEntity> {
-    const res = await m.getRepository(TransactionEntity).insert(row);
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, TransactionEntity, row) };
   }
 
   private filtered(f: TransactionFilter): SelectQueryBuilder<TransactionEntity> {

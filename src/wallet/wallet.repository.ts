@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { dialectOf, exactInt } from '../database/dialect';
 import { EntityRows } from '../database/entity-rows';
+import { insertMany } from '../database/insert';
 import { type Currency, MAX_BALANCE_MINOR, toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
 import { LedgerEntryEntity } from './ledger-entry.entity';
@@ -132,7 +133,7 @@ export class WalletRepository {
 
   /** All legs of a journal in one statement. */
   async insertEntries(rows: Omit<LedgerEntryEntity, 'id'>[], m: EntityManager): Promise<void> {
-    await m.createQueryBuilder().insert().into(LedgerEntryEntity).values(rows).updateEntity(false).execute();
+    await insertMany(m, LedgerEntryEntity, rows);
   }
 
   /** The id of a user's leg in a journal (the admin adjustment reports it). */
