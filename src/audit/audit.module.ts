@@ -1,7 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AuditController } from './audit.controller';
-import { AuditInterceptor } from './audit.interceptor';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 import { RefusalAuditor } from './refusal-auditor';
@@ -10,12 +8,7 @@ import { RefusalAuditor } from './refusal-auditor';
 @Global()
 @Module({
   controllers: [AuditController],
-  providers: [
-    AuditRepository,
-    AuditService,
-    RefusalAuditor,
-    { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
-  ],
+  providers: [AuditRepository, AuditService, RefusalAuditor],
   exports: [AuditService, RefusalAuditor],
 })
 export class AuditModule {}

@@ -1,7 +1,9 @@
-import { applyDecorators, SetMetadata, type Type as ClassType } from '@nestjs/common';
+import { applyDecorators, SetMetadata, type Type as ClassType, UseInterceptors } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PagingInterceptor } from './interceptors/paging.interceptor';
+import { PAGED } from './route-metadata';
 
 /** `limit` (1–200, default 50) and `offset` (default 0), shared by every list route. */
 export class PageQueryDto {
@@ -43,15 +45,14 @@ export class Paged<T> {
  * Documents a paged list route: a plain JSON array of `item` (the Paged return type is unwrapped by the
  * paging interceptor, which the Swagger plugin cannot see) with the total in X-Total-Count.
  */
-/** Metadata of routes that answer a Paged list (PagingInterceptor acts on those only). */
-export const PAGED = 'paging:paged';
-
 export function ApiPaged(
   item: ClassType<unknown>,
   description = 'The page of rows; the total in X-Total-Count.',
 ): MethodDecorator {
   return applyDecorators(
     SetMetadata(PAGED, true),
+    // the route's own interceptor (not global: routes without one skip the rxjs pipeline)
+    UseInterceptors(PagingInterceptor),
     ApiOkResponse({
       type: item,
       isArray: true,

@@ -1,8 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { AUDIT_EVENT } from '../audit/audit.decorator';
 import type { AuditEventType } from '../audit/audit-events';
 import { AUTH_POLICY, type AuthPolicy, IS_PUBLIC } from '../auth/auth.decorators';
-import { PAGED } from './pagination';
+import { AUDIT_EVENT, PAGED } from './route-metadata';
 import { RATE_LIMIT_GROUP, type RateLimitGroup } from './throttling/rate-limit.decorator';
 
 /**
