@@ -157,6 +157,25 @@ describe('LiveContributors', () => {
     await expect(flaky.get()).rejects.toThrow('db down');
   });
 
+  it('peek() answers like get() without ever waiting: fresh, then in the grace period (starting the reload), then null', async () => {
+    const sut = make();
+    expect(sut.peek()).toBeNull(); // nothing loaded yet, and peek() does not load
+    expect(db.loads).toBe(0);
+    const first = await sut.get();
+    db.committed.set(7, sample(7)); // another instance's
+    now += 999;
+    expect(sut.peek()).toBe(first);
+    expect(db.loads).toBe(1);
+    now += 1; // refreshMs: the cached answer goes on, one background reload starts
+    expect(sut.peek()).toBe(first);
+    expect(sut.peek()).toBe(first);
+    expect(db.loads).toBe(2);
+    await new Promise((r) => setImmediate(r)); // the reload ends
+    expect(sut.peek()?.samples).toBe(1);
+    now += 2000; // past the grace period: nothing to answer without waiting
+    expect(sut.peek()).toBeNull();
+  });
+
   it('invalidate() makes the next reader wait for a new load; a load begun before it is not kept', async () => {
     const sut = make();
     await sut.get();

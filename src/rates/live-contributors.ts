@@ -92,12 +92,22 @@ export class LiveContributors {
     this.invalidate();
   }
 
-  /** The set when it is fresh, else null (never loads). */
+  /**
+   * The set `get()` answers without waiting: the fresh set; else, for one more `refreshMs` past its
+   * refresh time, the current set, with a reload started in the background; else (none yet, or
+   * invalidated, or older still) null. Never waits for a load.
+   */
   peek(): ContributorSet | null {
     const c = this.current;
     if (c === null) return null;
     const age = this.now() - c.loadedAt;
-    return age >= 0 && age < this.refreshMs ? c.set : null;
+    if (age >= 0 && age < this.refreshMs) return c.set;
+    if (age >= 0 && age < 2 * this.refreshMs) {
+      // a failed background reload is not lost: a reader past the grace period waits for one
+      this.loadOnce().catch(() => undefined);
+      return c.set;
+    }
+    return null;
   }
 
   /**
@@ -106,17 +116,8 @@ export class LiveContributors {
    * invalidated, or older still) the running load of this generation or a new one.
    */
   get(): Promise<ContributorSet> {
-    const c = this.current;
-    if (c !== null) {
-      const age = this.now() - c.loadedAt;
-      if (age >= 0 && age < this.refreshMs) return Promise.resolve(c.set);
-      if (age >= 0 && age < 2 * this.refreshMs) {
-        // a failed background reload is not lost: a reader past the grace period waits for one
-        this.loadOnce().catch(() => undefined);
-        return Promise.resolve(c.set);
-      }
-    }
-    return this.loadOnce();
+    const set = this.peek();
+    return set !== null ? Promise.resolve(set) : this.loadOnce();
   }
 
   /** The running load of this generation, or a new one. */

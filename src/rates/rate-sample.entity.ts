@@ -12,6 +12,10 @@ export type SampleSource = (typeof SAMPLE_SOURCES)[number];
 @Index('ix_rate_samples_dir_time', ['direction', 'createdAt'])
 @Index('ix_rate_samples_user_dir_time', ['userId', 'direction', 'createdAt'])
 @Index('ix_rate_samples_outlier_time', ['isOutlier', 'createdAt'])
+// Covers the live reference's load (LiveContributors, every MARKET_RATE_CACHE_MS per direction):
+// the window's accepted samples of one direction aggregated by account from the index alone. On
+// MariaDB with 156k samples in the window: 0.22 s with the outlier index, 0.11 s with this one.
+@Index('ix_rate_samples_contributors', ['direction', 'isOutlier', 'createdAt', 'userId', 'rate', 'usdVolume'])
 export class RateSampleEntity {
   @PrimaryGeneratedColumn({ type: 'int' })
   id!: number;

@@ -205,7 +205,11 @@ export class ReferenceRateService {
     return midOf(await this.published());
   }
 
-  /** version() while both live sets of the published rate are fresh, else null (no query, no work). */
+  /**
+   * version() while both live sets of the published rate can answer without waiting (fresh, or in
+   * their grace period while a background reload runs: LiveContributors.peek), else null. Never
+   * waits for a query.
+   */
   freshVersion(): string | null {
     const sell = this.live('usd_to_lbp', this.marketWindowHours);
     const buy = this.live('lbp_to_usd', this.marketWindowHours);
@@ -213,7 +217,7 @@ export class ReferenceRateService {
     return `${sell.version}:${buy.version}`;
   }
 
-  /** Both directions' reference rates while both live sets are fresh, else null (never queries). */
+  /** Both directions' reference rates while both live sets can answer without waiting, else null (never waits). */
   peekPublished(): ReferenceRates | null {
     const [sell, buy] = DIRECTIONS.map((d) => this.live(d, this.marketWindowHours).peek());
     if (!sell || !buy) return null;
