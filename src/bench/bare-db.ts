@@ -55,6 +55,8 @@ function mysql(env: NodeJS.ProcessEnv): Pick<BareDb, 'dialect' | 'scope' | 'tx'>
     timezone: 'Z',
     supportBigNumbers: true,
     bigNumberStrings: true,
+    // as the API's pool (data-source-options.ts): no stack trace captured per query
+    trace: false,
   });
   const on = (c: Pool | PoolConnection, log: string[] | null): Scope => ({
     dialect: 'mysql',

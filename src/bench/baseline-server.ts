@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { createPool } from 'mysql2/promise';
 import { toMajor } from '../common/money';
 import { iso, verify } from './bare-auth';
+import { openBareDb } from './bare-db';
 
 /**
  * The bare baselines of `npm run bench`, each started in its own process like the API:
@@ -41,36 +40,11 @@ const SESSION_SQL = `SELECT s.user_id, s.expires_at, s.revoked_at, u.status FROM
 const USER_SQL = 'SELECT id, user_name, role, status, created_at FROM users WHERE id = ?';
 const WALLET_SQL = 'SELECT usd_available, lbp_available FROM wallets WHERE user_id = ?';
 
+/** The same driver use as the writes' baseline (bare-db.ts): text protocol, like TypeORM's. */
 function lookup(): Lookup {
-  const env = process.env;
-  if ((env.DB_TYPE ?? 'sqlite') === 'sqlite') {
-    const db = new Database(env.SQLITE_PATH ?? 'data/bench.sqlite', { readonly: false });
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 10000');
-    const s = db.prepare(SESSION_SQL);
-    const u = db.prepare(USER_SQL);
-    const w = db.prepare(WALLET_SQL).safeIntegers(true);
-    return {
-      session: (id) => Promise.resolve(s.get(id) as SessionRow | undefined),
-      user: (id) => Promise.resolve(u.get(id) as UserRow | undefined),
-      wallet: (id) => Promise.resolve(w.get(id) as WalletRow | undefined),
-    };
-  }
-  const pool = createPool({
-    host: env.DB_HOST,
-    port: Number(env.DB_PORT ?? 3306),
-    user: env.DB_USER,
-    password: env.DB_PASSWORD,
-    database: env.DB_NAME,
-    connectionLimit: 20,
-    timezone: 'Z',
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-  });
-  const one = async <T>(sql: string, id: string | number): Promise<T | undefined> => {
-    const [rows] = await pool.execute(sql, [id]);
-    return (rows as T[])[0];
-  };
+  const db = openBareDb(process.env).scope(null);
+  const one = async <T>(sql: string, id: string | number): Promise<T | undefined> =>
+    (await db.all<T>(sql, [id]))[0];
   return {
     session: (id) => one<SessionRow>(SESSION_SQL, id),
     user: (id) => one<UserRow>(USER_SQL, id),
