@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { uniqueName } from './factories/users';
+import { CHROMIUM, describeWithChromium, launchChromium } from './support/chromium';
 import { call } from './support/http-client';
 import { redisUp } from './support/redis';
 import { BUILT_MAIN, ensureBuilt, freePort, ServerProcess } from './support/server-process';
@@ -18,8 +18,7 @@ import { E2E_DB, mysqlAdmin, startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(180_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const run = existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
+const run = describeWithChromium;
 const PASSWORD = 'correct-horse-1';
 
 interface PageEvent {
@@ -66,22 +65,6 @@ async function startOrigin(): Promise<{ server: Server; origin: string }> {
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { server, origin: `http://127.0.0.1:${port}` };
-}
-
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }
 
 /** What the scenario needs from a server: plain HTTP calls by base URL. */
@@ -222,7 +205,7 @@ run(`live stream in a real browser (${CHROMIUM})`, () => {
 
   beforeAll(async () => {
     origin = await startOrigin();
-    browser = await launch();
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

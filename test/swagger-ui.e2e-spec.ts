@@ -1,16 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createUser, type TestUser } from './factories/users';
+import { CHROMIUM, describeWithChromium, launchChromium } from './support/chromium';
 import { startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(120_000);
 
-/** Debian's chromium (installed by .ci/run through apt); never a downloaded browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-results');
-// Without the browser this test cannot run: CI installs it and must run it; elsewhere it says why it is skipped.
-const run = existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
+const run = describeWithChromium;
 
 run(`Swagger UI in a real browser (${CHROMIUM})`, () => {
   let t: TestApp;
@@ -25,20 +23,7 @@ run(`Swagger UI in a real browser (${CHROMIUM})`, () => {
     const address = t.app.getHttpServer().address();
     if (!address || typeof address === 'string') throw new Error('the test server has no port');
     base = `http://127.0.0.1:${address.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // this machine's network is closed: keep Chromium from calling home at start-up
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
