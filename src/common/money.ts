@@ -30,8 +30,8 @@ const MAX_SAFE_MINOR = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Minor units to the JSON number in major units (exact for every amount the API accepts). */
 export function toMajor(minor: bigint): number {
-  // Below 2^53 both the integer and the division are exact IEEE operations, and a correctly
-  // rounded n / 100 is the double nearest to the decimal n/100: the same number the text gives.
+  // Below 2^53 the integer converts exactly and IEEE division is correctly rounded, so n / 100 is
+  // the double nearest to the decimal n/100: the same number the text below parses to.
   if (minor <= MAX_SAFE_MINOR && minor >= -MAX_SAFE_MINOR) return Number(minor) / 100;
   const neg = minor < 0n;
   const abs = neg ? -minor : minor;
