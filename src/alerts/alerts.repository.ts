@@ -4,7 +4,7 @@ import { Brackets, DataSource, type EntityManager, IsNull, Not } from 'typeorm';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { AlertEntity } from './alert.entity';
-import { insertedId } from '../database/insert';
+import { insertOne } from '../database/insert';
 
 @Injectable()
 export class AlertsRepository {
@@ -15,8 +15,7 @@ export class AlertsRepository {
   }
 
   async insert(row: Omit<AlertEntity, 'id'>, m: EntityManager): Promise<AlertEntity> {
-    const res = await this.repo(m).insert(row);
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, AlertEntity, row) };
   }
 
   countActiveByUser(userId: number, m: EntityManager): Promise<number> {

@@ -1,18 +1,6 @@
-import type {
-  DataSource,
-  EntityManager,
-  EntityMetadata,
-  EntityTarget,
-  InsertResult,
-  ObjectLiteral,
-} from 'typeorm';
+import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-
-/** The generated integer id of a single-row insert, as both drivers report it. */
-export function insertedId(res: InsertResult): number {
-  return Number((res.identifiers[0] as { id: number | string }).id);
-}
 
 /** The generated id in a raw insert result: mysql2's result header, better-sqlite3's rowid. */
 function rawInsertId(raw: unknown): number {
@@ -21,8 +9,14 @@ function rawInsertId(raw: unknown): number {
   return Number((raw as { insertId?: number | string }).insertId); // mysql2: the result header
 }
 
+/** An INSERT of one shape of row: `head` then one `tuple` per row, comma-separated. */
+interface RowSql {
+  head: string;
+  tuple: string;
+}
+
 /**
- * A single-row INSERT of one entity, as hand-written SQL built from TypeORM's own column metadata
+ * INSERTs of one entity's rows, as hand-written SQL built from TypeORM's own column metadata
  * and driver: the columns the row gives a value for (the others take their database default, as
  * TypeORM's DEFAULT does), each value through `driver.preparePersistentValue` (transformers,
  * booleans, datetimes per dialect), so the stored row is the one TypeORM's insert stores. The SQL of
@@ -31,7 +25,7 @@ function rawInsertId(raw: unknown): number {
  */
 class RowInsert {
   private readonly columns: ColumnMetadata[];
-  private readonly sqlByShape = new Map<string, string>();
+  private readonly sqlByShape = new Map<string, RowSql>();
   /** Rows this cannot write the way TypeORM would (embedded entities): left to the query builder. */
   readonly supported: boolean;
 
@@ -45,10 +39,10 @@ class RowInsert {
   }
 
   /**
-   * The statement and its parameters, or null when the query builder must write the row: a value
-   * is a raw SQL function, or the row gives no value at all.
+   * The row's values and the SQL of its shape (`head` + one `tuple` per row), or null when the query
+   * builder must write the row: a value is a raw SQL function, or the row gives no value at all.
    */
-  statement(row: ObjectLiteral): { sql: string; params: unknown[] } | null {
+  values(row: ObjectLiteral): { sql: RowSql; params: unknown[] } | null {
     const driver = this.dataSource.driver;
     let shape = '';
     const params: unknown[] = [];
@@ -67,8 +61,10 @@ class RowInsert {
     if (sql === undefined) {
       const q = (name: string) => driver.escape(name);
       const used = this.columns.filter((_c, i) => shape[i] === '1');
-      const names = used.map((c) => q(c.databaseName)).join(', ');
-      sql = `INSERT INTO ${q(this.metadata.tablePath)} (${names}) VALUES (${used.map(() => '?').join(', ')})`;
+      sql = {
+        head: `INSERT INTO ${q(this.metadata.tablePath)} (${used.map((c) => q(c.databaseName)).join(', ')}) VALUES `,
+        tuple: `(${used.map(() => '?').join(', ')})`,
+      };
       this.sqlByShape.set(shape, sql);
     }
     return { sql, params };
@@ -98,8 +94,8 @@ export async function insertOne<T extends ObjectLiteral>(
   row: QueryDeepPartialEntity<T>,
 ): Promise<number> {
   const insert = rowInsert(m.connection, target);
-  const statement = insert.supported ? insert.statement(row) : null;
-  if (statement) return rawInsertId(await m.query(statement.sql, statement.params));
+  const one = insert.supported ? insert.values(row) : null;
+  if (one) return rawInsertId(await m.query(one.sql.head + one.sql.tuple, one.params));
   const res = await m.createQueryBuilder().insert().into(target).values(row).updateEntity(false).execute();
   return rawInsertId(res.raw);
 }
@@ -116,14 +112,13 @@ export async function insertMany<T extends ObjectLiteral>(
 ): Promise<void> {
   if (rows.length === 0) return;
   const insert = rowInsert(m.connection, target);
-  const statements = insert.supported ? rows.map((r) => insert.statement(r as ObjectLiteral)) : [null];
-  const first = statements[0];
-  if (first && statements.every((s) => s !== null && s.sql === first.sql)) {
-    const tuple = first.sql.slice(first.sql.lastIndexOf(' VALUES (') + ' VALUES '.length);
-    const sql = `${first.sql}${`, ${tuple}`.repeat(rows.length - 1)}`;
+  const each = insert.supported ? rows.map((r) => insert.values(r as ObjectLiteral)) : [null];
+  const sql = each[0]?.sql;
+  if (sql && each.every((v) => v?.sql === sql)) {
+    const tuples = Array.from({ length: rows.length }, () => sql.tuple).join(', ');
     await m.query(
-      sql,
-      statements.flatMap((s) => s!.params),
+      sql.head + tuples,
+      each.flatMap((v) => v?.params ?? []),
     );
     return;
   }

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager, In } from 'typeorm';
 import { type Currency, toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
 import { dialectOf, exactInt } from '../database/dialect';
-import { insertedId } from '../database/insert';
+import { insertOne } from '../database/insert';
 import { newestFirstPage } from '../database/paging';
 import { type FundingKind, FundingRequestEntity, type FundingStatus } from './funding-request.entity';
 
@@ -29,8 +29,7 @@ export class FundingRepository {
   }
 
   async insert(row: Omit<FundingRequestEntity, 'id'>, m: EntityManager): Promise<FundingRequestEntity> {
-    const res = await this.repo(m).insert({ ...row });
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, FundingRequestEntity, row) };
   }
 
   find(id: number, kind: FundingKind, m?: EntityManager): Promise<FundingRequestEntity | null> {

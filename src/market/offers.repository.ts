@@ -5,7 +5,7 @@ import type { Currency } from '../common/money';
 import type { Page } from '../common/pagination';
 import { dialectOf } from '../database/dialect';
 import { ReadReplica } from '../database/read-replica';
-import { insertedId, insertOne } from '../database/insert';
+import { insertOne } from '../database/insert';
 import { OfferEntity, type OfferStatus } from './offer.entity';
 import { TradeEntity } from './trade.entity';
 import { newestFirstPage } from '../database/paging';
@@ -50,8 +50,7 @@ export class OffersRepository {
   }
 
   async insert(row: Omit<OfferEntity, 'id'>, m: EntityManager): Promise<OfferEntity> {
-    const res = await this.offers(m).insert(row);
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, OfferEntity, row) };
   }
 
   findById(id: number, m?: EntityManager): Promise<OfferEntity | null> {

@@ -5,7 +5,7 @@ import type { Page } from '../common/pagination';
 import { UserPreferencesEntity } from './user-preferences.entity';
 import { type Role, UserEntity, type UserStatus } from './user.entity';
 import { EntityRows } from '../database/entity-rows';
-import { insertedId } from '../database/insert';
+import { insertOne } from '../database/insert';
 import { newestFirstPage } from '../database/paging';
 
 export interface UserFilter {
@@ -43,9 +43,7 @@ export class UsersRepository {
   }
 
   async insert(user: Omit<UserEntity, 'id'>, m?: EntityManager): Promise<UserEntity> {
-    const res = await this.users(m).insert(user);
-    const id = insertedId(res);
-    return { ...user, id };
+    return { ...user, id: await insertOne(m ?? this.dataSource.manager, UserEntity, user) };
   }
 
   async update(id: number, patch: Partial<Omit<UserEntity, 'id'>>, m?: EntityManager): Promise<void> {

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { WatchlistItemEntity } from './watchlist-item.entity';
-import { insertedId } from '../database/insert';
+import { insertOne } from '../database/insert';
 
 /** Every query of watchlist items (raw fragments quote `condition`, a reserved word on MySQL). */
 @Injectable()
@@ -20,8 +20,7 @@ export class WatchlistRepository {
   }
 
   async insert(row: Omit<WatchlistItemEntity, 'id'>, m: EntityManager): Promise<WatchlistItemEntity> {
-    const res = await m.getRepository(WatchlistItemEntity).insert({ ...row });
-    return { ...row, id: insertedId(res) };
+    return { ...row, id: await insertOne(m, WatchlistItemEntity, row) };
   }
 
   countByUser(userId: number, m: EntityManager): Promise<number> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, LessThan } from 'typeorm';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
-import { insertedId } from '../../database/insert';
+import { insertOne } from '../../database/insert';
 
 @Injectable()
 export class IdempotencyRepository {
@@ -14,8 +14,7 @@ export class IdempotencyRepository {
 
   /** Claims the key; throws a unique violation when another request holds it. */
   async insert(row: Omit<IdempotencyKeyEntity, 'id'>, m: EntityManager): Promise<number> {
-    const res = await this.repo(m).insert(row);
-    return insertedId(res);
+    return insertOne(m, IdempotencyKeyEntity, row);
   }
 
   find(userId: number, key: string): Promise<IdempotencyKeyEntity | null> {
