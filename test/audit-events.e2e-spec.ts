@@ -991,6 +991,19 @@ describe('every audit event reaches GET /admin/logs', () => {
     expect((await call('PUT', path('/role'), { ...as, body: { role: 'USER' } })).statusCode).toBe(200);
 
     expect(
+      (await call('PUT', path('/trust'), { ...as, body: { trusted: true, note: 'known agent' } })).statusCode,
+    ).toBe(200);
+    const trust = await expectLogged(AuditEvent.ADMIN_USER_TRUST_CHANGE, `target_user_id=${u.id}`, {
+      success: true,
+      actor: A,
+      target: u.id,
+      status: 200,
+      method: 'PUT',
+      path: path('/trust'),
+    });
+    expect(meta(trust)).toMatchObject({ trusted: true, established: true, note: 'known agent' });
+
+    expect(
       (await call('PUT', path('/preferences'), { ...as, body: { default_range_hours: 24 } })).statusCode,
     ).toBe(200);
     await expectLogged(AuditEvent.ADMIN_PREFERENCES_UPDATE, `target_user_id=${u.id}`, {

@@ -100,6 +100,11 @@ function requests(ids: Ids) {
       url: `/admin/users/${ids.victim}/role`,
       body: { role: 'USER' },
     }),
+    // Distrusting the victim: a real success that changes no balance (it has no samples).
+    'PUT /admin/users/:id/trust': () => ({
+      url: `/admin/users/${ids.victim}/trust`,
+      body: { trusted: false, note: 'auth matrix' },
+    }),
     'GET /admin/users/:id/preferences': get(`/admin/users/${ids.victim}/preferences`),
     'PUT /admin/users/:id/preferences': () => ({
       url: `/admin/users/${ids.victim}/preferences`,
@@ -148,6 +153,7 @@ function requests(ids: Ids) {
     'GET /transaction': get('/transaction'),
     'GET /transactions/export': get('/transactions/export'),
     'GET /exchangeRate': get('/exchangeRate'),
+    'GET /exchangeRate/history': get('/exchangeRate/history?direction=mid'),
     'GET /analytics/exchange-rate': get('/analytics/exchange-rate?direction=usd_to_lbp'),
     'GET /history/exchange-rate': get('/history/exchange-rate?direction=usd_to_lbp'),
     'GET /reports/summary': get('/reports/summary'),

@@ -249,7 +249,8 @@ describe('P2P marketplace under concurrency', () => {
   it('30 concurrent partial takers: exactly as many fills as the remainder allows, never oversold', async () => {
     const [maker] = await users(1, 'mk');
     const takers = await users(30, 'pt');
-    // 8,950,000.07 does not split evenly into tenths: the fills round, the last one pays the rest
+    // 8,950,000.07 does not split evenly into tenths: each fill rounds up (against its taker), so the
+    // maker receives 8,950,000.10 in all
     const o = await open(maker, {
       give_currency: 'USD',
       give_amount: 100,
@@ -267,7 +268,7 @@ describe('P2P marketplace under concurrency', () => {
     for (const tr of trades) settle(tr, 'USD');
     expect(trades.map((tr) => giveOf(tr, 'USD'))).toEqual(Array(10).fill(toMinor(10)));
     expect(sum(trades.map((tr) => giveOf(tr, 'USD')))).toBe(toMinor(100));
-    expect(sum(trades.map((tr) => wantOf(tr, 'USD')))).toBe(toMinor(8_950_000.07));
+    expect(sum(trades.map((tr) => wantOf(tr, 'USD')))).toBe(toMinor(8_950_000.1));
     expect((await tradesOf(maker, o.id)).map((x) => x.id).sort((a, b) => a - b)).toEqual(
       trades.map((x) => x.id).sort((a, b) => a - b),
     );
@@ -275,10 +276,10 @@ describe('P2P marketplace under concurrency', () => {
       status: 'COMPLETED',
       remaining_give_amount: 0,
       filled_give_amount: 100,
-      received_want_amount: 8_950_000.07,
+      received_want_amount: 8_950_000.1,
     });
     const w = await wallet(maker);
-    expect(toMinor(w.lbp_balance) - toMinor(START_LBP)).toBe(toMinor(8_950_000.07));
+    expect(toMinor(w.lbp_balance) - toMinor(START_LBP)).toBe(toMinor(8_950_000.1));
     await expectWallets([maker, ...takers]);
     expect((await cancel(maker, o.id)).statusCode).toBe(409);
     await expectLedgerOk();

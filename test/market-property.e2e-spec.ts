@@ -101,6 +101,8 @@ interface ModelOffer {
   wantAmount: bigint;
   remGive: bigint;
   remWant: bigint;
+  /** Want side the maker received (fills round up, so at least want_amount once completed). */
+  received: bigint;
   minFill: bigint | null;
   expiresAt: Date | null;
   status: Status;
@@ -114,8 +116,8 @@ interface ModelUser {
 
 const otherCurrency = (c: Currency): Currency => (c === 'USD' ? 'LBP' : 'USD');
 const major = (minor: bigint): number => Number(minor) / 100;
-/** a * b / c rounded half up (the share of the remaining want side a partial take pays). */
-const mulDivRound = (a: bigint, b: bigint, c: bigint): bigint => (2n * a * b + c) / (2n * c);
+/** a * b / c rounded up (a take pays its fill at the offer's own rate, rounded against the taker). */
+const mulDivCeil = (a: bigint, b: bigint, c: bigint): bigint => (a * b + c - 1n) / c;
 
 /** What the API must answer to a take, from the model alone. */
 function expectedTake(
@@ -127,11 +129,12 @@ function expectedTake(
   if (o.maker === takerIndex) return { status: 422, code: 'OWN_OFFER' };
   if (o.status !== 'OPEN') return { status: 409, code: 'OFFER_NOT_OPEN' };
   if (fill > o.remGive) return { status: 409, code: 'OFFER_REMAINDER_TOO_SMALL' };
-  let pay = o.remWant;
-  if (fill !== o.remGive) {
+  let pay = mulDivCeil(fill, o.wantAmount, o.giveAmount);
+  if (fill === o.remGive) {
+    if (pay < o.remWant) pay = o.remWant;
+  } else {
     if (o.minFill === null) return { status: 422, code: 'PARTIAL_FILL_NOT_ALLOWED' };
     if (fill < o.minFill) return { status: 422, code: 'FILL_TOO_SMALL' };
-    pay = mulDivRound(fill, o.remWant, o.remGive);
     if (pay < 100n || o.remWant - pay < 100n) return { status: 422, code: 'FILL_TOO_SMALL' };
   }
   if (taker.avail[o.want] < pay) return { status: 422, code: 'INSUFFICIENT_BALANCE' };
@@ -243,7 +246,7 @@ describe('marketplace invariants under random operation sequences (fast-check)',
                 give_amount: major(o.giveAmount),
                 remaining_give_amount: major(o.remGive),
                 filled_give_amount: major(o.giveAmount - o.remGive),
-                received_want_amount: major(o.wantAmount - o.remWant),
+                received_want_amount: major(o.received),
                 refunded_amount: major(o.refunded),
               }));
             expect({ step, user: i, offers: actual }).toEqual({ step, user: i, offers: expected });
@@ -307,6 +310,7 @@ describe('marketplace invariants under random operation sequences (fast-check)',
                 wantAmount: want,
                 remGive: give,
                 remWant: want,
+                received: 0n,
                 minFill,
                 expiresAt: b.expires_at === null ? null : new Date(b.expires_at),
                 status: 'OPEN',
@@ -352,8 +356,21 @@ describe('marketplace invariants under random operation sequences (fast-check)',
               maker.avail[o.want] += gotPay;
               taker.avail[o.give] += gotFill;
               taker.avail[o.want] -= gotPay;
+              // never a better rate than the offer's, and at most one minor unit over it
+              expect({ step, better: gotPay * o.giveAmount < gotFill * o.wantAmount }).toEqual({
+                step,
+                better: false,
+              });
+              expect({
+                step,
+                over: (gotPay - 1n) * o.giveAmount >= gotFill * o.wantAmount && gotPay !== o.remWant,
+              }).toEqual({
+                step,
+                over: false,
+              });
               o.remGive -= gotFill;
-              o.remWant -= gotPay;
+              o.remWant = o.remWant > gotPay ? o.remWant - gotPay : 0n;
+              o.received += gotPay;
               if (o.remGive === 0n) o.status = 'COMPLETED';
               moved = true;
               expect({ step, b }).toMatchObject({
@@ -365,9 +382,11 @@ describe('marketplace invariants under random operation sequences (fast-check)',
                   ...walletOf(takerIndex),
                 },
               });
-              // a completed offer pays all of its want side, never more
-              if (o.status === 'COMPLETED')
+              // a completed offer pays all of its want side (and at most a unit per fill more)
+              if (o.status === 'COMPLETED') {
                 expect({ step, remWant: o.remWant }).toEqual({ step, remWant: 0n });
+                expect(o.received >= o.wantAmount).toBe(true);
+              }
             }
           } else if (op.kind === 'cancel') {
             const o = pickOffer(op.pick, op.openOnly);

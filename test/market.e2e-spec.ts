@@ -231,7 +231,7 @@ describe('P2P marketplace', () => {
     expect(await verify()).toMatchObject({ ok: true });
   });
 
-  it('partial-take rules: whole-only offers, remainder too small, rounding keeps the totals exact', async () => {
+  it('partial-take rules: whole-only offers, remainder too small, rounding goes against the taker', async () => {
     const maker = await createUser(t);
     const taker = await createUser(t);
     const whole = (await offer(maker, usdOffer)).json<{ id: number }>().id;
@@ -239,7 +239,8 @@ describe('P2P marketplace', () => {
     expect([part.statusCode, part.json().code]).toEqual([422, 'PARTIAL_FILL_NOT_ALLOWED']);
     const more = await accept(taker, whole, { amount: 100.01 });
     expect([more.statusCode, more.json().code]).toEqual([409, 'OFFER_REMAINDER_TOO_SMALL']);
-    // 1,000,000 LBP for 11.17 USD: takes of 300,000 LBP price at 3.351 USD, rounded to 3.35
+    // 1,000,000 LBP for 11.17 USD: takes of 300,000 LBP price at 3.351 USD, rounded up to 3.36 (the
+    // taker chose the amount); the last 100,000 at 1.117, rounded up to 1.12
     const odd = (
       await offer(maker, {
         give_currency: 'LBP',
@@ -258,8 +259,8 @@ describe('P2P marketplace', () => {
     const tooSmallLeft = await accept(taker, odd, { amount: 100000 });
     expect(tooSmallLeft.statusCode).toBe(201); // the whole remainder, below min_fill, is allowed
     paid.push(tooSmallLeft.json().trade.usd_amount);
-    expect(paid.slice(0, 3)).toEqual([3.35, 3.35, 3.35]);
-    expect(Math.round(paid.reduce((a, b) => a + b, 0) * 100)).toBe(1117);
+    expect(paid).toEqual([3.36, 3.36, 3.36, 1.12]);
+    expect(Math.round(paid.reduce((a, b) => a + b, 0) * 100)).toBe(1120);
     expect(tooSmallLeft.json().offer).toMatchObject({
       status: 'COMPLETED',
       remaining_give_amount: 0,
@@ -268,7 +269,7 @@ describe('P2P marketplace', () => {
     const mine = (await t.request('GET', `/market/offers/${odd}`, { token: maker.access })).json();
     expect(mine).toMatchObject({
       filled_give_amount: 1000000,
-      received_want_amount: 11.17,
+      received_want_amount: 11.2,
       refunded_amount: 0,
     });
     expect(await verify()).toMatchObject({ ok: true });

@@ -184,6 +184,7 @@ describe('the money model under random operation sequences (fast-check)', () => 
       DEPOSIT_DAILY_LIMIT_USD: '1000000000',
       WITHDRAWAL_DAILY_LIMIT_USD: '1000000000',
       HOUSE_MAX_NET_USD: '1000000000',
+      CONVERSION_DAILY_LIMIT_USD: '1000000000', // the model does not know the daily conversion limit
       FRESH_TOKEN_TTL_SECONDS: '86400',
       OUTLIER_BASELINE_CACHE_SECONDS: '0',
     });

@@ -44,6 +44,7 @@ export const ROUTES = [
   ['GET', '/admin/users', 'admin'],
   ['PUT', '/admin/users/:id/status', 'admin+fresh'],
   ['PUT', '/admin/users/:id/role', 'admin+fresh'],
+  ['PUT', '/admin/users/:id/trust', 'admin+fresh'],
   ['GET', '/admin/users/:id/preferences', 'admin'],
   ['PUT', '/admin/users/:id/preferences', 'admin+fresh'],
   // wallet and ledger
@@ -76,6 +77,7 @@ export const ROUTES = [
   ['GET', '/transactions/export', 'user'],
   // market rate, analytics, history
   ['GET', '/exchangeRate', 'public'],
+  ['GET', '/exchangeRate/history', 'public'],
   ['GET', '/analytics/exchange-rate', 'user'],
   ['GET', '/history/exchange-rate', 'user'],
   // reports

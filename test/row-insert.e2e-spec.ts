@@ -117,6 +117,7 @@ describe('insertOne / insertMany: rows stored like repository inserts', () => {
         tradeId: null,
         usdVolume: 1_000n,
         isOutlier: extra.anomalyScore !== null,
+        counted: extra.anomalyScore === null,
         createdAt: at,
         ...extra,
       });

@@ -46,6 +46,9 @@ const baseEnv = (): Record<string, string> => ({
   LOGIN_RATE_LIMIT: '10000',
   REGISTER_RATE_LIMIT: '10000',
   REFRESH_RATE_LIMIT: '10000',
+  // the open crowd (every active account established): tests of establishment set their own
+  RATE_CONTRIBUTOR_MIN_DEPOSIT_USD: '0',
+  RATE_CONTRIBUTOR_MIN_AGE_HOURS: '0',
   DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
   DB_PORT: process.env.DB_PORT ?? '3306',
   DB_USER: process.env.DB_USER ?? 'root',

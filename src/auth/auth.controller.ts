@@ -138,8 +138,8 @@ export class AuthController {
   @Get('whoami')
   @Auth()
   async whoami(@CurrentUser() user: Principal): Promise<WhoAmIResponseDto> {
-    const { user: u, balances } = await this.users.getWithBalances(user.id);
-    return toWhoAmI(u, balances);
+    const { user: u, balances, establishment } = await this.users.getWithBalances(user.id);
+    return toWhoAmI(u, balances, establishment);
   }
 
   /**

@@ -7,6 +7,7 @@ import { Clock } from '../common/clock';
 import { type AppError, BadRequestError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { establishment, establishmentPolicy } from '../users/establishment';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -225,6 +226,7 @@ export class AuthService {
       tokenType: claims.typ,
       jti: claims.jti,
       fresh,
+      established: establishment(found.user, establishmentPolicy(this.config), now).established,
       token,
     };
   }

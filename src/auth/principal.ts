@@ -27,6 +27,8 @@ export interface Principal {
   jti: string;
   /** Fresh right now (flag set and fresh window not over). */
   fresh: boolean;
+  /** Established right now: the caller's rate samples count toward the reference (users/establishment.ts). */
+  established: boolean;
   /** The raw bearer token (needed to check a refresh token against its stored hash). */
   token: string;
 }

@@ -86,8 +86,17 @@ export interface HouseConfig {
   quoteTtlSeconds: number;
   /** The house's net position in either currency may not pass this (USD, valued at the reference), minor units. */
   maxNetUsd: bigint;
-  /** No quote when the newest sample behind the reference is older than this. */
+  /** No quote when the newest counted (established) sample behind the reference is older than this. */
   referenceMaxAgeMinutes: number;
+  /**
+   * The guard window: the house sells USD at the highest published mid of the last this many minutes
+   * (plus the spread) and buys at the lowest (minus it); every limit values LBP at that lowest mid.
+   */
+  guardMinutes: number;
+  /** The house quotes nothing while the guard window's highest and lowest mids differ by more than this percent. */
+  haltMovePercent: number;
+  /** Per user and UTC day, the USD legs of conversions, minor units. */
+  conversionDailyLimitUsd: bigint;
   /** Quotes and conversions (together) per user and window. */
   rateLimit: number;
   rateLimitTtlSeconds: number;
@@ -113,6 +122,15 @@ export interface RatesConfig {
   minContributors: number;
   /** An account's samples below this USD volume (minor units) are dust: they count for nothing. */
   minSampleUsd: bigint;
+  /**
+   * An account is established (its samples count toward the reference) when an admin trusts it, or
+   * when its confirmed deposits reach this much USD (minor units) and it is at least
+   * `contributorMinAgeHours` old. Both 0: every active account is established (demos, tests).
+   */
+  contributorMinDepositUsd: bigint;
+  contributorMinAgeHours: number;
+  /** How often each instance writes the published reference into its per-minute history (ms). */
+  historyFlushMs: number;
   /** How long a computed baseline may be reused (0 = every sample recomputes it). */
   baselineCacheSeconds: number;
   /**
@@ -465,7 +483,10 @@ export function loadConfig(env: Env): AppConfig {
       spreadPercent: num(env, 'HOUSE_SPREAD_PERCENT', 1, 0.01, 20),
       quoteTtlSeconds: int(env, 'QUOTE_TTL_SECONDS', 30, 1, 600),
       maxNetUsd: moneyOr(env, 'HOUSE_MAX_NET_USD', 100_000n * 100n),
-      referenceMaxAgeMinutes: int(env, 'QUOTE_REFERENCE_MAX_AGE_MINUTES', 24 * 60, 1, 30 * 24 * 60),
+      referenceMaxAgeMinutes: int(env, 'QUOTE_REFERENCE_MAX_AGE_MINUTES', 60, 1, 30 * 24 * 60),
+      guardMinutes: int(env, 'QUOTE_GUARD_MINUTES', 60, 1, 7 * 24 * 60),
+      haltMovePercent: num(env, 'HOUSE_HALT_MOVE_PERCENT', 10, 0.1, 1000),
+      conversionDailyLimitUsd: moneyOr(env, 'CONVERSION_DAILY_LIMIT_USD', 10_000n * 100n),
       rateLimit: int(env, 'QUOTE_RATE_LIMIT', 30, 1, 1_000_000),
       rateLimitTtlSeconds: int(env, 'QUOTE_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
     },
@@ -478,6 +499,9 @@ export function loadConfig(env: Env): AppConfig {
       outlierMinSamples: int(env, 'OUTLIER_MIN_SAMPLES', 5, 1, 100_000),
       minContributors: int(env, 'RATE_MIN_CONTRIBUTORS', 3, 1, 10_000),
       minSampleUsd: moneyOr(env, 'RATE_MIN_SAMPLE_USD', 10n * 100n),
+      contributorMinDepositUsd: moneyOr(env, 'RATE_CONTRIBUTOR_MIN_DEPOSIT_USD', 50n * 100n),
+      contributorMinAgeHours: num(env, 'RATE_CONTRIBUTOR_MIN_AGE_HOURS', 24, 0, 24 * 3660),
+      historyFlushMs: int(env, 'REFERENCE_HISTORY_FLUSH_MS', 1000, 50, 60_000),
       baselineCacheSeconds: int(env, 'OUTLIER_BASELINE_CACHE_SECONDS', 5, 0, 3600),
       marketRateCacheMs: int(env, 'MARKET_RATE_CACHE_MS', 1000, 0, 60_000),
     },

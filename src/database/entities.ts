@@ -13,6 +13,7 @@ import { TradeEntity } from '../market/trade.entity';
 import { NotificationEntity } from '../notifications/notification.entity';
 import { RateHourlyEntity } from '../rates/rate-hourly.entity';
 import { RateSampleEntity } from '../rates/rate-sample.entity';
+import { ReferenceHistoryEntity } from '../rates/reference-history.entity';
 import { StreamTicketEntity } from '../stream/stream-ticket.entity';
 import { TransactionEntity } from '../transactions/transaction.entity';
 import { LeaseEntity } from '../scheduler/lease.entity';
@@ -36,6 +37,7 @@ export const ENTITIES = [
   TransactionEntity,
   RateSampleEntity,
   RateHourlyEntity,
+  ReferenceHistoryEntity,
   NotificationEntity,
   LeaseEntity,
   AlertEntity,

@@ -21,7 +21,7 @@ export class DailyLimitExceededError extends BusinessRuleError {
     const left = limitUsd > usedUsd ? limitUsd - usedUsd : 0n;
     super(
       'LIMIT_EXCEEDED',
-      `This ${noun(kind)} would pass your daily limit of ${formatMinor(limitUsd)} USD (valued at the reference rate).`,
+      `This ${noun(kind)} would pass your daily limit of ${formatMinor(limitUsd)} USD (LBP valued at the lowest published mid of the last hour).`,
       [
         {
           field: 'amount',
@@ -38,6 +38,7 @@ export class NoValuationError extends BusinessRuleError {
     super(
       'NO_QUOTE',
       `${currency} amounts are valued at the reference rate for the daily limit, and there is no reference rate now.`,
+      [{ field: 'reference', message: 'too_few_contributors' }],
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RatesModule } from '../rates/rates.module';
+import { UsersModule } from '../users/users.module';
 import { WalletModule } from '../wallet/wallet.module';
 import { AdminFundingController } from './admin-funding.controller';
 import { FundingController } from './funding.controller';
@@ -8,7 +9,7 @@ import { FundingService } from './funding.service';
 
 /** Deposits and withdrawals, above the wallet (which they post through) and the reference rate. */
 @Module({
-  imports: [WalletModule, RatesModule],
+  imports: [WalletModule, RatesModule, UsersModule],
   controllers: [FundingController, AdminFundingController],
   providers: [FundingRepository, FundingService],
 })

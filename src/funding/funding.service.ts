@@ -6,13 +6,14 @@ import { Clock } from '../common/clock';
 import { SelfModificationError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
-import { type Currency, formatMinor, lbpToUsd, rateMicros, toMinor } from '../common/money';
+import { type Currency, formatMinor, lbpToUsd, toMinor } from '../common/money';
 import type { Page } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { dayStart } from '../database/dialect';
 import { TransactionRunner } from '../database/transaction-runner';
 import { NotificationsService } from '../notifications/notifications.service';
-import { type MidRate, ReferenceRateService } from '../rates/reference-rate.service';
+import { GuardService } from '../rates/guard.service';
+import { UsersService } from '../users/users.service';
 import { type Leg, WalletService } from '../wallet/wallet.service';
 import type {
   CreateDepositDto,
@@ -97,14 +98,18 @@ const RULES: Record<FundingKind, KindRules> = {
  * Deposits and withdrawals: the custodial wallet's doors to the outside. A request moves from
  * PENDING exactly once (a conditional update decides, so two admins deciding at the same moment
  * settle it once); every step's ledger legs (WalletService), notification and audit row commit with
- * it. Daily limits per user and kind are valued in USD at the reference rate.
+ * it. Daily limits per user and kind value LBP in USD at the guard window's lowest published mid
+ * (where LBP is worth the most USD: a pumped reference lets no more through). A confirmed deposit
+ * counts toward the user's establishment as a rate contributor (LBP valued at the window's highest
+ * mid, where it is worth the least).
  */
 @Injectable()
 export class FundingService implements OnModuleInit {
   constructor(
     private readonly repo: FundingRepository,
     private readonly wallets: WalletService,
-    private readonly reference: ReferenceRateService,
+    private readonly guards: GuardService,
+    private readonly users: UsersService,
     private readonly idempotency: IdempotencyService,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
@@ -157,13 +162,13 @@ export class FundingService implements OnModuleInit {
     const rules = RULES[kind];
     const amount = toMinor(dto.amount);
     // read before the transaction (see ReferenceRateService): LBP amounts are valued at it
-    const mid = await this.reference.mid();
+    const valuation = await this.guards.valuationRate();
     const result = await this.idempotency.execute(
       { userId: p.id, key, request: { route: `${rules.noun}-request`, ...dto, ...details } },
       async (m) => {
         const now = this.clock.now();
         await this.wallets.lockUser(p.id, m);
-        await this.checkDailyLimit(p.id, kind, dto.currency, amount, mid, now, m);
+        await this.checkDailyLimit(p.id, kind, dto.currency, amount, valuation, now, m);
         const row = await this.repo.insert(
           {
             kind,
@@ -207,13 +212,16 @@ export class FundingService implements OnModuleInit {
     return result.body;
   }
 
-  /** The day's pending and completed requests of the kind, with this one, valued in USD at the reference rate. */
+  /**
+   * The day's pending and completed requests of the kind, with this one, in USD (LBP valued at
+   * `valuation`, the guard window's lowest mid).
+   */
   private async checkDailyLimit(
     userId: number,
     kind: FundingKind,
     currency: Currency,
     amount: bigint,
-    mid: MidRate | null,
+    valuation: number | null,
     now: Date,
     m: EntityManager,
   ): Promise<void> {
@@ -221,8 +229,9 @@ export class FundingService implements OnModuleInit {
     const after = { ...before, [currency]: before[currency] + amount };
     let micros: bigint | null = null;
     if (after.LBP > 0n) {
-      if (!mid) throw new NoValuationError('LBP');
-      micros = rateMicros(mid.rate);
+      if (valuation === null) throw new NoValuationError('LBP');
+      // rounded down: LBP is worth a little more USD, never less
+      micros = BigInt(Math.floor(valuation * 1e6));
     }
     const inUsd = (t: Record<Currency, bigint>): bigint =>
       t.USD + (micros === null ? 0n : lbpToUsd(t.LBP, micros));
@@ -261,6 +270,11 @@ export class FundingService implements OnModuleInit {
     key?: string,
   ): Promise<FundingDto> {
     const rules = RULES[kind];
+    const completes = decision === rules.completes;
+    // read before the transaction: a confirmed LBP deposit counts toward establishment at the
+    // window's highest mid (where LBP is worth the least USD)
+    const guard = kind === 'DEPOSIT' && completes ? await this.guards.guard() : null;
+    const establishAt = guard?.mid == null ? null : guard.highMid;
     const result = await this.idempotency.execute(
       { userId: admin.id, key, request: { route: `${rules.noun}-${decision}`, id, note: dto.note } },
       async (m) => {
@@ -268,7 +282,6 @@ export class FundingService implements OnModuleInit {
         if (!row) throw new FundingRequestNotFoundError(kind);
         if (row.userId === admin.id)
           throw new SelfModificationError(rules.noun, `Another admin must decide on your own ${rules.noun}.`);
-        const completes = decision === rules.completes;
         const settled = await this.settle(
           row,
           completes ? 'COMPLETED' : 'REJECTED',
@@ -276,6 +289,15 @@ export class FundingService implements OnModuleInit {
           { actor: admin, event: completes ? rules.completed : rules.rejected, note: dto.note ?? null, meta },
           m,
         );
+        if (kind === 'DEPOSIT' && completes) {
+          const usd =
+            row.currency === 'USD'
+              ? row.amount
+              : establishAt === null
+                ? 0n // no reference to value LBP at: it does not count toward establishment
+                : lbpToUsd(row.amount, BigInt(Math.ceil(establishAt * 1e6)));
+          await this.users.addConfirmedDeposit(row.userId, usd, m);
+        }
         return { status: 200, body: toFundingDto(settled) };
       },
     );

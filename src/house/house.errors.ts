@@ -2,8 +2,26 @@ import { BusinessRuleError, ConflictError, NotFoundError } from '../common/error
 import { type Currency, formatMinor } from '../common/money';
 
 export class NoQuoteError extends BusinessRuleError {
-  constructor(why: string) {
-    super('NO_QUOTE', `The house cannot quote now: ${why}.`);
+  /** `reason`: the machine-readable why, in `details` as `{field: "reference", message: reason}`. */
+  constructor(why: string, reason: string) {
+    super('NO_QUOTE', `The house cannot quote now: ${why}.`, [{ field: 'reference', message: reason }]);
+  }
+}
+
+export class ConversionLimitError extends BusinessRuleError {
+  constructor(limitUsd: bigint, usedUsd: bigint) {
+    const left = limitUsd > usedUsd ? limitUsd - usedUsd : 0n;
+    super(
+      'LIMIT_EXCEEDED',
+      `This conversion would pass your daily conversion limit of ${formatMinor(limitUsd)} USD.`,
+      [
+        {
+          field: 'quote_id',
+          message: `at most ${formatMinor(left)} USD more today`,
+          value: Number(formatMinor(left)),
+        },
+      ],
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, IsNull, MoreThan, MoreThanOrEqual } from 'typeorm';
 import { CURRENCIES, type Currency, toBigInt } from '../common/money';
 import type { Page } from '../common/pagination';
-import { dialectOf, exactInt } from '../database/dialect';
+import { dbDate, dialectOf, exactInt } from '../database/dialect';
 import { insertOne } from '../database/insert';
 import { newestFirstPage } from '../database/paging';
 import { ConversionEntity } from './conversion.entity';
@@ -46,6 +46,17 @@ export class HouseRepository {
       .createQueryBuilder('c')
       .where('c.user_id = :userId', { userId });
     return newestFirstPage(qb, 'c', page);
+  }
+
+  /** The USD legs of the user's conversions since `since` (minor units). */
+  async usdConvertedSince(userId: number, since: Date, m: EntityManager): Promise<bigint> {
+    const d = dialectOf(m);
+    const rows: { total: unknown }[] = await m.query(
+      `SELECT ${exactInt(d, "SUM(CASE WHEN from_currency = 'USD' THEN from_amount ELSE to_amount END)")} AS total
+        FROM conversions WHERE user_id = ? AND created_at >= ?`,
+      [userId, dbDate(d, since)],
+    );
+    return rows[0]?.total == null ? 0n : toBigInt(rows[0].total);
   }
 
   countConversionsSince(since: Date): Promise<number> {

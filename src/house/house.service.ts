@@ -20,12 +20,14 @@ import {
 import type { Page } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
-import { type MidRate, ReferenceRateService } from '../rates/reference-rate.service';
+import { type Guard, GuardService, type HaltReason } from '../rates/guard.service';
+import { dayStart } from '../database/dialect';
 import { type LedgerCheck, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 import type { ConversionEntity } from './conversion.entity';
 import type { ConvertDto, ConvertedDto, CreateQuoteDto, HouseStatusDto, QuoteDto } from './dto/house.dto';
 import {
   ConversionAmountError,
+  ConversionLimitError,
   HouseLimitError,
   NoQuoteError,
   QuoteExpiredError,
@@ -42,10 +44,27 @@ const DAY_MS = 24 * 3_600_000;
 
 export type HouseActor = AuditActor & { id: number };
 
-/** The bid (the house buys USD) and the ask (it sells USD) around the mid, in millionths. */
-function sides(mid: number, spreadPercent: number): { bid: bigint; ask: bigint } {
+/**
+ * The bid (the house buys USD: the window's lowest mid less the spread, rounded down) and the ask (it
+ * sells USD: the highest plus the spread, rounded up), in millionths: rounding never favours the user.
+ */
+function sides(low: number, high: number, spreadPercent: number): { bid: bigint; ask: bigint } {
   const s = spreadPercent / 100;
-  return { bid: rateMicros(mid * (1 - s)), ask: rateMicros(mid * (1 + s)) };
+  const bid = BigInt(Math.floor(low * (1 - s) * 1e6));
+  const ask = BigInt(Math.ceil(high * (1 + s) * 1e6));
+  if (bid <= 0n) throw new RangeError(`not a usable rate: ${low}`);
+  return { bid, ask };
+}
+
+const HALT_WHY: Record<HaltReason, string> = {
+  too_few_contributors: 'there is no reference rate (too few established contributors)',
+  stale: 'the reference rate is stale (no established contributor recorded within QUOTE_REFERENCE_MAX_AGE_MINUTES)',
+  volatile: 'the reference rate moved too much within the guard window; quotes resume when it settles',
+};
+
+/** The USD leg of a conversion: what counts toward the daily conversion limit. */
+function usdLeg(q: Pick<QuoteEntity, 'fromCurrency' | 'fromAmount' | 'toAmount'>): bigint {
+  return q.fromCurrency === 'USD' ? q.fromAmount : q.toAmount;
 }
 
 const micro = (x: bigint): number => Number(x) / 1e6;
@@ -57,20 +76,22 @@ function exposureUsd(currency: Currency, amount: bigint, midMicros: bigint): big
 }
 
 /**
- * The house: conversions only at its own quote. A quote is the reference mid minus (bid) or plus
- * (ask) HOUSE_SPREAD_PERCENT, held QUOTE_TTL_SECONDS, usable once; so a round trip always costs the
- * spread and the house gains value at the mid on every conversion. No trustworthy reference (too
- * few contributors, or its newest sample older than QUOTE_REFERENCE_MAX_AGE_MINUTES): no quote.
- * The house's net position in each currency stays within HOUSE_MAX_NET_USD (valued at the quote's
- * mid); a conversion that reduces it is always allowed. Conversions are not rate samples: the
- * house's own price must not feed the rate it quotes from.
+ * The house: conversions only at its own quote. A quote is priced from the guard (GuardService): the
+ * lowest published mid of QUOTE_GUARD_MINUTES minus HOUSE_SPREAD_PERCENT (bid) or the highest plus
+ * it (ask), held QUOTE_TTL_SECONDS, usable once; so a round trip inside the window costs at least
+ * twice the spread plus the window's range whichever way the reference moved, and the house gains
+ * value at the mid on every conversion. No quote while the guard halts (too few contributors, stale,
+ * volatile). The house's net position in each currency stays within HOUSE_MAX_NET_USD and each
+ * user's conversions within CONVERSION_DAILY_LIMIT_USD a UTC day (LBP valued at the window's lowest
+ * mid); a conversion that reduces the house's position is always allowed. Conversions are not rate
+ * samples: the house's own price must not feed the rate it quotes from.
  */
 @Injectable()
 export class HouseService implements OnModuleInit {
   constructor(
     private readonly repo: HouseRepository,
     private readonly wallets: WalletService,
-    private readonly reference: ReferenceRateService,
+    private readonly guards: GuardService,
     private readonly idempotency: IdempotencyService,
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
@@ -90,17 +111,14 @@ export class HouseService implements OnModuleInit {
     this.wallets.addInvariant((m) => this.positionMismatches(m));
   }
 
-  /** The trustworthy mid now, or 422 NO_QUOTE. */
-  private async trustedMid(now: Date): Promise<MidRate> {
-    const mid = await this.reference.mid();
-    if (!mid) throw new NoQuoteError('there is no reference rate (too few contributors)');
-    const maxAgeMs = this.config.house.referenceMaxAgeMinutes * 60_000;
-    if (now.getTime() - mid.updatedAt.getTime() > maxAgeMs) {
-      throw new NoQuoteError(
-        `the reference rate is stale (its newest sample is from ${mid.updatedAt.toISOString()})`,
-      );
+  /** The guard now, unless it halts the house: then 422 NO_QUOTE with the reason in `details`. */
+  private async openGuard(): Promise<Guard & { mid: number; lowMid: number; highMid: number }> {
+    const g = await this.guards.guard();
+    if (g.halted || g.mid === null || g.lowMid === null || g.highMid === null) {
+      const reason = g.reason ?? 'too_few_contributors';
+      throw new NoQuoteError(HALT_WHY[reason], reason);
     }
-    return mid;
+    return { ...g, mid: g.mid, lowMid: g.lowMid, highMid: g.highMid };
   }
 
   /** POST /quotes: what the house pays for `from_amount` now, held for QUOTE_TTL_SECONDS. */
@@ -111,10 +129,10 @@ export class HouseService implements OnModuleInit {
         'A conversion gives one currency for the other.',
       );
     }
+    const g = await this.openGuard();
     const now = this.clock.now();
-    const mid = await this.trustedMid(now);
     const spread = this.config.house.spreadPercent;
-    const { bid, ask } = sides(mid.rate, spread);
+    const { bid, ask } = sides(g.lowMid, g.highMid, spread);
     const from = toMinor(dto.from_amount);
     const givesUsd = dto.from_currency === 'USD';
     const rate = givesUsd ? bid : ask;
@@ -131,7 +149,8 @@ export class HouseService implements OnModuleInit {
           fromAmount: from,
           toAmount: to,
           rate: micro(rate),
-          referenceRate: mid.rate,
+          referenceRate: g.mid,
+          valuationRate: g.lowMid,
           spreadPercent: spread,
           createdAt: now,
           expiresAt: new Date(now.getTime() + this.config.house.quoteTtlSeconds * 1000),
@@ -152,6 +171,8 @@ export class HouseService implements OnModuleInit {
             quote_id: q.id,
             rate: q.rate,
             reference_rate: q.referenceRate,
+            guard_low_mid: g.lowMid,
+            guard_high_mid: g.highMid,
             expires_at: q.expiresAt.toISOString(),
           },
           request: meta,
@@ -165,8 +186,10 @@ export class HouseService implements OnModuleInit {
   /**
    * POST /wallet/convert: executes the caller's quote exactly once (the claim is a conditional
    * update: of any number of simultaneous converts of one quote, one wins; the others get 409), all
-   * in one transaction with the balance check, the ledger legs against `house`, the position and
-   * the audit row. A refusal (short balance, the house limit) rolls the claim back too.
+   * in one transaction with the daily limit, the balance check, the ledger legs against `house`, the
+   * position and the audit row. A refusal (daily limit, short balance, the house limit) rolls the
+   * claim back too. The user's conversions run one at a time (their wallet row is locked first), so
+   * parallel ones cannot both fit the last of the daily limit.
    */
   async convert(p: HouseActor, dto: ConvertDto, meta: RequestMeta, key?: string): Promise<ConvertedDto> {
     let converted: string | null = null;
@@ -174,7 +197,9 @@ export class HouseService implements OnModuleInit {
       { userId: p.id, key, request: { route: 'convert', quote_id: dto.quote_id } },
       async (m) => {
         const now = this.clock.now();
+        await this.wallets.lockUser(p.id, m);
         const quote = await this.claim(p.id, dto.quote_id, now, m);
+        await this.checkDailyLimit(p.id, quote, now, m);
         // once per process (and after a restore): the position rows exist before any leg is posted
         if (!this.positionsExist) await this.repo.ensurePositions(now, m);
         const deltas = this.houseDeltas(quote);
@@ -236,7 +261,7 @@ export class HouseService implements OnModuleInit {
         // just before the commit (held for two statements, not the whole conversion). A refusal here
         // rolls back everything above with it.
         const before = await this.repo.lockPositions(m);
-        this.checkLimit(before, deltas, rateMicros(quote.referenceRate));
+        this.checkLimit(before, deltas, rateMicros(quote.valuationRate ?? quote.referenceRate));
         await this.repo.addToPositions(deltas, now, m);
         this.positionsExist = true;
         const b = posted.balances.get(p.id) ?? ZERO_BALANCES;
@@ -263,6 +288,13 @@ export class HouseService implements OnModuleInit {
     throw new QuoteUsedError();
   }
 
+  /** 422 LIMIT_EXCEEDED when the day's conversions (their USD legs) with this one pass the limit. */
+  private async checkDailyLimit(userId: number, quote: QuoteEntity, now: Date, m: EntityManager): Promise<void> {
+    const limit = this.config.house.conversionDailyLimitUsd;
+    const used = await this.repo.usdConvertedSince(userId, dayStart(now), m);
+    if (used + usdLeg(quote) > limit) throw new ConversionLimitError(limit, used);
+  }
+
   /** How the house's positions move: it receives the from side and pays the to side. */
   private houseDeltas(q: QuoteEntity): Positions {
     const d: Positions = { USD: 0n, LBP: 0n };
@@ -285,25 +317,33 @@ export class HouseService implements OnModuleInit {
     return this.repo.listConversions(userId, page);
   }
 
-  /** GET /admin/house. */
+  /** GET /admin/house: bid and ask as the house would quote now (null while it is halted). */
   async status(): Promise<HouseStatusDto> {
     const now = this.clock.now();
-    const [mid, stored, ledger, recent] = await Promise.all([
-      this.reference.mid(),
+    const [g, stored, ledger, recent] = await Promise.all([
+      this.guards.guard(),
       this.repo.positions(),
       this.repo.ledgerPositions(),
       this.repo.countConversionsSince(new Date(now.getTime() - DAY_MS)),
     ]);
     const spread = this.config.house.spreadPercent;
-    const s = mid ? sides(mid.rate, spread) : null;
+    const s = !g.halted && g.lowMid !== null && g.highMid !== null ? sides(g.lowMid, g.highMid, spread) : null;
     return {
-      reference_rate: mid?.rate ?? null,
+      reference_rate: g.mid,
       bid: s ? micro(s.bid) : null,
       ask: s ? micro(s.ask) : null,
       spread_percent: spread,
       net_position: { usd: toMajor(stored.USD ?? ledger.USD), lbp: toMajor(stored.LBP ?? ledger.LBP) },
       limit_usd: toMajor(this.config.house.maxNetUsd),
       conversions_24h: recent,
+      guard: {
+        window_minutes: g.windowMinutes,
+        low_mid: g.lowMid,
+        high_mid: g.highMid,
+        move_percent: g.movePercent === null ? null : Math.round(g.movePercent * 1e4) / 1e4,
+        halted: g.halted,
+        reason: g.reason,
+      },
     };
   }
 

@@ -36,9 +36,13 @@ export class QuoteEntity {
   @DoubleColumn()
   rate!: number;
 
-  /** The reference mid it was priced from. */
+  /** The published mid when it was quoted (the guard window's low or high priced it). */
   @DoubleColumn({ name: 'reference_rate' })
   referenceRate!: number;
+
+  /** The guard window's lowest mid when it was quoted: the conversion's limits value LBP at it. */
+  @DoubleColumn({ name: 'valuation_rate', nullable: true })
+  valuationRate!: number | null;
 
   @DoubleColumn({ name: 'spread_percent' })
   spreadPercent!: number;

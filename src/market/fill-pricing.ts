@@ -4,29 +4,40 @@ import type { OfferEntity } from './offer.entity';
 
 export type PricedOffer = Pick<
   OfferEntity,
-  'remainingGiveAmount' | 'remainingWantAmount' | 'minFillAmount' | 'giveCurrency' | 'wantCurrency'
+  | 'giveAmount'
+  | 'wantAmount'
+  | 'remainingGiveAmount'
+  | 'remainingWantAmount'
+  | 'minFillAmount'
+  | 'giveCurrency'
+  | 'wantCurrency'
 >;
 
 /**
  * A partial take must pay, and leave for the rest of the offer, at least this many minor units (1.00)
- * of the want currency: rounding to the cent then moves a fill's rate by at most 0.5%.
+ * of the want currency: rounding up to the cent then costs a taker at most 1% over the offer's rate.
  */
 export const MIN_PARTIAL_PAY = 100n;
 
-/** a * b / c rounded half up, for non-negative bigints (c > 0). */
-export function mulDivRound(a: bigint, b: bigint, c: bigint): bigint {
-  return (2n * a * b + c) / (2n * c);
+/** a * b / c rounded up, for non-negative bigints (c > 0). */
+export function mulDivCeil(a: bigint, b: bigint, c: bigint): bigint {
+  return (a * b + c - 1n) / c;
 }
 
 /**
- * What a take of `fill` (give side, minor units, 0 < fill <= remaining) pays on the want side. The take
- * of the whole remainder pays exactly the remaining want side, so over all fills the maker receives
- * exactly `want_amount`. A partial take pays its share of the remainder rounded half up, and must be
- * allowed (min_fill_amount set, fill at least it) and priceable (paying at least MIN_PARTIAL_PAY and
- * leaving at least that for the rest). Throws the 422 to send otherwise.
+ * What a take of `fill` (give side, minor units, 0 < fill <= remaining) pays on the want side: the
+ * fill at the offer's own rate (want_amount / give_amount), rounded **up**, against the taker, who
+ * chose the amount; so no take, partial or last, ever gets a better rate than the offer's, by any
+ * sizing. The take of the whole remainder pays that, or the remaining want side if it is more (an
+ * offer partly filled under older rounding), so the maker receives at least `want_amount` in all
+ * (at most one minor unit more per fill). A partial take must be allowed (min_fill_amount set, fill
+ * at least it) and priceable (paying at least MIN_PARTIAL_PAY and leaving at least that for the
+ * rest). Throws the 422 to send otherwise.
  */
 export function priceFill(offer: PricedOffer, fill: bigint): bigint {
-  if (fill === offer.remainingGiveAmount) return offer.remainingWantAmount;
+  const atOfferRate = mulDivCeil(fill, offer.wantAmount, offer.giveAmount);
+  if (fill === offer.remainingGiveAmount)
+    return atOfferRate > offer.remainingWantAmount ? atOfferRate : offer.remainingWantAmount;
   if (offer.minFillAmount === null) {
     throw new BusinessRuleError('PARTIAL_FILL_NOT_ALLOWED', 'This offer can only be taken whole.', [
       { field: 'amount', message: 'omit it, or send the whole remaining_give_amount' },
@@ -40,7 +51,7 @@ export function priceFill(offer: PricedOffer, fill: bigint): bigint {
       [{ field: 'amount', message: `must be at least ${min} or the whole remainder` }],
     );
   }
-  const pay = mulDivRound(fill, offer.remainingWantAmount, offer.remainingGiveAmount);
+  const pay = atOfferRate;
   if (pay < MIN_PARTIAL_PAY || offer.remainingWantAmount - pay < MIN_PARTIAL_PAY) {
     throw new BusinessRuleError(
       'FILL_TOO_SMALL',
@@ -54,4 +65,9 @@ export function priceFill(offer: PricedOffer, fill: bigint): bigint {
     );
   }
   return pay;
+}
+
+/** The want side still owed after a take (never below zero: a last take may pay a unit more). */
+export function wantAfter(offer: Pick<OfferEntity, 'remainingWantAmount'>, pay: bigint): bigint {
+  return offer.remainingWantAmount > pay ? offer.remainingWantAmount - pay : 0n;
 }

@@ -45,9 +45,16 @@ export class OfferEntity {
   @MinorUnitsColumn({ name: 'remaining_give_amount' })
   remainingGiveAmount!: bigint;
 
-  /** Want side not yet paid; the fill that takes the last of the give side pays all of it. */
+  /**
+   * Want side not yet paid; the fill that takes the last of the give side pays at least all of it
+   * (fills round up against the taker: fill-pricing.ts).
+   */
   @MinorUnitsColumn({ name: 'remaining_want_amount' })
   remainingWantAmount!: bigint;
+
+  /** Want side the maker received so far (at least want_amount once completed: fills round up). */
+  @MinorUnitsColumn({ name: 'received_want_amount', default: 0 })
+  receivedWantAmount!: bigint;
 
   /** Smallest partial take in the give currency; null: only the whole remainder can be taken. */
   @MinorUnitsColumn({ name: 'min_fill_amount', nullable: true })

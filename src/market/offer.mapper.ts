@@ -31,7 +31,7 @@ export function toOwnOfferDto(o: OfferEntity, now: Date): OwnOfferDto {
   return {
     ...toOfferDto(o, now),
     filled_give_amount: toMajor(o.giveAmount - o.remainingGiveAmount),
-    received_want_amount: toMajor(o.wantAmount - o.remainingWantAmount),
+    received_want_amount: toMajor(o.receivedWantAmount),
     refunded_amount: toMajor(o.refundedAmount),
     closed_at: o.closedAt ? o.closedAt.toISOString() : null,
   };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AlertsModule } from '../alerts/alerts.module';
 import { RatesModule } from '../rates/rates.module';
+import { UsersModule } from '../users/users.module';
 import { WalletModule } from '../wallet/wallet.module';
 import { AdminOffersController } from './admin-offers.controller';
 import { OffersController } from './offers.controller';
@@ -9,7 +10,7 @@ import { OffersService } from './offers.service';
 
 /** The P2P marketplace: offers with escrow, takes, trades, expiry and moderation. */
 @Module({
-  imports: [WalletModule, RatesModule, AlertsModule],
+  imports: [WalletModule, RatesModule, AlertsModule, UsersModule],
   controllers: [OffersController, AdminOffersController],
   providers: [OffersRepository, OffersService],
   exports: [OffersService],

@@ -8,6 +8,7 @@ import { ReadReplica } from '../database/read-replica';
 import { insertOne } from '../database/insert';
 import { OfferEntity, type OfferStatus } from './offer.entity';
 import { TradeEntity } from './trade.entity';
+import { wantAfter } from './fill-pricing';
 import { newestFirstPage } from '../database/paging';
 
 export interface OpenOfferFilter {
@@ -94,7 +95,8 @@ export class OffersRepository {
       .update(OfferEntity)
       .set({
         remainingGiveAmount: () => 'remaining_give_amount - :fill',
-        remainingWantAmount: () => 'remaining_want_amount - :pay',
+        remainingWantAmount: wantAfter(o, pay),
+        receivedWantAmount: () => 'received_want_amount + :pay',
         status: done ? 'COMPLETED' : 'OPEN',
         closedAt: done ? now : null,
         updatedAt: now,

@@ -16,6 +16,7 @@ import { NotificationsService } from '../notifications/notifications.service';
 import type { Direction } from '../rates/rate-sample.entity';
 import type { Baseline } from '../rates/outlier-detector';
 import { RatesService } from '../rates/rates.service';
+import { UsersService } from '../users/users.service';
 import { toWalletDto } from '../wallet/wallet.mapper';
 import { type Balances, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 import type {
@@ -28,7 +29,7 @@ import type {
   OfferQueryDto,
   TradeQueryDto,
 } from './dto/offer.dto';
-import { priceFill } from './fill-pricing';
+import { priceFill, wantAfter } from './fill-pricing';
 import type { OfferEntity } from './offer.entity';
 import { effectiveStatus, toOfferDto, toOwnOfferDto, toTradeDto } from './offer.mapper';
 import {
@@ -72,7 +73,8 @@ function offerAfter(offer: OfferEntity, { fill, pay }: Take, now: Date): OfferEn
   return {
     ...offer,
     remainingGiveAmount: offer.remainingGiveAmount - fill,
-    remainingWantAmount: offer.remainingWantAmount - pay,
+    remainingWantAmount: wantAfter(offer, pay),
+    receivedWantAmount: offer.receivedWantAmount + pay,
     status: emptied ? 'COMPLETED' : 'OPEN',
     closedAt: emptied ? now : null,
     updatedAt: now,
@@ -102,6 +104,7 @@ export class OffersService implements OnModuleInit {
     private readonly clock: Clock,
     private readonly events: EventBus,
     private readonly reads: ReadReplica,
+    private readonly users: UsersService,
     maintenance: MaintenanceState,
   ) {
     maintenance.onDataReplaced(() => this.offerFacts.clear());
@@ -178,6 +181,7 @@ export class OffersService implements OnModuleInit {
             wantAmount: want,
             remainingGiveAmount: give,
             remainingWantAmount: want,
+            receivedWantAmount: 0n,
             minFillAmount: minFill,
             rate,
             status: 'OPEN',
@@ -438,7 +442,8 @@ export class OffersService implements OnModuleInit {
   /**
    * The trade's rate sample (the maker's price). Its rate was checked when the offer was made; if the
    * market has moved away since, the sample is stored flagged as an outlier rather than refusing a
-   * price both sides agreed to. Returns the direction whose alerts to evaluate.
+   * price both sides agreed to. It counts toward the reference only while the maker is established.
+   * Returns the direction whose alerts to evaluate.
    */
   private async sampleTrade(
     offer: OfferEntity,
@@ -448,6 +453,7 @@ export class OffersService implements OnModuleInit {
     m: EntityManager,
   ): Promise<Direction> {
     const direction = directionOf(offer.giveCurrency);
+    const maker = await this.users.getById(offer.creatorUserId, m);
     await this.rates.record(
       {
         direction,
@@ -456,6 +462,7 @@ export class OffersService implements OnModuleInit {
         usdVolume: trade.usdAmount,
         userId: offer.creatorUserId,
         tradeId: trade.id,
+        counted: this.users.establishmentOf(maker).established,
         createdAt: now,
       },
       m,

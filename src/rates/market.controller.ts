@@ -8,6 +8,8 @@ import {
   type ExchangeRateDto,
   type HistoryDto,
   HistoryQueryDto,
+  type ReferenceHistoryDto,
+  ReferenceHistoryQueryDto,
 } from './dto/market.dto';
 import { MarketService } from './market.service';
 
@@ -26,6 +28,19 @@ export class MarketController {
   @Public()
   exchangeRate(): Promise<ExchangeRateDto> {
     return this.market.exchangeRate();
+  }
+
+  /**
+   * The published reference rate itself over time: what GET /exchangeRate said, kept per minute
+   * (rolled up by hour and day) from the moment it was published by any instance, never recomputed
+   * from today's samples. `direction=mid` is the house's mid between the two directions, the series
+   * its guard quotes from (QUOTE_GUARD_MINUTES). Each point: the last value of the bucket, the lowest
+   * and highest, and the contributors behind the last.
+   */
+  @Get('exchangeRate/history')
+  @Public()
+  referenceHistory(@Query() q: ReferenceHistoryQueryDto): Promise<ReferenceHistoryDto> {
+    return this.market.referenceHistoryOf(q);
   }
 
   /**

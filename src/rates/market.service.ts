@@ -15,14 +15,28 @@ import type {
   HistoryDto,
   HistoryPointDto,
   HistoryQueryDto,
+  ReferenceHistoryDto,
+  ReferenceHistoryQueryDto,
   Scope,
 } from './dto/market.dto';
+import type { HistoryBucket } from './reference-history.entity';
+import { ReferenceHistoryService } from './reference-history.service';
 import { MarketRepository, type RatePartial, type Span } from './market.repository';
 import { type ReferenceRates, ReferenceRateService } from './reference-rate.service';
 import type { Direction } from './rate-sample.entity';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 export const MAX_RANGE_DAYS = 366;
+
+/** GET /exchangeRate/history: the default span of each bucket size, and the longest allowed. */
+const DEFAULT_SPAN_MS: Record<HistoryBucket, number> = { minute: DAY_MS, hour: 30 * DAY_MS, day: 365 * DAY_MS };
+const MAX_SPAN_MS: Record<HistoryBucket, number> = { minute: 7 * DAY_MS, hour: 366 * DAY_MS, day: 3660 * DAY_MS };
+
+function pickBucket(spanMs: number): HistoryBucket {
+  if (spanMs <= 2 * DAY_MS) return 'minute';
+  return spanMs <= 90 * DAY_MS ? 'hour' : 'day';
+}
 
 export class NoRateDataError extends NotFoundError {
   constructor() {
@@ -134,6 +148,7 @@ export class MarketService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reference: ReferenceRateService,
     private readonly reads: ReadReplica,
+    private readonly referenceHistory: ReferenceHistoryService,
   ) {}
 
   /** GET /exchangeRate: the reference rate of each direction (ReferenceRateService). */
@@ -165,6 +180,41 @@ export class MarketService {
     };
     this.body = { version, dto, json: JSON.stringify(dto) };
     return this.body;
+  }
+
+  /** GET /exchangeRate/history: the published reference per minute, hour or day, oldest first. */
+  async referenceHistoryOf(q: ReferenceHistoryQueryDto): Promise<ReferenceHistoryDto> {
+    const parsed = parseRange(q.from, q.to);
+    const to = parsed.to ?? this.clock.now();
+    const bucket: HistoryBucket =
+      q.bucket ??
+      (parsed.from === undefined
+        ? 'minute'
+        : pickBucket(to.getTime() - parsed.from.getTime()));
+    const from = parsed.from ?? new Date(to.getTime() - DEFAULT_SPAN_MS[bucket]);
+    if (from.getTime() > to.getTime()) {
+      throw new ValidationFailedError([{ field: 'from', message: 'after to' }], 'from must not be after to.');
+    }
+    if (to.getTime() - from.getTime() > MAX_SPAN_MS[bucket]) {
+      throw new ValidationFailedError(
+        [{ field: 'to', message: `at most ${MAX_SPAN_MS[bucket] / DAY_MS} days of ${bucket}s` }],
+        `A range of ${bucket}s may cover at most ${MAX_SPAN_MS[bucket] / DAY_MS} days; ask for a larger bucket.`,
+      );
+    }
+    const rows = await this.referenceHistory.range(q.direction, bucket, from, to);
+    return {
+      direction: q.direction,
+      bucket,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      points: rows.map((r) => ({
+        t: r.bucketStart.toISOString(),
+        mid: round6(r.mid),
+        low: round6(r.low),
+        high: round6(r.high),
+        contributors: r.contributors,
+      })),
+    };
   }
 
   /** GET /analytics/exchange-rate; 404 NO_DATA without samples. */

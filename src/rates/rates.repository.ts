@@ -18,10 +18,12 @@ export class RatesRepository {
   }
 
   /**
-   * The accepted samples of a direction in [since, until] by contributor (see contributors.ts): one
+   * The counted samples of a direction in [since, until] by contributor (see contributors.ts): one
    * row per account (its samples of at least `minUserVolume`, the dust left out) and one per distinct
-   * rate of the trusted samples (no account). Aggregated in SQL over the (direction, created_at) index
-   * range; what leaves the database is one row per contributor, not per sample.
+   * rate of the trusted samples (no account). Aggregated in SQL over the covering index's range; what
+   * leaves the database is one row per contributor, not per sample. An account that is not ACTIVE or
+   * that an admin distrusts is left out as it stands now (a suspension drops its samples at once,
+   * with no race against its own last record).
    */
   async contributorRows(
     direction: Direction,
@@ -34,13 +36,17 @@ export class RatesRepository {
     const dialect = dialectOf(em);
     const rows: { u: unknown; r: unknown; n: unknown; vol: unknown; rv: unknown; newest: unknown }[] =
       await em.query(
-        `SELECT s.user_id AS u, CASE WHEN s.user_id IS NULL THEN s.rate END AS r, COUNT(*) AS n,
-            SUM(s.usd_volume) AS vol, SUM(s.rate * s.usd_volume) AS rv, MAX(s.created_at) AS newest
-          FROM rate_samples s
-          WHERE s.direction = ? AND s.created_at >= ? AND s.created_at <= ? AND s.is_outlier = ?
-            AND (s.user_id IS NULL OR s.usd_volume >= ?)
-          GROUP BY u, r`,
-        [direction, dbDate(dialect, since), dbDate(dialect, until), 0, Number(minUserVolume)],
+        `SELECT g.u, g.r, g.n, g.vol, g.rv, g.newest FROM (
+            SELECT s.user_id AS u, CASE WHEN s.user_id IS NULL THEN s.rate END AS r, COUNT(*) AS n,
+              SUM(s.usd_volume) AS vol, SUM(s.rate * s.usd_volume) AS rv, MAX(s.created_at) AS newest
+            FROM rate_samples s
+            WHERE s.direction = ? AND s.is_outlier = ? AND s.counted = ?
+              AND s.created_at >= ? AND s.created_at <= ?
+              AND (s.user_id IS NULL OR s.usd_volume >= ?)
+            GROUP BY s.user_id, CASE WHEN s.user_id IS NULL THEN s.rate END) g
+          LEFT JOIN users x ON x.id = g.u
+          WHERE g.u IS NULL OR (x.status = 'ACTIVE' AND (x.trusted IS NULL OR x.trusted <> ?))`,
+        [direction, 0, 1, dbDate(dialect, since), dbDate(dialect, until), Number(minUserVolume), 0],
       );
     return rows.map((row) => ({
       userId: row.u === null ? null : Number(row.u),

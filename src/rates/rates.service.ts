@@ -19,6 +19,11 @@ export interface NewSample {
   userId?: number | null;
   transactionId?: number | null;
   tradeId?: number | null;
+  /**
+   * Whether it may count toward the reference: made by an established account (default true, for
+   * admins' and feeds' samples, which have none).
+   */
+  counted?: boolean;
   /** Defaults to now (imports may carry their own time). */
   createdAt?: Date;
 }
@@ -96,6 +101,7 @@ export class RatesService {
         tradeId: input.tradeId ?? null,
         usdVolume: input.usdVolume,
         isOutlier: v.isOutlier,
+        counted: input.counted ?? true,
         anomalyReason: v.reason,
         anomalyScore: v.score,
         baselineRate: v.baseline.median,

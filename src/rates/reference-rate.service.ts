@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
+import { EventBus } from '../common/events/event-bus';
 import { MaintenanceState } from '../common/maintenance';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { dialectOf } from '../database/dialect';
@@ -78,10 +79,14 @@ export class ReferenceRateService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     maintenance: MaintenanceState,
     private readonly reads: ReadReplica,
+    private readonly events: EventBus,
   ) {
     maintenance.onDataReplaced(() => {
       for (const set of this.sets.values()) set.reset();
       this.changed();
+    });
+    events.subscribe((e) => {
+      if (e.type === 'contributors') this.invalidate();
     });
   }
 
@@ -132,11 +137,25 @@ export class ReferenceRateService {
     return [...windows].map((w) => this.live(direction, w));
   }
 
-  /** Whether a sample counts for the reference and the baseline (accepted, and not an account's dust). */
-  counts(sample: Pick<RateSampleEntity, 'isOutlier' | 'userId' | 'usdVolume'>): boolean {
+  /**
+   * Whether a sample counts for the reference and the baseline: accepted, made by an established
+   * account (or an admin's or a feed's), and not an account's dust.
+   */
+  counts(sample: Pick<RateSampleEntity, 'isOutlier' | 'counted' | 'userId' | 'usdVolume'>): boolean {
     return (
-      !sample.isOutlier && (sample.userId === null || sample.usdVolume >= this.config.rates.minSampleUsd)
+      !sample.isOutlier &&
+      sample.counted &&
+      (sample.userId === null || sample.usdVolume >= this.config.rates.minSampleUsd)
     );
+  }
+
+  /**
+   * An account's standing as a contributor changed (trusted, distrusted, suspended, banned,
+   * reactivated), committed: this instance reloads at once, and so does every other (EventBus).
+   */
+  standingChanged(): void {
+    this.invalidate();
+    this.events.publish({ type: 'contributors' });
   }
 
   /**

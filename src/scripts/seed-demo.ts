@@ -105,6 +105,7 @@ export async function seedDemo(
         tokenType: 'access',
         jti: 'seed',
         fresh: true,
+        established: false,
         token: '',
       });
     }
@@ -172,6 +173,8 @@ export async function seedDemo(
         const usd = Math.round(20 + rand() * 480);
         const rate = Math.round(mid * (usdToLbp ? 0.997 : 1.003) * (1 + (rand() - 0.5) * 0.006));
         now = new Date(start.getTime() + h * 3600_000 + 45 * 60_000);
+        // as the request would see it: established once funded and aged (or at once on a demo profile)
+        who.established = users.establishmentOf(await users.getById(who.id)).established;
         try {
           await transactions.create(
             who,

@@ -267,7 +267,7 @@ export class StreamService implements OnModuleInit, BeforeApplicationShutdown {
       }
     } else if (e.type === 'offer') {
       for (const conn of this.connections) this.enqueue(conn, () => this.send(conn, 'offer', e.data));
-    } else {
+    } else if (e.type === 'rate') {
       this.deliverRate(e.data as ExchangeRateDto);
     }
   }

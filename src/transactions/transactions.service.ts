@@ -100,6 +100,8 @@ export class TransactionsService {
             usdVolume: usd,
             userId: p.id,
             transactionId: tx.id,
+            // counts toward the reference only when the account is established now
+            counted: p.established,
             createdAt: now,
           },
           m,

@@ -12,7 +12,9 @@ import {
   type RoleChangedDto,
   SetRoleDto,
   SetStatusDto,
+  SetTrustDto,
   type StatusChangedDto,
+  type TrustChangedDto,
 } from './dto/admin-users.dto';
 import { type PreferencesDto, type PreferencesUpdatedDto, UpdatePreferencesDto } from './dto/preferences.dto';
 import { UserWithBalancesDto } from './dto/user.dto';
@@ -31,7 +33,7 @@ export class AdminUsersController {
   async list(@Query() q: AdminUserQueryDto): Promise<Paged<UserWithBalancesDto>> {
     const { rows, total } = await this.users.list({ status: q.status, role: q.role, q: q.q }, toPage(q));
     return new Paged(
-      rows.map((r) => toUserWithBalances(r.user, r.balances)),
+      rows.map((r) => toUserWithBalances(r.user, r.balances, r.establishment)),
       total,
     );
   }
@@ -62,6 +64,30 @@ export class AdminUsersController {
   ): Promise<RoleChangedDto> {
     const user = await this.users.setRole(admin, id, dto.role, meta);
     return { message: `User role set to ${user.role}`, id: user.id, role: user.role };
+  }
+
+  /**
+   * Trust (`true`: established at once, its samples count toward the reference rate) or distrust
+   * (`false`: never established, whatever it deposited; its samples leave the reference at once) an
+   * account as a rate contributor. Not on yourself. Audited.
+   */
+  @Put(':id/trust')
+  @Auth({ roles: ['ADMIN'], fresh: true })
+  @Audit(AuditEvent.ADMIN_USER_TRUST_CHANGE)
+  async setTrust(
+    @CurrentUser() admin: Principal,
+    @IdParam() id: number,
+    @Body() dto: SetTrustDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<TrustChangedDto> {
+    const { user, establishment } = await this.users.setTrust(admin, id, dto.trusted, dto.note ?? null, meta);
+    return {
+      message: dto.trusted ? 'User trusted as a rate contributor' : 'User distrusted as a rate contributor',
+      id: user.id,
+      trusted: user.trusted === true,
+      established: establishment.established,
+      established_at: establishment.establishedAt?.toISOString() ?? null,
+    };
   }
 
   @Get(':id/preferences')

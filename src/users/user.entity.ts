@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { CreatedAtColumn, DateTimeColumn, UpdatedAtColumn } from '../database/columns';
+import { CreatedAtColumn, DateTimeColumn, MinorUnitsColumn, UpdatedAtColumn } from '../database/columns';
 
 export const ROLES = ['USER', 'ADMIN'] as const;
 export type Role = (typeof ROLES)[number];
@@ -35,6 +35,26 @@ export class UserEntity {
 
   @DateTimeColumn({ name: 'password_changed_at', nullable: true })
   passwordChangedAt!: Date | null;
+
+  /**
+   * An admin's word on the account as a rate contributor (PUT /admin/users/:id/trust): true =
+   * trusted (established at once), false = distrusted (never established, whatever it deposited),
+   * null = not decided (established by deposits and age; see establishment.ts).
+   */
+  @Column({ type: 'boolean', nullable: true })
+  trusted!: boolean | null;
+
+  /** When `trusted` was last set. */
+  @DateTimeColumn({ name: 'trusted_at', nullable: true })
+  trustedAt!: Date | null;
+
+  /** Confirmed deposits so far, in USD minor units (LBP valued when each was confirmed). */
+  @MinorUnitsColumn({ name: 'funded_usd', default: 0 })
+  fundedUsd!: bigint;
+
+  /** When the confirmed deposits first reached RATE_CONTRIBUTOR_MIN_DEPOSIT_USD (null: not yet). */
+  @DateTimeColumn({ name: 'funded_at', nullable: true })
+  fundedAt!: Date | null;
 
   @Index('ix_users_created')
   @CreatedAtColumn()

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthCoreModule } from '../auth/auth-core.module';
+import { RatesModule } from '../rates/rates.module';
 import { WalletModule } from '../wallet/wallet.module';
 import { AdminUsersController } from './admin-users.controller';
 import { PreferencesController } from './preferences.controller';
@@ -7,7 +8,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [AuthCoreModule, WalletModule],
+  imports: [AuthCoreModule, WalletModule, RatesModule],
   controllers: [PreferencesController, AdminUsersController],
   providers: [UsersRepository, UsersService],
   exports: [UsersService],

@@ -5,6 +5,7 @@ import type { Page } from '../common/pagination';
 import { UserPreferencesEntity } from './user-preferences.entity';
 import { type Role, UserEntity, type UserStatus } from './user.entity';
 import { EntityRows } from '../database/entity-rows';
+import { dbDate, dialectOf } from '../database/dialect';
 import { insertOne } from '../database/insert';
 import { newestFirstPage } from '../database/paging';
 
@@ -48,6 +49,24 @@ export class UsersRepository {
 
   async update(id: number, patch: Partial<Omit<UserEntity, 'id'>>, m?: EntityManager): Promise<void> {
     await this.users(m).update({ id }, patch);
+  }
+
+  /**
+   * Adds a confirmed deposit's USD worth to the user's total, and stamps `funded_at` the first time
+   * the total reaches `threshold`. (funded_at is assigned first: MySQL evaluates a single-table
+   * UPDATE's assignments left to right, SQLite from the old row; this way both read the old total.)
+   */
+  async addFunded(userId: number, usd: bigint, threshold: bigint, now: Date, m: EntityManager): Promise<void> {
+    await m
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({
+        fundedAt: () => 'CASE WHEN funded_at IS NULL AND funded_usd + :usd >= :threshold THEN :now ELSE funded_at END',
+        fundedUsd: () => 'funded_usd + :usd',
+      })
+      .where('id = :id', { id: userId })
+      .setParameters({ usd: Number(usd), threshold: Number(threshold), now: dbDate(dialectOf(m), now) })
+      .execute();
   }
 
   countActiveAdmins(m?: EntityManager): Promise<number> {

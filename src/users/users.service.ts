@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
@@ -20,12 +20,21 @@ import {
 import type { UserPreferencesEntity } from './user-preferences.entity';
 import type { Role, UserEntity, UserStatus } from './user.entity';
 import { type Balances, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ReferenceRateService } from '../rates/reference-rate.service';
+import { type Establishment, establishment, establishmentPolicy } from './establishment';
 
 export interface NewUser {
   userName: string;
   passwordHash: string;
   email?: string | null;
   role?: Role;
+}
+
+export interface UserWithBalances {
+  user: UserEntity;
+  balances: Balances;
+  establishment: Establishment;
 }
 
 export const DEFAULT_PREFERENCES: PreferencesDto = { default_range_hours: 72, default_bucket: 'hour' };
@@ -43,7 +52,14 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly wallets: WalletService,
+    private readonly reference: ReferenceRateService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Whether the account's rate samples count toward the reference now, and since when. */
+  establishmentOf(u: UserEntity): Establishment {
+    return establishment(u, establishmentPolicy(this.config), this.clock.now());
+  }
 
   /** Inserts a user; a taken name (also under a concurrent insert) is USER_NAME_TAKEN. */
   async create(input: NewUser, m?: EntityManager): Promise<UserEntity> {
@@ -57,6 +73,10 @@ export class UsersService {
         role: input.role ?? 'USER',
         status: 'ACTIVE',
         passwordChangedAt: null,
+        trusted: null,
+        trustedAt: null,
+        fundedUsd: 0n,
+        fundedAt: null,
         createdAt: now,
         updatedAt: now,
       };
@@ -105,16 +125,23 @@ export class UsersService {
   async list(
     filter: UserFilter,
     page: Page,
-  ): Promise<{ rows: { user: UserEntity; balances: Balances }[]; total: number }> {
+  ): Promise<{ rows: UserWithBalances[]; total: number }> {
     const { rows, total } = await this.repo.search(filter, page);
     const balances = await this.wallets.balancesOf(rows.map((u) => u.id));
-    return { rows: rows.map((user) => ({ user, balances: balances.get(user.id) ?? ZERO_BALANCES })), total };
+    return {
+      rows: rows.map((user) => ({
+        user,
+        balances: balances.get(user.id) ?? ZERO_BALANCES,
+        establishment: this.establishmentOf(user),
+      })),
+      total,
+    };
   }
 
   /** One user with their balances (GET /whoami). */
-  async getWithBalances(id: number): Promise<{ user: UserEntity; balances: Balances }> {
+  async getWithBalances(id: number): Promise<UserWithBalances> {
     const user = await this.getById(id);
-    return { user, balances: await this.wallets.balances(id) };
+    return { user, balances: await this.wallets.balances(id), establishment: this.establishmentOf(user) };
   }
 
   /**
@@ -177,8 +204,66 @@ export class UsersService {
         },
         m,
       );
+      // its samples leave (or come back to) the reference with the status
+      if (previous !== status) this.tx.afterCommit(m, () => this.reference.standingChanged());
       return { ...user, status };
     });
+  }
+
+  /**
+   * An admin's word on an account as a rate contributor: trusted (established at once) or distrusted
+   * (never established, its samples out of the reference at once). Not on yourself: no admin makes
+   * their own samples count. Audited in the same transaction.
+   */
+  async setTrust(
+    actor: AuditActor & { id: number },
+    targetId: number,
+    trusted: boolean,
+    note: string | null,
+    meta: RequestMeta,
+  ): Promise<{ user: UserEntity; establishment: Establishment }> {
+    if (actor.id === targetId) throw new SelfModificationError('trust');
+    return this.tx.run(async (m) => {
+      const user = await this.lockForAdminChange(actor.id, targetId, () => false, 'distrusted', m);
+      const now = this.clock.now();
+      const before = this.establishmentOf(user);
+      const changed = user.trusted !== trusted;
+      const after: UserEntity = changed ? { ...user, trusted, trustedAt: now, updatedAt: now } : user;
+      if (changed) await this.repo.update(targetId, { trusted, trustedAt: now, updatedAt: now }, m);
+      const est = this.establishmentOf(after);
+      await this.audit.record(
+        {
+          event: AuditEvent.ADMIN_USER_TRUST_CHANGE,
+          action: 'set user trust',
+          success: true,
+          statusCode: 200,
+          message: `trusted ${String(user.trusted)} -> ${String(trusted)}${note ? `: ${note}` : ''}`,
+          actor,
+          targetUserId: targetId,
+          metadata: {
+            previous_trusted: user.trusted,
+            trusted,
+            established_before: before.established,
+            established: est.established,
+            note,
+          },
+          request: meta,
+        },
+        m,
+      );
+      if (changed) this.tx.afterCommit(m, () => this.reference.standingChanged());
+      return { user: after, establishment: est };
+    });
+  }
+
+  /**
+   * A confirmed deposit worth `usd` (minor units) counts toward establishment, inside the
+   * confirmation's transaction: the first time the total reaches RATE_CONTRIBUTOR_MIN_DEPOSIT_USD is
+   * kept as `funded_at`. One conditional statement, so two confirmations at once both add up.
+   */
+  async addConfirmedDeposit(userId: number, usd: bigint, m: EntityManager): Promise<void> {
+    if (usd <= 0n) return;
+    await this.repo.addFunded(userId, usd, this.config.rates.contributorMinDepositUsd, this.clock.now(), m);
   }
 
   async setRole(

@@ -9,7 +9,12 @@ export type LiveEvent =
   /** The open order book changed: what happened and the offer as others see it. */
   | { type: 'offer'; data: { action: 'created' | 'filled' | 'cancelled' | 'expired'; offer: unknown } }
   /** A user has new notifications (their streams read them from the database). */
-  | { type: 'notification'; userId: number };
+  | { type: 'notification'; userId: number }
+  /**
+   * An account's standing as a rate contributor changed (trust, status): every instance reloads its
+   * reference at once instead of at its next periodic load.
+   */
+  | { type: 'contributors' };
 
 type Listener = (event: LiveEvent) => void;
 

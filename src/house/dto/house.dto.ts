@@ -30,9 +30,12 @@ export class QuoteDto {
   from_amount!: number;
   /** What the house pays, rounded down to the cent. */
   to_amount!: number;
-  /** The applied rate, LBP per USD: the bid when you give USD, the ask when you give LBP. */
+  /**
+   * The applied rate, LBP per USD: the bid (the guard window's lowest mid minus the spread) when you
+   * give USD, the ask (its highest mid plus the spread) when you give LBP.
+   */
   rate!: number;
-  /** The reference mid it was priced from. */
+  /** The published mid now. */
   reference_rate!: number;
   spread_percent!: number;
   @ApiProperty({ format: 'date-time' })
@@ -76,6 +79,25 @@ export class HouseNetPositionDto {
   lbp!: number;
 }
 
+export class HouseGuardDto {
+  /** QUOTE_GUARD_MINUTES. */
+  window_minutes!: number;
+  /** The lowest published mid of the window (the house's bid is taken from it), or null. */
+  @ApiProperty({ type: Number, nullable: true })
+  low_mid!: number | null;
+  /** The highest published mid of the window (the house's ask is taken from it), or null. */
+  @ApiProperty({ type: Number, nullable: true })
+  high_mid!: number | null;
+  /** (high_mid - low_mid) / low_mid, in percent. */
+  @ApiProperty({ type: Number, nullable: true })
+  move_percent!: number | null;
+  /** The house quotes nothing now. */
+  halted!: boolean;
+  /** Why: too_few_contributors, stale or volatile (null when not halted). */
+  @ApiProperty({ type: String, nullable: true, enum: ['too_few_contributors', 'stale', 'volatile'] })
+  reason!: string | null;
+}
+
 export class HouseStatusDto {
   /** The reference mid, or null when none is published. */
   @ApiProperty({ type: Number, nullable: true })
@@ -90,4 +112,6 @@ export class HouseStatusDto {
   limit_usd!: number;
   /** Conversions in the last 24 hours. */
   conversions_24h!: number;
+  /** The guard the house quotes from. */
+  guard!: HouseGuardDto;
 }

@@ -3,6 +3,12 @@ import { IsIn, IsOptional } from 'class-validator';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
 import { BUCKETS, type Bucket } from '../../users/user-preferences.entity';
 import { DIRECTIONS, type Direction } from '../rate-sample.entity';
+import {
+  HISTORY_BUCKETS,
+  HISTORY_SERIES,
+  type HistoryBucket,
+  type HistorySeries,
+} from '../reference-history.entity';
 
 export const SCOPES = ['market', 'mine'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -138,4 +144,53 @@ export class HistoryDto {
   /** Buckets that have samples, oldest first. */
   @ApiProperty({ type: [HistoryPointDto] })
   points!: HistoryPointDto[];
+}
+
+/**
+ * Query of GET /exchangeRate/history. Omitted range: the last 24 hours (bucket `minute`), 30 days
+ * (`hour`) or 365 days (`day`) up to now. At most 7 days of minutes, 366 days of hours, 3,660 days
+ * of days per request.
+ */
+export class ReferenceHistoryQueryDto extends DateRangeQueryDto {
+  /** A direction's published reference, or `mid`: the house's mid between the two (what its guard reads). */
+  @ApiProperty({ enum: HISTORY_SERIES })
+  @IsIn(HISTORY_SERIES)
+  direction!: HistorySeries;
+
+  /** Bucket size; default from the range (up to 2 days: minute, up to 90 days: hour, else day). */
+  @ApiProperty({ enum: HISTORY_BUCKETS, required: false })
+  @IsOptional()
+  @IsIn(HISTORY_BUCKETS)
+  bucket?: HistoryBucket;
+}
+
+export class ReferenceHistoryPointDto {
+  /** Bucket start (UTC). */
+  @ApiProperty({ format: 'date-time' })
+  t!: string;
+  /** The last value published in the bucket (LBP per USD). */
+  mid!: number;
+  /** The lowest value published in the bucket. */
+  low!: number;
+  /** The highest value published in the bucket. */
+  high!: number;
+  /** Contributors behind the last value. */
+  contributors!: number;
+}
+
+/**
+ * The published reference itself over time (what GET /exchangeRate said), kept per minute from the
+ * moment it was published, never recomputed from samples; buckets in which nothing was published
+ * (too few contributors, no instance running) are absent. Oldest first.
+ */
+export class ReferenceHistoryDto {
+  @ApiProperty({ enum: HISTORY_SERIES })
+  direction!: HistorySeries;
+  @ApiProperty({ enum: HISTORY_BUCKETS })
+  bucket!: HistoryBucket;
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+  points!: ReferenceHistoryPointDto[];
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 import { ROLES, type Role, STATUSES, type UserStatus } from '../user.entity';
 
@@ -45,4 +45,28 @@ export class RoleChangedDto {
   id!: number;
   @ApiProperty({ enum: ROLES })
   role!: Role;
+}
+
+export class SetTrustDto {
+  /**
+   * true: the account is established at once (its samples count toward the reference rate); false:
+   * distrusted, never established whatever it deposited (its samples drop out of the reference at once).
+   */
+  @IsBoolean()
+  trusted!: boolean;
+
+  /** Why (kept in the audit log). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  note?: string;
+}
+
+export class TrustChangedDto {
+  message!: string;
+  id!: number;
+  trusted!: boolean;
+  established!: boolean;
+  @ApiProperty({ format: 'date-time', type: String, nullable: true })
+  established_at!: string | null;
 }

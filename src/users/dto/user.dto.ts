@@ -18,6 +18,14 @@ export class UserWithBalancesDto extends UserResponseDto {
   usd_balance!: number;
   /** Available LBP. */
   lbp_balance!: number;
+  /**
+   * Whether the account's rate samples count toward the reference rate now (trusted by an admin, or
+   * funded and aged: RATE_CONTRIBUTOR_MIN_DEPOSIT_USD, RATE_CONTRIBUTOR_MIN_AGE_HOURS).
+   */
+  established!: boolean;
+  /** Since when it is established (null when it is not). */
+  @ApiProperty({ format: 'date-time', type: String, nullable: true })
+  established_at!: string | null;
 }
 
 export class WhoAmIResponseDto extends UserWithBalancesDto {
