@@ -94,6 +94,9 @@ function streamChunked(
         SQLITE_PATH: join(dir, 'db.sqlite'),
         JWT_SECRET_KEY: 'body-limit-secret-key-that-is-long-enough-0123',
         BCRYPT_ROUNDS: '4',
+        // the open crowd (every account's records count), as in test/test-app.ts
+        RATE_CONTRIBUTOR_MIN_DEPOSIT_USD: '0',
+        RATE_CONTRIBUTOR_MIN_AGE_HOURS: '0',
       });
     });
     afterAll(async () => {

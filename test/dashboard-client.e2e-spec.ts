@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdmin, uniqueName } from './factories/users';
+import { DEMO_PROFILE } from '../src/config/demo-profile';
 import { type Res, startTestApp, type TestApp } from './test-app';
 
 /**
@@ -104,9 +105,9 @@ describe('the seed React dashboard, replayed request by request', () => {
     backupDir = mkdtempSync(join(tmpdir(), 'dashboard-backups-'));
     t = await startTestApp({
       BACKUP_DIR: backupDir,
-      // the marketplace page needs money in the wallets (a demo profile's starting balance)
-      STARTING_BALANCE_USD: '1000',
-      STARTING_BALANCE_LBP: '100000000',
+      // the demo profile (npm run start:demo): new accounts' records count, and the marketplace
+      // page needs money in the wallets
+      ...DEMO_PROFILE,
     });
     a = new DashboardClient(t);
     b = new DashboardClient(t);

@@ -263,6 +263,9 @@ run(`live stream in a real browser (${CHROMIUM})`, () => {
         LOG_LEVEL: 'warn',
         JWT_SECRET_KEY: 'live-stream-e2e-secret-0123456789abcdef',
         BCRYPT_ROUNDS: '4',
+        // the open crowd (every account's records count), as in test/test-app.ts
+        RATE_CONTRIBUTOR_MIN_DEPOSIT_USD: '0',
+        RATE_CONTRIBUTOR_MIN_AGE_HOURS: '0',
         DB_TYPE: 'mysql',
         DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
         DB_PORT: process.env.DB_PORT ?? '3306',

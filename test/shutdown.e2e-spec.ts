@@ -24,6 +24,9 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     LOG_LEVEL: 'info',
     JWT_SECRET_KEY: 'shutdown-e2e-secret-0123456789abcdef',
     BCRYPT_ROUNDS: '4',
+    // the open crowd (every account's records count), as in test/test-app.ts
+    RATE_CONTRIBUTOR_MIN_DEPOSIT_USD: '0',
+    RATE_CONTRIBUTOR_MIN_AGE_HOURS: '0',
     DB_TYPE: 'sqlite',
     SQLITE_PATH: 'data.sqlite',
     SCHEDULER_ENABLED: 'false',

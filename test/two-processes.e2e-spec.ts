@@ -152,6 +152,9 @@ async function watchSweeps(database: string, ms: number): Promise<{ sweeps: numb
         LOG_LEVEL: 'info',
         JWT_SECRET_KEY: 'two-processes-e2e-secret-0123456789abcdef',
         BCRYPT_ROUNDS: '4',
+        // the open crowd (every account's records count), as in test/test-app.ts
+        RATE_CONTRIBUTOR_MIN_DEPOSIT_USD: '0',
+        RATE_CONTRIBUTOR_MIN_AGE_HOURS: '0',
         DB_TYPE: 'mysql',
         DB_HOST: db.host,
         DB_PORT: String(db.port),

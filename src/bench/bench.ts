@@ -305,6 +305,10 @@ async function startServer(
     OFFER_RATE_LIMIT: '1000000',
     QUOTE_RATE_LIMIT: '1000000',
     HOUSE_MAX_NET_USD: '100000000000',
+    CONVERSION_DAILY_LIMIT_USD: '100000000000',
+    // the bench's users record as established contributors do (their samples count), as before
+    RATE_CONTRIBUTOR_MIN_DEPOSIT_USD: '0',
+    RATE_CONTRIBUTOR_MIN_AGE_HOURS: '0',
     SCHEDULER_ENABLED: 'false',
     MIGRATIONS_RUN: 'false',
     DB_TYPE: db.type,

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const key = Buffer.from(env.JWT_SECRET_KEY ?? '', 'utf8');
   const mid = Number(env.BASELINE_MID_RATE ?? 89_500);
   const spread = Number(env.HOUSE_SPREAD_PERCENT ?? 1);
+  const conversionLimit = BigInt(Math.round(Number(env.CONVERSION_DAILY_LIMIT_USD ?? 10_000) * 100));
   const sqlite = db.dialect === 'sqlite';
   /** A Date as the driver takes it (SQLite: TypeORM's text form). */
   const at = (d: Date): Date | string => (sqlite ? d.toISOString().replace('T', ' ').replace('Z', '') : d);
@@ -117,8 +118,8 @@ async function main(): Promise<void> {
   ): Promise<void> {
     const { insertId } = await s.run(
       `INSERT INTO rate_samples (direction, rate, source, user_id, transaction_id, trade_id, usd_volume, is_outlier,
-        anomaly_reason, anomaly_score, baseline_rate, deviation_percent, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        counted, anomaly_reason, anomaly_score, baseline_rate, deviation_percent, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         direction,
         rate,
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
         ref.tradeId,
         money(usd),
         false,
+        true,
         null,
         null,
         null,
@@ -258,6 +260,21 @@ async function main(): Promise<void> {
       const from = minor(b.from_amount);
       if (!from || b.from_currency === b.to_currency) return fail(reply, 400, 'VALIDATION_FAILED');
       const sell = b.from_currency === 'USD';
+      // the guard: the window of the published mid (its lowest and highest), and the value in force
+      // when it began, from the shared history (the API reads these outside its transaction too)
+      const since = new Date(Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000);
+      const scope = db.scope(log);
+      await scope.all(
+        `SELECT MIN(low) AS lo, MAX(high) AS hi FROM reference_history
+          WHERE series = ? AND bucket = 'minute' AND bucket_start >= ? AND bucket_start <= ?`,
+        ['mid', at(since), at(new Date())],
+      );
+      await scope.all(
+        `SELECT mid FROM reference_history
+          WHERE series = ? AND bucket = 'minute' AND bucket_start < ? AND bucket_start >= ?
+          ORDER BY bucket_start DESC LIMIT 1`,
+        ['mid', at(since), at(new Date(since.getTime() - 72 * 3_600_000))],
+      );
       const rate = Math.round(mid * (sell ? 1 - spread / 100 : 1 + spread / 100));
       const to = sell ? from * BigInt(rate) : (from * 100n) / BigInt(rate) / 100n;
       const now = new Date();
@@ -265,7 +282,7 @@ async function main(): Promise<void> {
       const id = await db.tx(log, async (s) => {
         const { insertId } = await s.run(
           `INSERT INTO quotes (user_id, from_currency, to_currency, from_amount, to_amount, rate, reference_rate,
-            spread_percent, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            valuation_rate, spread_percent, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [
             who.id,
             b.from_currency,
@@ -273,6 +290,7 @@ async function main(): Promise<void> {
             money(from),
             money(to),
             rate,
+            mid,
             mid,
             spread,
             at(now),
@@ -318,6 +336,8 @@ async function main(): Promise<void> {
       if (typeof b.quote_id !== 'number') return fail(reply, 400, 'VALIDATION_FAILED');
       const now = new Date();
       const out = await db.tx(log, async (s) => {
+        // the user's conversions one at a time: the wallet row first, then the day's USD legs
+        await s.all(`SELECT user_id FROM wallets WHERE user_id = ?${forUpdate}`, [who.id]);
         const [q] = await s.all<QuoteRow>(
           `SELECT id, user_id, from_currency, to_currency, from_amount, to_amount, rate, reference_rate, spread_percent,
             created_at, expires_at, used_at FROM quotes WHERE id = ? LIMIT 1`,
@@ -329,6 +349,15 @@ async function main(): Promise<void> {
           [at(now), q.id, who.id, at(now)],
         );
         if (claimed.affected !== 1) throw new Refusal(409, 'QUOTE_USED');
+        const dayStart = new Date(now.getTime() - (now.getTime() % 86_400_000));
+        const [day] = await s.all<{ total: unknown }>(
+          `SELECT SUM(CASE WHEN from_currency = 'USD' THEN from_amount ELSE to_amount END) AS total
+            FROM conversions WHERE user_id = ? AND created_at >= ?`,
+          [who.id, at(dayStart)],
+        );
+        const usdLeg = q.from_currency === 'USD' ? BigInt(q.from_amount) : BigInt(q.to_amount);
+        if (BigInt(Number(day?.total ?? 0)) + usdLeg > conversionLimit)
+          throw new Refusal(422, 'LIMIT_EXCEEDED');
         const fromAmount = BigInt(q.from_amount);
         const toAmount = BigInt(q.to_amount);
         const usdDelta = q.from_currency === 'USD' ? -fromAmount : toAmount;
@@ -400,6 +429,8 @@ async function main(): Promise<void> {
     id: number;
     creator_user_id: number;
     give_currency: string;
+    give_amount: string | number | bigint;
+    want_amount: string | number | bigint;
     remaining_give_amount: string | number | bigint;
     remaining_want_amount: string | number | bigint;
     min_fill_amount: string | number | bigint | null;
@@ -435,14 +466,19 @@ async function main(): Promise<void> {
         ) {
           throw new Refusal(422, 'FILL_OUT_OF_RANGE');
         }
-        const pay = fill === remGive ? remWant : (remWant * fill) / remGive;
+        // the offer's own rate, rounded up (against the taker); the last take pays at least the rest
+        const giveAll = BigInt(o.give_amount);
+        const atRate = (fill * BigInt(o.want_amount) + giveAll - 1n) / giveAll;
+        const pay = fill === remGive && remWant > atRate ? remWant : atRate;
         const done = fill === remGive;
         const taken = await s.run(
-          `UPDATE offers SET remaining_give_amount = remaining_give_amount - ?, remaining_want_amount = remaining_want_amount - ?,
+          `UPDATE offers SET remaining_give_amount = remaining_give_amount - ?, remaining_want_amount = ?,
+            received_want_amount = received_want_amount + ?,
             status = ?, closed_at = ?, updated_at = ? WHERE id = ? AND status = ? AND remaining_give_amount = ?
             AND remaining_want_amount = ?`,
           [
             money(fill),
+            money(remWant > pay ? remWant - pay : 0n),
             money(pay),
             done ? 'COMPLETED' : 'OPEN',
             done ? at(now) : null,
@@ -536,6 +572,10 @@ async function main(): Promise<void> {
           ],
         );
         const direction = usdGive ? 'usd_to_lbp' : 'lbp_to_usd';
+        // the maker's standing, as the API reads it before the trade's sample
+        await s.all('SELECT id, status, trusted, trusted_at, funded_at, created_at FROM users WHERE id = ?', [
+          maker,
+        ]);
         await sample(s, direction, o.rate, 'trade', maker, { transactionId: null, tradeId }, usd, now);
         return { tradeId, takerBal };
       });

@@ -54,6 +54,9 @@ export interface RateLimitConfig {
   loginLimit: number;
   registerLimit: number;
   refreshLimit: number;
+  /** GET /exchangeRate/history per client IP and window (a public range read). */
+  historyLimit: number;
+  historyTtlSeconds: number;
   redisUrl: string | null;
 }
 
@@ -462,6 +465,8 @@ export function loadConfig(env: Env): AppConfig {
       loginLimit: int(env, 'LOGIN_RATE_LIMIT', 5, 1, 100000),
       registerLimit: int(env, 'REGISTER_RATE_LIMIT', 5, 1, 100000),
       refreshLimit: int(env, 'REFRESH_RATE_LIMIT', 5, 1, 100000),
+      historyLimit: int(env, 'HISTORY_RATE_LIMIT', 60, 1, 1_000_000),
+      historyTtlSeconds: int(env, 'HISTORY_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
       redisUrl: str(env, 'REDIS_URL', '') || null,
     },
     adminBootstrap: adminUser === '' ? null : { userName: adminUser, password: adminPassword },

@@ -58,7 +58,8 @@ function sides(low: number, high: number, spreadPercent: number): { bid: bigint;
 
 const HALT_WHY: Record<HaltReason, string> = {
   too_few_contributors: 'there is no reference rate (too few established contributors)',
-  stale: 'the reference rate is stale (no established contributor recorded within QUOTE_REFERENCE_MAX_AGE_MINUTES)',
+  stale:
+    'the reference rate is stale (no established contributor recorded within QUOTE_REFERENCE_MAX_AGE_MINUTES)',
   volatile: 'the reference rate moved too much within the guard window; quotes resume when it settles',
 };
 
@@ -289,7 +290,12 @@ export class HouseService implements OnModuleInit {
   }
 
   /** 422 LIMIT_EXCEEDED when the day's conversions (their USD legs) with this one pass the limit. */
-  private async checkDailyLimit(userId: number, quote: QuoteEntity, now: Date, m: EntityManager): Promise<void> {
+  private async checkDailyLimit(
+    userId: number,
+    quote: QuoteEntity,
+    now: Date,
+    m: EntityManager,
+  ): Promise<void> {
     const limit = this.config.house.conversionDailyLimitUsd;
     const used = await this.repo.usdConvertedSince(userId, dayStart(now), m);
     if (used + usdLeg(quote) > limit) throw new ConversionLimitError(limit, used);
@@ -327,7 +333,8 @@ export class HouseService implements OnModuleInit {
       this.repo.countConversionsSince(new Date(now.getTime() - DAY_MS)),
     ]);
     const spread = this.config.house.spreadPercent;
-    const s = !g.halted && g.lowMid !== null && g.highMid !== null ? sides(g.lowMid, g.highMid, spread) : null;
+    const s =
+      !g.halted && g.lowMid !== null && g.highMid !== null ? sides(g.lowMid, g.highMid, spread) : null;
     return {
       reference_rate: g.mid,
       bid: s ? micro(s.bid) : null,

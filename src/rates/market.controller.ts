@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { Auth, CurrentUser, Public } from '../auth/auth.decorators';
+import { RateLimit } from '../common/throttling/rate-limit.decorator';
 import type { Principal } from '../auth/principal';
 import {
   type AnalyticsDto,
@@ -39,6 +40,10 @@ export class MarketController {
    */
   @Get('exchangeRate/history')
   @Public()
+  @RateLimit('history')
+  @ApiTooManyRequestsResponse({
+    description: 'RATE_LIMITED (HISTORY_RATE_LIMIT per client IP), with Retry-After',
+  })
   referenceHistory(@Query() q: ReferenceHistoryQueryDto): Promise<ReferenceHistoryDto> {
     return this.market.referenceHistoryOf(q);
   }

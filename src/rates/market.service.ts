@@ -30,8 +30,16 @@ const DAY_MS = 24 * HOUR_MS;
 export const MAX_RANGE_DAYS = 366;
 
 /** GET /exchangeRate/history: the default span of each bucket size, and the longest allowed. */
-const DEFAULT_SPAN_MS: Record<HistoryBucket, number> = { minute: DAY_MS, hour: 30 * DAY_MS, day: 365 * DAY_MS };
-const MAX_SPAN_MS: Record<HistoryBucket, number> = { minute: 7 * DAY_MS, hour: 366 * DAY_MS, day: 3660 * DAY_MS };
+const DEFAULT_SPAN_MS: Record<HistoryBucket, number> = {
+  minute: DAY_MS,
+  hour: 30 * DAY_MS,
+  day: 365 * DAY_MS,
+};
+const MAX_SPAN_MS: Record<HistoryBucket, number> = {
+  minute: 7 * DAY_MS,
+  hour: 366 * DAY_MS,
+  day: 3660 * DAY_MS,
+};
 
 function pickBucket(spanMs: number): HistoryBucket {
   if (spanMs <= 2 * DAY_MS) return 'minute';
@@ -165,9 +173,15 @@ export class MarketService {
     return rates === null ? null : this.toBody(rates).json;
   }
 
+  /**
+   * The body of a version of the reference, built once per version: what it publishes goes into the
+   * shared history at that moment (so what GET /exchangeRate said is what GET /exchangeRate/history
+   * keeps, even for a value served for a moment only).
+   */
   private toBody(r: ReferenceRates): { dto: ExchangeRateDto; json: string } {
     const version = this.reference.version();
     if (this.body?.version === version) return this.body;
+    this.referenceHistory.observe(r, this.clock.now());
     const times = [r.usd_to_lbp.updatedAt, r.lbp_to_usd.updatedAt].filter((d): d is Date => d !== null);
     const newest = times.length === 0 ? null : new Date(Math.max(...times.map((d) => d.getTime())));
     const dto: ExchangeRateDto = {
@@ -187,10 +201,7 @@ export class MarketService {
     const parsed = parseRange(q.from, q.to);
     const to = parsed.to ?? this.clock.now();
     const bucket: HistoryBucket =
-      q.bucket ??
-      (parsed.from === undefined
-        ? 'minute'
-        : pickBucket(to.getTime() - parsed.from.getTime()));
+      q.bucket ?? (parsed.from === undefined ? 'minute' : pickBucket(to.getTime() - parsed.from.getTime()));
     const from = parsed.from ?? new Date(to.getTime() - DEFAULT_SPAN_MS[bucket]);
     if (from.getTime() > to.getTime()) {
       throw new ValidationFailedError([{ field: 'from', message: 'after to' }], 'from must not be after to.');

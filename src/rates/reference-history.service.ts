@@ -10,11 +10,7 @@ import { MaintenanceState } from '../common/maintenance';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { dayStart, hourStart } from '../database/dialect';
 import { DIRECTIONS } from './rate-sample.entity';
-import {
-  HISTORY_BUCKETS,
-  type HistoryBucket,
-  type HistorySeries,
-} from './reference-history.entity';
+import { HISTORY_BUCKETS, type HistoryBucket, type HistorySeries } from './reference-history.entity';
 import { type HistoryRow, ReferenceHistoryRepository } from './reference-history.repository';
 import { midOf, type ReferenceRates, ReferenceRateService } from './reference-rate.service';
 
@@ -40,7 +36,10 @@ export function seriesValues(
   }
   const mid = midOf(rates);
   if (mid) {
-    const contributors = DIRECTIONS.reduce((a, d) => a + (rates[d].rate !== null ? rates[d].contributors : 0), 0);
+    const contributors = DIRECTIONS.reduce(
+      (a, d) => a + (rates[d].rate !== null ? rates[d].contributors : 0),
+      0,
+    );
     out.push({ series: 'mid', value: mid.rate, contributors });
   }
   return out;
@@ -138,7 +137,8 @@ export class ReferenceHistoryService implements OnApplicationBootstrap, BeforeAp
         const key = keyOf(row);
         const last = this.written.get(`${series}|${bucket}`);
         const seen =
-          this.pending.get(key) ?? (last?.bucketStart.getTime() === row.bucketStart.getTime() ? last : undefined);
+          this.pending.get(key) ??
+          (last?.bucketStart.getTime() === row.bucketStart.getTime() ? last : undefined);
         if (
           seen &&
           seen.mid === value &&
@@ -200,8 +200,9 @@ export class ReferenceHistoryService implements OnApplicationBootstrap, BeforeAp
     return { low: Math.min(...values), high: Math.max(...values) };
   }
 
-  /** The stored buckets of a series in [from, to], oldest first (written up to now first). */
+  /** The stored buckets of a series in [from, to], oldest first (what is published now written first). */
   async range(series: HistorySeries, bucket: HistoryBucket, from: Date, to: Date): Promise<HistoryRow[]> {
+    this.observe(await this.reference.published(), this.clock.now());
     await this.flush();
     return this.repo.range(series, bucket, bucketStart(bucket, from), to);
   }

@@ -4,9 +4,10 @@ import { convert } from 'openapi-to-postmanv2';
 
 /**
  * `npm run postman` writes postman/collection.json: a "Flow" folder (a scripted tour with tests:
- * register, log in and keep the tokens, transaction records, the reference rate, analytics and
- * history, a deposit an admin confirms, a quote and its conversion, offers and a take, a withdrawal
- * paid out, alerts, watchlist, notifications, logs) and an "API reference" folder generated from
+ * register, log in and keep the tokens, the admin trusts three contributors, transaction records,
+ * the reference rate and its own history, analytics and history, a deposit an admin confirms, a
+ * quote and its conversion, offers and a take, a withdrawal paid out, alerts, watchlist,
+ * notifications, logs) and an "API reference" folder generated from
  * openapi.json. `--check` fails when the committed collection is out of date (CI runs it).
  */
 const ROOT = join(__dirname, '..', '..', '..');
@@ -35,7 +36,11 @@ const FLOW: Step[] = [
     method: 'POST',
     path: '/user',
     body: { user_name: `{{user${who}}}`, password: '{{password}}' },
-    tests: json([status(201), "pm.test('role USER', () => pm.expect(body.role).to.eql('USER'));"]),
+    tests: json([
+      status(201),
+      "pm.test('role USER', () => pm.expect(body.role).to.eql('USER'));",
+      `pm.collectionVariables.set('id${who}', body.id);`,
+    ]),
   })),
   {
     name: 'Log in as A (keeps the tokens)',
@@ -71,8 +76,20 @@ const FLOW: Step[] = [
     tests: json([
       status(200),
       "pm.test('user A, no money yet', () => { pm.expect(body.user_name).to.eql(pm.collectionVariables.get('userA')); pm.expect(body.usd_balance).to.eql(0); });",
+      "pm.test('not established: its records would not move the reference yet', () => pm.expect(body.established).to.eql(false));",
     ]),
   },
+  ...(['A', 'B', 'C'] as const).map((who): Step => ({
+    name: `The admin trusts ${who} as a rate contributor (established at once)`,
+    method: 'PUT',
+    path: `/admin/users/{{id${who}}}/trust`,
+    token: 'admin',
+    body: { trusted: true, note: 'known exchange agent' },
+    tests: json([
+      status(200),
+      "pm.test('established', () => { pm.expect(body.trusted).to.eql(true); pm.expect(body.established).to.eql(true); });",
+    ]),
+  })),
   ...(
     [
       ['a', 'A', 89500],
@@ -110,6 +127,15 @@ const FLOW: Step[] = [
       status(200),
       "pm.test('usd_to_lbp', () => pm.expect(body.usd_to_lbp).to.eql(89500));",
       "pm.test('three contributors', () => pm.expect(body.contributors.usd_to_lbp).to.eql(3));",
+    ]),
+  },
+  {
+    name: 'The reference’s own history (public): what /exchangeRate published, per minute',
+    method: 'GET',
+    path: '/exchangeRate/history?direction=usd_to_lbp&bucket=minute',
+    tests: json([
+      status(200),
+      "pm.test('the last published value', () => { pm.expect(body.points.length).to.be.greaterThan(0); pm.expect(body.points[body.points.length - 1].mid).to.eql(89500); });",
     ]),
   },
   {
@@ -183,7 +209,7 @@ const FLOW: Step[] = [
     body: { from_currency: 'USD', to_currency: 'LBP', from_amount: 10 },
     tests: json([
       status(201),
-      "pm.test('the bid: the mid minus the spread', () => { pm.expect(body.reference_rate).to.eql(89500); pm.expect(body.rate).to.be.below(89500); });",
+      "pm.test('the bid: the guard window’s lowest mid minus the spread', () => { pm.expect(body.reference_rate).to.eql(89500); pm.expect(body.rate).to.be.below(89500); });",
       "pm.collectionVariables.set('quoteId', body.id);",
     ]),
   },

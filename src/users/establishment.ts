@@ -41,7 +41,8 @@ export type EstablishmentFacts = Pick<
  */
 export function establishment(u: EstablishmentFacts, policy: EstablishmentPolicy, now: Date): Establishment {
   if (u.status !== 'ACTIVE' || u.trusted === false) return NOT;
-  if (policy.minDepositUsd === 0n && policy.minAgeHours === 0) return { established: true, establishedAt: u.createdAt };
+  if (policy.minDepositUsd === 0n && policy.minAgeHours === 0)
+    return { established: true, establishedAt: u.createdAt };
   const agedAt = new Date(u.createdAt.getTime() + policy.minAgeHours * 3_600_000);
   const fundedAt = policy.minDepositUsd === 0n ? u.createdAt : u.fundedAt;
   let byDeposits: Date | null = null;

@@ -56,12 +56,19 @@ export class UsersRepository {
    * the total reaches `threshold`. (funded_at is assigned first: MySQL evaluates a single-table
    * UPDATE's assignments left to right, SQLite from the old row; this way both read the old total.)
    */
-  async addFunded(userId: number, usd: bigint, threshold: bigint, now: Date, m: EntityManager): Promise<void> {
+  async addFunded(
+    userId: number,
+    usd: bigint,
+    threshold: bigint,
+    now: Date,
+    m: EntityManager,
+  ): Promise<void> {
     await m
       .createQueryBuilder()
       .update(UserEntity)
       .set({
-        fundedAt: () => 'CASE WHEN funded_at IS NULL AND funded_usd + :usd >= :threshold THEN :now ELSE funded_at END',
+        fundedAt: () =>
+          'CASE WHEN funded_at IS NULL AND funded_usd + :usd >= :threshold THEN :now ELSE funded_at END',
         fundedUsd: () => 'funded_usd + :usd',
       })
       .where('id = :id', { id: userId })

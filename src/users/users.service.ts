@@ -122,10 +122,7 @@ export class UsersService {
   }
 
   /** A page of users with their balances. */
-  async list(
-    filter: UserFilter,
-    page: Page,
-  ): Promise<{ rows: UserWithBalances[]; total: number }> {
+  async list(filter: UserFilter, page: Page): Promise<{ rows: UserWithBalances[]; total: number }> {
     const { rows, total } = await this.repo.search(filter, page);
     const balances = await this.wallets.balancesOf(rows.map((u) => u.id));
     return {

@@ -15,6 +15,7 @@ export const RATE_LIMIT_GROUPS = [
   'funding',
   'quote',
   'stream',
+  'history',
 ] as const;
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
 

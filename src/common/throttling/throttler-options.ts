@@ -53,6 +53,8 @@ export function buildThrottlerOptions(
       perIp: false,
     },
     quote: { limit: config.house.rateLimit, ttlSeconds: config.house.rateLimitTtlSeconds, perIp: false },
+    // public: counted per client IP (and per account when one calls it signed in)
+    history: { limit: rl.historyLimit, ttlSeconds: rl.historyTtlSeconds, perIp: true },
     stream: {
       limit: config.stream.ticketRateLimit,
       ttlSeconds: config.stream.ticketRateLimitTtlSeconds,
