@@ -5,12 +5,16 @@ import { type LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { AuthService } from './auth/auth.service';
 import { AppError, BadRequestError } from './common/errors/app-error';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './common/http/json-depth';
 import { pathOf } from './common/http/request-meta';
+import { ConnectionGuard } from './common/http/connection-guard';
+import { redactUrl } from './common/http/redact-url';
 import { DOCS_PATH, securityHeadersByPath } from './common/http/security-headers';
 import { MAINTENANCE_RETRY_SECONDS, MaintenanceState } from './common/maintenance';
 import { ReadReplica } from './database/read-replica';
@@ -72,7 +76,19 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const securityFor = securityHeadersByPath();
   const identify = (req: FastifyRequest, reply: FastifyReply, path: string): FastifyReply =>
     reply.headers(securityFor(path)).header('x-request-id', req.id);
+  // One client cannot hold the server: connection caps as sockets arrive, and timeouts for slow
+  // requests (connection-guard.ts); the server is ours, Fastify serves on it.
+  const connections = new ConnectionGuard({
+    headersTimeoutMs: config.connections.headersTimeoutMs,
+    requestTimeoutMs: config.connections.requestTimeoutMs,
+    keepAliveTimeoutMs: config.connections.keepAliveTimeoutMs,
+    maxPerClient: config.connections.maxPerIp,
+    maxTotal: config.connections.maxTotal,
+    trustProxy: config.trustProxy,
+  });
   const adapter = new FastifyAdapter({
+    serverFactory: (handler: RequestListener) => connections.createServer(handler),
+    clientErrorHandler: (err: Error, socket: Socket) => connections.clientError(err, socket),
     // enforced while the body streams (chunked or not); the import route has its own, see below
     bodyLimit: config.bodyLimitBytes,
     trustProxy:
@@ -99,6 +115,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         ? false
         : {
             level: config.logLevel,
+            // a request's URL without the values of credential parameters (the stream's ticket)
+            serializers: {
+              req: (req: FastifyRequest) => ({
+                method: req.method,
+                url: redactUrl(req.url),
+                host: req.host,
+                remoteAddress: req.ip,
+                remotePort: req.socket?.remotePort,
+              }),
+            },
             redact: {
               paths: [
                 'req.headers.authorization',
@@ -205,6 +231,36 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       return;
     done();
   });
+
+  // Behind a trusted proxy the sockets are the proxy's: each forwarded client may have at most
+  // MAX_CONNECTIONS_PER_IP requests in flight (a slow body holds one), counted once its headers are in.
+  if (connections.behindProxy) {
+    const ends = new WeakMap<FastifyRequest, () => void>();
+    const end = (req: FastifyRequest): void => {
+      ends.get(req)?.();
+      ends.delete(req);
+    };
+    fastify.addHook('onRequest', (req, reply, done) => {
+      const a = connections.admitRequest(req.raw, req.ip);
+      if (a.admitted) {
+        ends.set(req, a.done);
+        return done();
+      }
+      void reply.code(429).header('retry-after', '1').header('connection', 'close').send({
+        error: 'Too many requests at once from your address. Try again in a moment.',
+        code: 'RATE_LIMITED',
+        statusCode: 429,
+      });
+    });
+    fastify.addHook('onResponse', (req, _reply, done) => {
+      end(req);
+      done();
+    });
+    fastify.addHook('onRequestAbort', (req, done) => {
+      end(req);
+      done();
+    });
+  }
 
   await app.register(cors, {
     origin: config.corsOrigins,

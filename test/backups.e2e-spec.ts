@@ -530,3 +530,139 @@ describe('backups and restore', () => {
     expect(await failures()).toBe(before + 1);
   });
 });
+
+describe('a restore cannot silently undo money that left', () => {
+  let t: TestApp;
+  let dir: string;
+  let admin: TestUser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'backups-funding-e2e-'));
+    t = await startTestApp({ BACKUP_DIR: dir, FUNDING_RATE_LIMIT: '100000' });
+    admin = await createAdmin(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const wallet = async (u: TestUser) => (await t.request('GET', '/wallet', { token: u.access })).json();
+  const deposit = async (u: TestUser, amount: number): Promise<number> => {
+    const d = await t.request('POST', '/wallet/deposits', {
+      token: u.access,
+      body: { currency: 'USD', amount },
+    });
+    expect(
+      (await t.request('POST', `/admin/deposits/${d.json().id}/confirm`, { token: admin.access })).statusCode,
+    ).toBe(200);
+    return d.json().id as number;
+  };
+  const withdraw = async (u: TestUser, amount: number): Promise<number> => {
+    const w = await t.request('POST', '/wallet/withdrawals', {
+      token: u.access,
+      body: { currency: 'USD', amount, destination: 'agent, Hamra street' },
+    });
+    expect(w.statusCode).toBe(201);
+    expect(
+      (await t.request('POST', `/admin/withdrawals/${w.json().id}/complete`, { token: admin.access }))
+        .statusCode,
+    ).toBe(200);
+    return w.json().id as number;
+  };
+
+  it('409 RESTORE_LOSES_FUNDING lists the withdrawal paid out and the deposit confirmed after the backup; nothing changes', async () => {
+    const u = await createUser(t, 'payee');
+    await deposit(u, 81);
+    const backup = await t.request('POST', '/admin/backup', { token: admin.access });
+    expect(backup.statusCode).toBe(201);
+    const withdrawalId = await withdraw(u, 50);
+    const depositId = await deposit(u, 12.5);
+    expect((await wallet(u)).usd_balance).toBe(43.5);
+    const files = readdirSync(dir).sort();
+
+    const refused = await t.request('POST', '/admin/restore', {
+      token: admin.access,
+      body: { filename: backup.json().filename },
+    });
+    expect([refused.statusCode, refused.json().code]).toEqual([409, 'RESTORE_LOSES_FUNDING']);
+    expect(refused.json().error).toMatch(/force/);
+    const details = refused
+      .json()
+      .details.map((d: { message: string }) => d.message)
+      .join('\n');
+    expect(details).toContain(`withdrawal #${withdrawalId} of 50.00 USD`);
+    expect(details).toContain(`deposit #${depositId} of 12.50 USD`);
+    // nothing changed: the balance, the sessions, the files (no safety backup)
+    expect((await wallet(u)).usd_balance).toBe(43.5);
+    expect(readdirSync(dir).sort()).toEqual(files);
+    const logs = (
+      await t.request('GET', '/admin/logs?event_type=BACKUP_RESTORE&success=false', { token: admin.access })
+    ).json();
+    expect(logs.logs[0]).toMatchObject({ success: false, status_code: 409 });
+
+    // forced: restored, and the answer says what it undid in the books
+    const forced = await t.request('POST', '/admin/restore', {
+      token: admin.access,
+      body: { filename: backup.json().filename, force: true },
+    });
+    expect(forced.statusCode).toBe(200);
+    expect(forced.json().funding_after_backup).toEqual([
+      expect.objectContaining({
+        id: withdrawalId,
+        kind: 'WITHDRAWAL',
+        user_id: u.id,
+        currency: 'USD',
+        amount: 50,
+      }),
+      expect.objectContaining({
+        id: depositId,
+        kind: 'DEPOSIT',
+        user_id: u.id,
+        currency: 'USD',
+        amount: 12.5,
+      }),
+    ]);
+    expect(forced.json().session_kept).toBe(true);
+    const again = await login(t, u.userName, u.password);
+    expect((await t.request('GET', '/wallet', { token: again.access })).json().usd_balance).toBe(81);
+    const audit = (
+      await t.request('GET', '/admin/logs?event_type=BACKUP_RESTORE&success=true', { token: admin.access })
+    ).json();
+    expect(JSON.parse(audit.logs[0].metadata_json)).toMatchObject({ forced: true, session_kept: true });
+  });
+
+  it("the restoring admin's session is kept (tokens and refresh), every other one ends", async () => {
+    const other = await createAdmin(t);
+    const u = await createUser(t, 'plain');
+    const backup = await t.request('POST', '/admin/backup', { token: admin.access });
+    const restored = await t.request('POST', '/admin/restore', {
+      token: admin.access,
+      body: { filename: backup.json().filename },
+    });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.json()).toMatchObject({ funding_after_backup: [], session_kept: true });
+    expect((await t.request('GET', '/admin/backup/status', { token: admin.access })).statusCode).toBe(200);
+    const refreshed = await t.request('POST', '/refresh', { token: admin.refresh, body: {} });
+    expect(refreshed.statusCode).toBe(200);
+    admin.access = refreshed.json().access_token;
+    admin.refresh = refreshed.json().refresh_token;
+    expect((await t.request('GET', '/whoami', { token: other.access })).statusCode).toBe(401);
+    expect((await t.request('GET', '/whoami', { token: u.access })).statusCode).toBe(401);
+    expect((await t.request('POST', '/refresh', { token: u.refresh, body: {} })).statusCode).toBe(401);
+    // the restoring admin needs a fresh token for the next restore, as before
+    Object.assign(admin, await login(t, admin.userName, admin.password));
+  });
+
+  it('an admin who is not an active admin in the backup loses the session too', async () => {
+    const before = await t.request('POST', '/admin/backup', { token: admin.access });
+    const late = await createAdmin(t); // created after the backup: not in it
+    const restored = await t.request('POST', '/admin/restore', {
+      token: late.access,
+      body: { filename: before.json().filename },
+    });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.json().session_kept).toBe(false);
+    expect((await t.request('GET', '/whoami', { token: late.access })).statusCode).toBe(401);
+    Object.assign(admin, await login(t, admin.userName, admin.password));
+  });
+});

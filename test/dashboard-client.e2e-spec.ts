@@ -446,14 +446,29 @@ describe('the seed React dashboard, replayed request by request', () => {
 
       const restored = await c.call('POST', '/admin/restore'); // no body: the newest backup
       expectStatus(restored, 200, 'restore');
-      expect(restored.json().filename).toBe(made.json().filename);
-      // a restore ends every session: the client's refresh fails too, it drops its tokens
-      const after = await c.call('GET', '/admin/users');
-      expectStatus(after, 401, 'after restore');
-      expect(c.access).toBeNull();
-      expectStatus(await c.login(adminName, adminPassword), 200, 'login again');
-      const again = await c.call('GET', '/admin/backup/status');
-      expect(typeof again.json().last_backup).toBe('string');
+      expect(restored.json()).toMatchObject({
+        filename: made.json().filename,
+        funding_after_backup: [],
+        session_kept: true,
+      });
+      // the console shows "Backup restored successfully" and asks for the status: its session was
+      // kept (every other session ended), so the call answers without a refresh or a new login
+      const after = await c.call('GET', '/admin/backup/status');
+      expectStatus(after, 200, 'status after restore');
+      expect(c.access).not.toBeNull();
+      // the newest file is now the safety backup the restore took of the data it replaced
+      expect(after.json().last_backup).toBe(restored.json().safety_backup);
+      expect(after.json().available_backups).toBe(2);
+      expect(typeof after.json().total_size).toBe('string');
+      // everyone else signs in again
+      const other = new DashboardClient(t);
+      expectStatus(await other.login(alice.name, password), 200, 'alice logs in');
+      const b4 = await c.call('POST', '/admin/backup');
+      expectStatus(b4, 201, 'another backup');
+      expectStatus(await c.call('POST', '/admin/restore'), 200, 'restore again');
+      expectStatus(await other.call('GET', '/transactions'), 401, 'alice after the restore');
+      expect(other.access).toBeNull();
+      expectStatus(await other.login(alice.name, password), 200, 'alice logs in again');
     });
   });
 });

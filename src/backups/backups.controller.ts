@@ -1,5 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { AuditEvent } from '../audit/audit-events';
 import { Audit } from '../audit/audit.decorator';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
@@ -56,13 +61,18 @@ export class BackupsController {
    * file, another format version or another schema version is refused (422) with nothing changed.
    * Then a safety backup of the current data is taken, every table is replaced in one transaction,
    * and row counts and the ledger invariants are checked before it commits. The audit trail keeps its
-   * later rows. Every session and refresh token ends (yours too): everyone signs in again.
+   * later rows. Deposits confirmed and withdrawals completed after the backup (money that moved in the
+   * real world) would be undone in the books: the restore is refused with 409 RESTORE_LOSES_FUNDING
+   * listing them unless `force` is true, and the answer's `funding_after_backup` lists what a forced
+   * restore undid. Every session and refresh token ends but yours (if you are an active admin in the
+   * restored data): everyone else signs in again.
    */
   @Post('restore')
   @HttpCode(200)
   @Auth({ roles: ['ADMIN'], fresh: true })
   @Audit(AuditEvent.BACKUP_RESTORE)
   @ApiNotFoundResponse({ description: 'BACKUP_NOT_FOUND' })
+  @ApiConflictResponse({ description: 'RESTORE_LOSES_FUNDING (listed in details), or BACKUP_IN_PROGRESS' })
   @ApiUnprocessableEntityResponse({
     description:
       'BACKUP_INVALID, BACKUP_FORMAT_UNSUPPORTED, BACKUP_SCHEMA_MISMATCH or RESTORE_VERIFICATION_FAILED',
@@ -75,7 +85,11 @@ export class BackupsController {
     const r = await this.backups.restoreByName(
       dto?.filename,
       { actor: { id: admin.id, userName: admin.userName }, meta, via: 'http' },
-      { acceptLedgerMismatches: dto?.accept_ledger_mismatches === true },
+      {
+        acceptLedgerMismatches: dto?.accept_ledger_mismatches === true,
+        force: dto?.force === true,
+        keepSession: { sessionId: admin.sessionId, userId: admin.id },
+      },
     );
     return {
       message: 'Restore completed',
@@ -84,6 +98,16 @@ export class BackupsController {
       safety_backup: r.safetyBackup,
       duration_ms: r.durationMs,
       ledger_mismatches: r.ledgerMismatches,
+      funding_after_backup: r.fundingAfterBackup.map((f) => ({
+        id: f.id,
+        kind: f.kind,
+        user_id: f.userId,
+        currency: f.currency,
+        amount: Number(f.amount),
+        decided_at: f.decidedAt?.toISOString() ?? null,
+        decided_by: f.decidedBy,
+      })),
+      session_kept: r.sessionKept,
     };
   }
 }

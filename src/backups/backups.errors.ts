@@ -58,3 +58,20 @@ export class RestoreVerificationError extends BusinessRuleError {
     );
   }
 }
+
+/**
+ * A restore would undo deposits confirmed or withdrawals completed after the backup: money that moved
+ * in the real world. Nothing was changed; `{"force": true}` restores anyway.
+ */
+export class RestoreLosesFundingError extends ConflictError {
+  constructor(lost: string[]) {
+    const shown = lost.slice(0, 19).map((message, i) => ({ field: `funding_after_backup[${i}]`, message }));
+    if (lost.length > 19)
+      shown.push({ field: 'funding_after_backup', message: `and ${lost.length - 19} more` });
+    super(
+      `The backup is older than ${lost.length} confirmed deposit(s) or completed withdrawal(s): restoring it would undo money that already moved. Nothing was changed; send {"force": true} to restore anyway.`,
+      'RESTORE_LOSES_FUNDING',
+      shown,
+    );
+  }
+}

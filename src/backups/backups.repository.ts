@@ -7,6 +7,9 @@ import { StreamTicketEntity } from '../stream/stream-ticket.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { LeaseEntity } from '../scheduler/lease.entity';
+import { FundingRequestEntity } from '../funding/funding-request.entity';
+import { UserEntity } from '../users/user.entity';
+import { formatMinor } from '../common/money';
 import { BackupFormatError, type Cell } from './backup-format';
 
 export type ColumnKind = 'bigint' | 'int' | 'boolean' | 'datetime' | 'double' | 'text';
@@ -25,6 +28,35 @@ export interface TableInfo {
    * cannot come back; they stay in the file for the record).
    */
   restore: 'replace' | 'append' | 'clear';
+}
+
+/** The table of deposits and withdrawals (a restore checks it for money that moved after the backup). */
+export const FUNDING_TABLE = 'funding_requests';
+
+/** A deposit confirmed or a withdrawal completed after a backup was taken. */
+export interface FundingAfterBackup {
+  id: number;
+  kind: 'DEPOSIT' | 'WITHDRAWAL';
+  userId: number;
+  currency: string;
+  /** Major units, as text (exact). */
+  amount: string;
+  decidedAt: Date | null;
+  decidedBy: number | null;
+}
+
+export function describeFunding(f: FundingAfterBackup): string {
+  const what = f.kind === 'DEPOSIT' ? 'deposit' : 'withdrawal';
+  const done = f.kind === 'DEPOSIT' ? 'confirmed' : 'completed (paid out)';
+  return `${what} #${f.id} of ${f.amount} ${f.currency} for user ${f.userId}, ${done} ${f.decidedAt ? f.decidedAt.toISOString() : ''} after the backup`.trim();
+}
+
+/** The restoring admin's session and its refresh tokens, read before the tables are replaced. */
+export interface KeptSession {
+  session: AuthSessionEntity;
+  tokens: RefreshTokenEntity[];
+  /** The kept rows by table (for the restore's row counts). */
+  rows: Record<string, unknown[]>;
 }
 
 export interface ForeignKeyInfo {
@@ -180,6 +212,57 @@ export class BackupsRepository {
 
   private indexOf(table: TableInfo, column: string): number {
     return table.columns.findIndex((c) => c.name === column);
+  }
+
+  /** Completed deposits and withdrawals decided since `since`, oldest first. */
+  async completedFundingSince(since: Date): Promise<FundingAfterBackup[]> {
+    const rows = await this.dataSource
+      .getRepository(FundingRequestEntity)
+      .createQueryBuilder('f')
+      .where('f.status = :s', { s: 'COMPLETED' })
+      .andWhere('(f.decided_at >= :since OR f.decided_at IS NULL)', { since })
+      .orderBy('f.id', 'ASC')
+      .getMany();
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      userId: r.userId,
+      currency: r.currency,
+      amount: formatMinor(r.amount),
+      decidedAt: r.decidedAt,
+      decidedBy: r.decidedBy,
+    }));
+  }
+
+  /** A session and its refresh tokens as they are now (null: no such live session). */
+  async sessionRows(sessionId: string, m: EntityManager): Promise<KeptSession | null> {
+    const session = await m.getRepository(AuthSessionEntity).findOne({ where: { id: sessionId } });
+    if (!session || session.revokedAt !== null) return null;
+    const tokens = await m
+      .getRepository(RefreshTokenEntity)
+      .find({ where: { sessionId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return {
+      session,
+      tokens,
+      rows: {
+        [this.dataSource.getMetadata(AuthSessionEntity).tableName]: [session],
+        [this.dataSource.getMetadata(RefreshTokenEntity).tableName]: tokens,
+      },
+    };
+  }
+
+  /**
+   * After the tables were replaced: puts the session back if its user is an active admin in the
+   * restored data (the restoring admin stays signed in); false otherwise (that session ends too).
+   */
+  async restoreSession(kept: KeptSession, userId: number, m: EntityManager): Promise<boolean> {
+    if (kept.session.userId !== userId) return false;
+    const user = await m.getRepository(UserEntity).findOne({ where: { id: userId } });
+    if (!user || user.role !== 'ADMIN' || user.status !== 'ACTIVE') return false;
+    await m.getRepository(AuthSessionEntity).insert(kept.session);
+    // parents before children: each token refers to the one it was issued from
+    for (const token of kept.tokens) await m.getRepository(RefreshTokenEntity).insert(token);
+    return true;
   }
 
   async count(table: string, m: EntityManager): Promise<number> {

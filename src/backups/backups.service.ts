@@ -36,9 +36,17 @@ import {
   BackupInvalidError,
   BackupNotFoundError,
   BackupSchemaMismatchError,
+  RestoreLosesFundingError,
   RestoreVerificationError,
 } from './backups.errors';
-import { BackupsRepository, type TableInfo } from './backups.repository';
+import {
+  BackupsRepository,
+  describeFunding,
+  FUNDING_TABLE,
+  type FundingAfterBackup,
+  type KeptSession,
+  type TableInfo,
+} from './backups.repository';
 import { BACKUP_NAME_PATTERN, type BackupFileDto, type BackupStatusDto } from './dto/backup.dto';
 import { markAudited } from '../common/errors/audited';
 
@@ -67,6 +75,10 @@ export interface RestoreResult {
   durationMs: number;
   /** Ledger invariant failures on the restored data (0 unless the caller accepted them). */
   ledgerMismatches: number;
+  /** Deposits confirmed and withdrawals completed after the backup: the restore undid them (forced). */
+  fundingAfterBackup: FundingAfterBackup[];
+  /** Whether the restoring admin's own session was kept (every other session ended). */
+  sessionKept: boolean;
 }
 
 export interface RestoreOptions {
@@ -75,6 +87,13 @@ export interface RestoreOptions {
    * already inconsistent); row counts must still match. Off by default.
    */
   acceptLedgerMismatches?: boolean;
+  /**
+   * Restore even though deposits were confirmed or withdrawals completed after the backup (money
+   * that moved in the real world would be undone in the books). Off by default: 409.
+   */
+  force?: boolean;
+  /** The restoring admin's session: kept through the restore (if the admin is an active admin in it). */
+  keepSession?: { sessionId: string; userId: number };
 }
 
 /** Who asked: an admin over HTTP, the schedule, or a shell (npm run backup / restore). */
@@ -89,6 +108,8 @@ interface ValidatedBackup {
   sha256: string;
   counts: Record<string, number>;
   nextIds: Record<string, number | null>;
+  /** Ids of the funding requests (deposits, withdrawals) COMPLETED in the file. */
+  completedFunding: Set<number>;
 }
 
 /** Buffered, ordered writes to a file handle, hashing what goes through. */
@@ -300,62 +321,91 @@ export class BackupsService implements OnModuleInit {
         const checked = await this.validate(path, tables);
         // from the safety backup to the commit nothing else runs here (503 MAINTENANCE): no write can
         // fall between the two, and nobody reads a half-replaced database
-        const { counts, ledgerMismatches, safetyName } = await this.maintenance.during(async () => {
-          const safetyName = (await this.writeBackup('safety')).filename;
-          safety = safetyName;
-          const done = await this.tx.run(async (m) => {
-            const renumbered = await this.replaceAll(path, tables, checked, m);
-            const verdict = await this.verifyRestored(tables, checked, m);
-            const fatal = verdict.problems.concat(
-              verdict.ledgerMismatches > 0 && !options.acceptLedgerMismatches
-                ? [
-                    {
-                      field: 'ledger',
-                      message: `${verdict.ledgerMismatches} ledger invariant(s) fail on the restored data (the backup's own data may be inconsistent; accept_ledger_mismatches restores it anyway)`,
-                    },
-                  ]
-                : [],
-            );
-            if (fatal.length > 0) throw new RestoreVerificationError(fatal);
-            await this.audit.record(
-              {
-                event: AuditEvent.BACKUP_RESTORE,
-                action: `restore backup (${trigger.via})`,
-                success: true,
-                statusCode: trigger.via === 'http' ? 200 : null,
-                message: `${filename} restored in ${Date.now() - started} ms; safety backup ${safetyName}`,
-                actor: trigger.actor,
-                metadata: {
-                  filename,
-                  safety_backup: safetyName,
-                  table_rows: rowsList(checked.counts),
-                  backup_created_at: checked.header.created_at,
-                  ledger_mismatches: verdict.ledgerMismatches,
-                  accepted_ledger_mismatches: verdict.ledgerMismatches > 0,
-                  audit_rows_renumbered: renumbered,
-                  duration_ms: Date.now() - started,
-                  via: trigger.via,
+        const { counts, ledgerMismatches, safetyName, lost, sessionKept } = await this.maintenance.during(
+          async () => {
+            // money that left (or came in) in the real world after the backup: nothing else writes now,
+            // so this list is complete; a restore would undo it in the books, so only when forced
+            const lost = await this.fundingAfter(checked);
+            if (lost.length > 0 && !options.force)
+              throw new RestoreLosesFundingError(lost.map(describeFunding));
+            const safetyName = (await this.writeBackup('safety')).filename;
+            safety = safetyName;
+            const done = await this.tx.run(async (m) => {
+              const session = options.keepSession
+                ? await this.repo.sessionRows(options.keepSession.sessionId, m)
+                : null;
+              const renumbered = await this.replaceAll(path, tables, checked, m);
+              const sessionKept =
+                session !== null && options.keepSession !== undefined
+                  ? await this.repo.restoreSession(session, options.keepSession.userId, m)
+                  : false;
+              const verdict = await this.verifyRestored(
+                tables,
+                checked,
+                m,
+                session && sessionKept ? session : null,
+              );
+              const fatal = verdict.problems.concat(
+                verdict.ledgerMismatches > 0 && !options.acceptLedgerMismatches
+                  ? [
+                      {
+                        field: 'ledger',
+                        message: `${verdict.ledgerMismatches} ledger invariant(s) fail on the restored data (the backup's own data may be inconsistent; accept_ledger_mismatches restores it anyway)`,
+                      },
+                    ]
+                  : [],
+              );
+              if (fatal.length > 0) throw new RestoreVerificationError(fatal);
+              await this.audit.record(
+                {
+                  event: AuditEvent.BACKUP_RESTORE,
+                  action: `restore backup (${trigger.via})`,
+                  success: true,
+                  statusCode: trigger.via === 'http' ? 200 : null,
+                  message: `${filename} restored in ${Date.now() - started} ms; safety backup ${safetyName}`,
+                  actor: trigger.actor,
+                  metadata: {
+                    filename,
+                    safety_backup: safetyName,
+                    table_rows: rowsList(checked.counts),
+                    backup_created_at: checked.header.created_at,
+                    ledger_mismatches: verdict.ledgerMismatches,
+                    accepted_ledger_mismatches: verdict.ledgerMismatches > 0,
+                    audit_rows_renumbered: renumbered,
+                    funding_after_backup: lost.map((f) => ({
+                      id: f.id,
+                      kind: f.kind,
+                      amount: f.amount,
+                      currency: f.currency,
+                    })),
+                    forced: lost.length > 0,
+                    session_kept: sessionKept,
+                    duration_ms: Date.now() - started,
+                    via: trigger.via,
+                  },
+                  request: trigger.meta,
                 },
-                request: trigger.meta,
-              },
-              m,
-            );
-            return { counts: checked.counts, ledgerMismatches: verdict.ledgerMismatches };
-          });
-          committed = true;
-          // only now: a restore that fails must not have pruned the oldest safety backup for nothing
-          await this.prune('safety');
-          if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
-          // cached market figures and outlier baselines describe the old data
-          this.maintenance.dataReplaced();
-          return { ...done, safetyName };
-        });
+                m,
+              );
+              return { counts: checked.counts, ledgerMismatches: verdict.ledgerMismatches, sessionKept };
+            });
+            committed = true;
+            // only now: a restore that fails must not have pruned the oldest safety backup for nothing
+            await this.prune('safety');
+            if (this.repo.dialect === 'mysql') await this.restoreCounters(tables, checked);
+            // cached market figures and outlier baselines describe the old data
+            this.maintenance.dataReplaced();
+            return { ...done, safetyName, lost };
+          },
+        );
         return {
           filename,
           tables: counts,
           safetyBackup: safetyName,
           durationMs: Date.now() - started,
           ledgerMismatches,
+          fundingAfterBackup: lost,
+          sessionKept,
         };
       } catch (err) {
         // rolled back: the safety backup of data that was never replaced goes too (a failed request
@@ -380,6 +430,8 @@ export class BackupsService implements OnModuleInit {
     let rows = 0;
     let tableHash = sha256();
     let result: ValidatedBackup | null = null;
+    const completedFunding = new Set<number>();
+    let fundingCols: { id: number; status: number } | null = null;
     try {
       for await (const ev of readBackup(lines(path))) {
         switch (ev.kind) {
@@ -407,6 +459,10 @@ export class BackupsService implements OnModuleInit {
                 { field: ev.table.name, message: 'its columns differ from this database' },
               ]);
             nextIds[table.name] = typeof ev.table.next_id === 'number' ? ev.table.next_id : null;
+            fundingCols =
+              table.name === FUNDING_TABLE
+                ? { id: cols.indexOf('id'), status: cols.indexOf('status') }
+                : null;
             rows = 0;
             tableHash = sha256();
             break;
@@ -416,6 +472,8 @@ export class BackupsService implements OnModuleInit {
             if (ev.cells.length !== table.columns.length)
               throw new BackupFormatError(`${table.name}: a row has ${ev.cells.length} cells`);
             ev.cells.forEach((c, i) => this.repo.toParam(c, table?.columns[i].kind ?? 'text', i));
+            if (fundingCols && ev.cells[fundingCols.status] === 'COMPLETED')
+              completedFunding.add(Number(ev.cells[fundingCols.id]));
             tableHash.update(ev.line);
             rows += 1;
             break;
@@ -442,7 +500,7 @@ export class BackupsService implements OnModuleInit {
             if (JSON.stringify(ev.counts) !== JSON.stringify(counts))
               throw new BackupInvalidError('the table counts do not match the tables');
             if (!header) throw new BackupFormatError('no header');
-            result = { header, sha256: ev.sha256, counts, nextIds };
+            result = { header, sha256: ev.sha256, counts, nextIds, completedFunding };
             break; // read on: anything after the end is refused by readBackup
           }
         }
@@ -515,12 +573,15 @@ export class BackupsService implements OnModuleInit {
     tables: TableInfo[],
     checked: ValidatedBackup,
     m: EntityManager,
+    kept: KeptSession | null,
   ): Promise<{ problems: ErrorDetail[]; ledgerMismatches: number }> {
     const problems: ErrorDetail[] = [];
     for (const t of tables) {
       const n = await this.repo.count(t.name, m);
       const inFile = checked.counts[t.name];
-      const ok = t.restore === 'clear' ? n === 0 : t.restore === 'append' ? n >= inFile : n === inFile;
+      // cleared tables hold nothing but the restoring admin's session and its refresh tokens
+      const keptRows = kept === null ? 0 : (kept.rows[t.name]?.length ?? 0);
+      const ok = t.restore === 'clear' ? n === keptRows : t.restore === 'append' ? n >= inFile : n === inFile;
       if (!ok)
         problems.push({ field: t.name, message: `${n} rows after the restore, ${inFile} in the file` });
     }
@@ -531,6 +592,17 @@ export class BackupsService implements OnModuleInit {
     }
     const ledger = await this.wallets.verify(m);
     return { problems, ledgerMismatches: ledger.ok ? 0 : Math.max(1, ledger.mismatches.length) };
+  }
+
+  /**
+   * The deposits confirmed and withdrawals completed in the data a restore would replace that are not
+   * completed in the backup (read while nothing else writes).
+   */
+  private async fundingAfter(checked: ValidatedBackup): Promise<FundingAfterBackup[]> {
+    // the backup is one snapshot taken at its created_at; decisions a little before it are in it
+    const since = new Date(Date.parse(checked.header.created_at) - 10 * 60_000);
+    const rows = await this.repo.completedFundingSince(since);
+    return rows.filter((r) => !checked.completedFunding.has(r.id));
   }
 
   /** MySQL, after the commit: counters raised to the backup's where they are below it (never lowered). */

@@ -195,6 +195,20 @@ export interface StreamConfig {
   ticketRateLimitTtlSeconds: number;
 }
 
+/** What one client may hold of the server (src/common/http/connection-guard.ts). */
+export interface ConnectionsConfig {
+  /** The request line and headers must arrive within this (ms). */
+  headersTimeoutMs: number;
+  /** The whole request must arrive within this (ms); streams and downloads (answers) are not cut. */
+  requestTimeoutMs: number;
+  /** Idle keep-alive sockets close after this (ms). */
+  keepAliveTimeoutMs: number;
+  /** Open connections from one client (by TRUST_PROXY's idea of the client) at once. */
+  maxPerIp: number;
+  /** Open connections in all (below the process's file limit). */
+  maxTotal: number;
+}
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
@@ -206,6 +220,7 @@ export interface AppConfig {
   logLevel: string;
   /** false, a hop count, or the proxies' addresses/CIDRs (never blanket trust: X-Forwarded-For is forgeable). */
   trustProxy: boolean | number | string[];
+  connections: ConnectionsConfig;
   db: DatabaseConfig;
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
@@ -313,6 +328,22 @@ function trustProxy(env: Env): boolean | number | string[] {
     );
   }
   return list;
+}
+
+function connections(env: Env): ConnectionsConfig {
+  const c: ConnectionsConfig = {
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    maxPerIp: int(env, 'MAX_CONNECTIONS_PER_IP', 256, 1, 1_000_000),
+    maxTotal: int(env, 'MAX_CONNECTIONS', 10_000, 1, 10_000_000),
+  };
+  if (c.headersTimeoutMs > c.requestTimeoutMs) {
+    throw new ConfigError(
+      'HEADERS_TIMEOUT_MS must not be longer than REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    );
+  }
+  return c;
 }
 
 function parseDatabaseUrl(url: string): Partial<DatabaseConfig> & { type: DbType } {
@@ -450,6 +481,7 @@ export function loadConfig(env: Env): AppConfig {
     corsOrigins,
     logLevel: str(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
     trustProxy: trustProxy(env),
+    connections: connections(env),
     db,
     auth: {
       jwtSecret: jwtSecret === '' ? DEFAULT_JWT_SECRET : jwtSecret,

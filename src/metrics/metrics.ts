@@ -92,6 +92,23 @@ export const METRICS = {
     labelNames: ['target'] as const,
     registers: [registry],
   }),
+  connectionsOpen: new Gauge({
+    name: 'exchange_http_connections_open',
+    help: 'HTTP connections open now (this process)',
+    registers: [registry],
+  }),
+  connectionsRefused: new Counter({
+    name: 'exchange_http_connections_refused_total',
+    help: 'Connections closed as they arrived (or requests refused, from a trusted proxy) by a cap: per_client (MAX_CONNECTIONS_PER_IP) or total (MAX_CONNECTIONS)',
+    labelNames: ['reason'],
+    registers: [registry],
+  }),
+  connectionsTimedOut: new Counter({
+    name: 'exchange_http_connections_timed_out_total',
+    help: 'Connections closed by a timeout: headers (HEADERS_TIMEOUT_MS), body (REQUEST_TIMEOUT_MS) or keep_alive (KEEP_ALIVE_TIMEOUT_MS)',
+    labelNames: ['phase'],
+    registers: [registry],
+  }),
   leaseHeld: new Gauge({
     name: 'exchange_scheduler_lease_held',
     help: 'Whether this instance holds a job lease now (1) or not (0)',

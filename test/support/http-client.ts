@@ -19,6 +19,8 @@ export interface CallOptions {
   /** Local (source) address of the connection, e.g. from randomLoopback(). */
   from?: string;
   timeoutMs?: number;
+  /** More request headers. */
+  headers?: Record<string, string>;
 }
 
 export function call(
@@ -29,7 +31,7 @@ export function call(
 ): Promise<HttpResult> {
   const url = new URL(path, base);
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));

@@ -68,6 +68,29 @@ export class RestoreDto {
   @IsOptional()
   @IsBoolean()
   accept_ledger_mismatches?: boolean;
+
+  /**
+   * Restore even though deposits were confirmed or withdrawals completed after the backup was taken
+   * (the restore undoes them in the books, not in the real world). Default false: such a restore is
+   * refused with 409 RESTORE_LOSES_FUNDING listing them.
+   */
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+}
+
+export class FundingAfterBackupDto {
+  id!: number;
+  @ApiProperty({ enum: ['DEPOSIT', 'WITHDRAWAL'] })
+  kind!: 'DEPOSIT' | 'WITHDRAWAL';
+  user_id!: number;
+  @ApiProperty({ enum: ['USD', 'LBP'] })
+  currency!: string;
+  amount!: number;
+  @ApiProperty({ format: 'date-time', type: String, nullable: true })
+  decided_at!: string | null;
+  @ApiProperty({ type: Number, nullable: true })
+  decided_by!: number | null;
 }
 
 export class RestoreResultDto {
@@ -82,4 +105,11 @@ export class RestoreResultDto {
   duration_ms!: number;
   /** Ledger invariant failures on the restored data: 0 unless `accept_ledger_mismatches` was set. */
   ledger_mismatches!: number;
+  /**
+   * Deposits confirmed and withdrawals completed after the backup (in the data just replaced): the
+   * restore undid them in the books (only with `force`); empty otherwise.
+   */
+  funding_after_backup!: FundingAfterBackupDto[];
+  /** Whether your own session was kept (every other session ended). */
+  session_kept!: boolean;
 }

@@ -56,8 +56,8 @@ export class NotFoundError extends AppError {
 }
 
 export class ConflictError extends AppError {
-  constructor(message: string, code = 'CONFLICT') {
-    super(409, code, message);
+  constructor(message: string, code = 'CONFLICT', details?: ErrorDetail[]) {
+    super(409, code, message, details);
   }
 }
 

@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { redactUrl } from '../http/redact-url';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AppError, type ErrorDetail, ServiceUnavailableError } from '../errors/app-error';
 import { isDatabaseUnavailable, isRetryableLockError, isUniqueViolation } from '../errors/db-errors';
@@ -97,7 +98,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const { body, headers } = toErrorBody(exception);
     if (body.statusCode >= 500 && body.code !== 'SERVICE_UNAVAILABLE') {
       const detail = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
-      this.logger.error(`request ${req?.id ?? '-'} ${req?.method ?? ''} ${req?.url ?? ''} failed: ${detail}`);
+      this.logger.error(
+        `request ${req?.id ?? '-'} ${req?.method ?? ''} ${redactUrl(req?.url)} failed: ${detail}`,
+      );
     }
     const adapter = this.adapterHost.httpAdapter;
     const res: unknown = ctx.getResponse();
