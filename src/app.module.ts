@@ -18,6 +18,7 @@ import { AdminRatesModule } from './rates/admin-rates.module';
 import { OffersModule } from './market/offers.module';
 import { BackupsModule } from './backups/backups.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { ForecastModule } from './forecast/forecast.module';
 import { MarketModule } from './rates/market.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RatesModule } from './rates/rates.module';
@@ -57,6 +58,7 @@ export class AppModule {
         RatesModule,
         AdminRatesModule,
         MarketModule,
+        ForecastModule,
         TransactionsModule,
         OffersModule,
         FundingModule,

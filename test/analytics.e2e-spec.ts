@@ -327,6 +327,8 @@ describe('market rate, analytics and history', () => {
       samples: { usd_to_lbp: 0, lbp_to_usd: 0 },
       contributors: { usd_to_lbp: 0, lbp_to_usd: 0 },
       updated_at: null,
+      official: null,
+      gap_percent: { usd_to_lbp: null, lbp_to_usd: null },
     });
   });
 
@@ -772,6 +774,8 @@ describe('market rate, analytics and history', () => {
         samples: { usd_to_lbp: 2, lbp_to_usd: 0 },
         contributors: { usd_to_lbp: 2, lbp_to_usd: 0 },
         updated_at: at(-HOUR).toISOString(),
+        official: null,
+        gap_percent: { usd_to_lbp: null, lbp_to_usd: null },
       });
       mockNow(at(23 * HOUR).toISOString());
       // only a is left in the window: one contributor publishes nothing
@@ -782,6 +786,8 @@ describe('market rate, analytics and history', () => {
         samples: { usd_to_lbp: 2, lbp_to_usd: 0 },
         contributors: { usd_to_lbp: 1, lbp_to_usd: 0 },
         updated_at: at(1).toISOString(),
+        official: null,
+        gap_percent: { usd_to_lbp: null, lbp_to_usd: null },
       });
       mockNow(at(48 * HOUR).toISOString());
       expect((await get('/exchangeRate')).json()).toMatchObject({ usd_to_lbp: null, updated_at: null });

@@ -1084,6 +1084,22 @@ describe('every audit event reaches GET /admin/logs', () => {
       path: `/admin/rates/${sampleId}`,
       where: (m) => m.sample_id === sampleId && m.reason === 'fat finger',
     });
+
+    const official = await call('PUT', '/admin/rates/official', {
+      ...as,
+      body: { usd_to_lbp: 89_500, source: 'Banque du Liban' },
+    });
+    expect(official.statusCode).toBe(200);
+    await expectLogged(AuditEvent.ADMIN_OFFICIAL_RATE_SET, `actor_user_id=${admin.id}`, {
+      success: true,
+      actor: A,
+      target: null,
+      status: 200,
+      method: 'PUT',
+      path: '/admin/rates/official',
+      where: (m) =>
+        m.official_rate_id === official.json<{ id: number }>().id && m.source === 'Banque du Liban',
+    });
   });
 
   it('ADMIN_ALERT_DELETE and ADMIN_OFFER_CANCEL (target = the owner)', async () => {

@@ -154,6 +154,15 @@ function requests(ids: Ids) {
     'GET /transactions/export': get('/transactions/export'),
     'GET /exchangeRate': get('/exchangeRate'),
     'GET /exchangeRate/history': get('/exchangeRate/history?direction=mid'),
+    'GET /exchangeRate/official': get('/exchangeRate/official'),
+    'GET /exchangeRate/official/history': get('/exchangeRate/official/history'),
+    // no samples in this database: 404 NO_DATA once past auth
+    'GET /forecast/exchange-rate': get('/forecast/exchange-rate?direction=usd_to_lbp&bucket=day&horizon=7'),
+    // a real success that only adds an entry to the official series (the auth matrix's own source)
+    'PUT /admin/rates/official': () => ({
+      url: '/admin/rates/official',
+      body: { usd_to_lbp: 89_500, source: 'auth matrix' },
+    }),
     'GET /analytics/exchange-rate': get('/analytics/exchange-rate?direction=usd_to_lbp'),
     'GET /history/exchange-rate': get('/history/exchange-rate?direction=usd_to_lbp'),
     'GET /reports/summary': get('/reports/summary'),

@@ -460,6 +460,17 @@ describe('GET /exchangeRate/history and two instances on one database', () => {
     expect(mid.points[mid.points.length - 1]).toMatchObject({ mid: 89_800, low: 89_500, high: 90_100 });
     const day = (await a.request('GET', '/exchangeRate/history?direction=usd_to_lbp&bucket=day')).json();
     expect(day.points[day.points.length - 1]).toMatchObject({ mid: 89_800, low: 89_500, high: 90_100 });
+    // the other instance reads the same history (and what it publishes itself goes into the same rows,
+    // once its live set has caught up: within MARKET_RATE_CACHE_MS)
+    const deadline = Date.now() + 5000;
+    while ((await b.request('GET', '/exchangeRate')).json().usd_to_lbp !== 89_800 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const fromA = (await a.request('GET', '/exchangeRate/history?direction=usd_to_lbp')).json();
+    const fromB = (await b.request('GET', '/exchangeRate/history?direction=usd_to_lbp')).json();
+    expect(fromB.points).toEqual(fromA.points);
+    expect(fromB.points[fromB.points.length - 1].mid).toBe(
+      (await b.request('GET', '/exchangeRate')).json().usd_to_lbp,
+    );
   });
 
   it('refuses bad queries with 400', async () => {

@@ -78,6 +78,9 @@ export const ROUTES = [
   // market rate, analytics, history
   ['GET', '/exchangeRate', 'public'],
   ['GET', '/exchangeRate/history', 'public'],
+  ['GET', '/exchangeRate/official', 'public'],
+  ['GET', '/exchangeRate/official/history', 'public'],
+  ['GET', '/forecast/exchange-rate', 'user'],
   ['GET', '/analytics/exchange-rate', 'user'],
   ['GET', '/history/exchange-rate', 'user'],
   // reports
@@ -88,6 +91,7 @@ export const ROUTES = [
   ['POST', '/admin/rates', 'admin'],
   ['POST', '/admin/rates/import', 'admin'],
   ['PATCH', '/admin/rates/:id', 'admin+fresh'],
+  ['PUT', '/admin/rates/official', 'admin+fresh'],
   ['GET', '/admin/data-quality', 'admin'],
   // notifications
   ['GET', '/notifications', 'user'],

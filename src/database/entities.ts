@@ -14,6 +14,7 @@ import { NotificationEntity } from '../notifications/notification.entity';
 import { RateHourlyEntity } from '../rates/rate-hourly.entity';
 import { RateSampleEntity } from '../rates/rate-sample.entity';
 import { ReferenceHistoryEntity } from '../rates/reference-history.entity';
+import { OfficialRateEntity } from '../rates/official-rate.entity';
 import { StreamTicketEntity } from '../stream/stream-ticket.entity';
 import { TransactionEntity } from '../transactions/transaction.entity';
 import { LeaseEntity } from '../scheduler/lease.entity';
@@ -38,6 +39,7 @@ export const ENTITIES = [
   RateSampleEntity,
   RateHourlyEntity,
   ReferenceHistoryEntity,
+  OfficialRateEntity,
   NotificationEntity,
   LeaseEntity,
   AlertEntity,

@@ -37,7 +37,7 @@ export class NoValuationError extends BusinessRuleError {
   constructor(currency: Currency) {
     super(
       'NO_QUOTE',
-      `${currency} amounts are valued at the reference rate for the daily limit, and there is no reference rate now.`,
+      `${currency} amounts are valued at the reference rate for the daily limit, and there is neither a reference rate nor an official rate now.`,
       [{ field: 'reference', message: 'too_few_contributors' }],
     );
   }

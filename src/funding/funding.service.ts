@@ -271,10 +271,9 @@ export class FundingService implements OnModuleInit {
   ): Promise<FundingDto> {
     const rules = RULES[kind];
     const completes = decision === rules.completes;
-    // read before the transaction: a confirmed LBP deposit counts toward establishment at the
-    // window's highest mid (where LBP is worth the least USD)
-    const guard = kind === 'DEPOSIT' && completes ? await this.guards.guard() : null;
-    const establishAt = guard?.mid == null ? null : guard.highMid;
+    // read before the transaction: a confirmed LBP deposit counts toward establishment where LBP is
+    // worth the least USD (GuardService.establishmentRate)
+    const establishAt = kind === 'DEPOSIT' && completes ? await this.guards.establishmentRate() : null;
     const result = await this.idempotency.execute(
       { userId: admin.id, key, request: { route: `${rules.noun}-${decision}`, id, note: dto.note } },
       async (m) => {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Patch, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -23,7 +23,9 @@ import {
   MAX_IMPORT_ROWS,
   OverrideSampleDto,
   type RateSampleDto,
+  SetOfficialRateDto,
 } from './dto/admin-rates.dto';
+import type { OfficialRateEntryDto } from './dto/market.dto';
 
 const actorOf = (p: Principal) => ({ id: p.id, userName: p.userName });
 
@@ -34,6 +36,24 @@ const SAMPLE_ROW_SCHEMA = { $ref: getSchemaPath(CreateRateSampleDto) };
 @Controller()
 export class AdminRatesController {
   constructor(private readonly adminRates: AdminRatesService) {}
+
+  /**
+   * Set the official rate (e.g. the central bank's): a new entry of its series, in force from
+   * `effective_at` (default now; a past time records history, a future one schedules it). Shown by
+   * GET /exchangeRate and GET /exchangeRate/official with the street reference's gap to it; never a
+   * contributor to the reference, never used for quotes; it values LBP for limits only while no
+   * reference is published. Audited.
+   */
+  @Put('admin/rates/official')
+  @Auth({ roles: ['ADMIN'], fresh: true })
+  @Audit(AuditEvent.ADMIN_OFFICIAL_RATE_SET)
+  setOfficial(
+    @CurrentUser() admin: Principal,
+    @Body() dto: SetOfficialRateDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<OfficialRateEntryDto> {
+    return this.adminRates.setOfficial(actorOf(admin), dto, meta);
+  }
 
   /**
    * Add one manual rate sample (source `manual`). It is judged like any sample: an outlier is still

@@ -1,3 +1,4 @@
+import type { OfficialRateService } from './official-rate.service';
 import type { AlertsService } from '../alerts/alerts.service';
 import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
@@ -217,7 +218,16 @@ describe('AdminRatesService.importSamples', () => {
     const alerts = {
       evaluateAfterCommit: jest.fn().mockResolvedValue(undefined),
     } as unknown as AlertsService;
-    sut = new AdminRatesService(rates, {} as DataQualityRepository, tx, audit, clock, config, alerts);
+    sut = new AdminRatesService(
+      rates,
+      {} as DataQualityRepository,
+      tx,
+      audit,
+      clock,
+      config,
+      alerts,
+      {} as OfficialRateService,
+    );
   });
 
   const actor = { id: 1, userName: 'admin' };

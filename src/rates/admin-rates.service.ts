@@ -3,12 +3,15 @@ import { AlertsService } from '../alerts/alerts.service';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
-import { parseRange } from '../common/dates';
+import { parseRange, readTimestamp } from '../common/dates';
 import { NotFoundError, ValidationFailedError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
 import { formatMinor } from '../common/money';
 import { toPage } from '../common/pagination';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { OfficialRateEntryDto } from './dto/market.dto';
+import { toOfficialEntry } from './official-rate.mapper';
+import { OfficialRateService } from './official-rate.service';
 import { TransactionRunner } from '../database/transaction-runner';
 import { type DataQualityFilter, DataQualityRepository } from './data-quality.repository';
 import {
@@ -20,6 +23,7 @@ import {
   MAX_IMPORT_ROWS,
   type OverrideSampleDto,
   type RateSampleDto,
+  type SetOfficialRateDto,
 } from './dto/admin-rates.dto';
 import type { Direction, RateSampleEntity } from './rate-sample.entity';
 import { RatesService } from './rates.service';
@@ -44,7 +48,38 @@ export class AdminRatesService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly alerts: AlertsService,
+    private readonly official: OfficialRateService,
   ) {}
+
+  /** PUT /admin/rates/official: validated here (the time), stored and audited by OfficialRateService. */
+  async setOfficial(
+    actor: AuditActor & { id: number },
+    dto: SetOfficialRateDto,
+    meta: RequestMeta,
+  ): Promise<OfficialRateEntryDto> {
+    const now = this.clock.now();
+    let effectiveAt = now;
+    if (dto.effective_at !== undefined) {
+      const read = readTimestamp(dto.effective_at);
+      if ('problem' in read)
+        throw new ValidationFailedError([{ field: 'effective_at', message: `effective_at ${read.problem}` }]);
+      effectiveAt = read.date;
+      if (effectiveAt.getTime() > now.getTime() + 366 * 24 * 3_600_000)
+        throw new ValidationFailedError([{ field: 'effective_at', message: 'at most a year ahead' }]);
+    }
+    const saved = await this.official.set(
+      actor,
+      {
+        usdToLbp: dto.usd_to_lbp,
+        lbpToUsd: dto.lbp_to_usd ?? dto.usd_to_lbp,
+        source: dto.source.trim(),
+        effectiveAt,
+      },
+      meta,
+    );
+    const inForce = await this.official.current();
+    return toOfficialEntry(saved, inForce?.id ?? null);
+  }
 
   /** One manual sample: judged and stored (outliers too, marked) with its audit row, in one transaction. */
   async create(actor: AuditActor, dto: CreateRateSampleDto, meta: RequestMeta): Promise<RateSampleDto> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { OfficialRateService } from './official-rate.service';
 import { ReferenceHistoryService } from './reference-history.service';
 import { midOf, ReferenceRateService } from './reference-rate.service';
 
@@ -40,6 +41,7 @@ export class GuardService {
     private readonly history: ReferenceHistoryService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly official: OfficialRateService,
   ) {}
 
   async guard(): Promise<Guard> {
@@ -69,11 +71,25 @@ export class GuardService {
   }
 
   /**
-   * The rate (LBP per USD) at which limits value LBP: the guard window's lowest mid, or null while no
-   * reference is published.
+   * The rate (LBP per USD) at which limits value LBP: the guard window's lowest mid (where LBP is worth
+   * the most USD); while no reference is published, the official rate (the lower of its two sides),
+   * so a new platform can take LBP deposits; null without either.
    */
   async valuationRate(): Promise<number | null> {
     const g = await this.guard();
-    return g.mid === null ? null : g.lowMid;
+    if (g.mid !== null) return g.lowMid;
+    const o = await this.official.current();
+    return o ? Math.min(o.usdToLbp, o.lbpToUsd) : null;
+  }
+
+  /**
+   * The rate at which a confirmed LBP deposit counts toward establishment: where LBP is worth the
+   * least USD (the window's highest mid; without a reference the higher official side), or null.
+   */
+  async establishmentRate(): Promise<number | null> {
+    const g = await this.guard();
+    if (g.mid !== null) return g.highMid;
+    const o = await this.official.current();
+    return o ? Math.max(o.usdToLbp, o.lbpToUsd) : null;
   }
 }

@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { Auth, CurrentUser, Public } from '../auth/auth.decorators';
 import { RateLimit } from '../common/throttling/rate-limit.decorator';
+import { ApiPaged, Paged, toPage } from '../common/pagination';
 import type { Principal } from '../auth/principal';
 import {
   type AnalyticsDto,
@@ -9,6 +10,9 @@ import {
   type ExchangeRateDto,
   type HistoryDto,
   HistoryQueryDto,
+  OfficialHistoryQueryDto,
+  OfficialRateEntryDto,
+  type OfficialRateNowDto,
   type ReferenceHistoryDto,
   ReferenceHistoryQueryDto,
 } from './dto/market.dto';
@@ -29,6 +33,31 @@ export class MarketController {
   @Public()
   exchangeRate(): Promise<ExchangeRateDto> {
     return this.market.exchangeRate();
+  }
+
+  /**
+   * The official rate in force (an admin sets it: PUT /admin/rates/official; e.g. the central bank's)
+   * and how far the street reference is from it: `gap_percent` = (reference - official) / official
+   * x 100 per direction. Fields are null when no official rate was set (or no reference is published,
+   * for the gap). Never part of the street reference, never used for quotes.
+   */
+  @Get('exchangeRate/official')
+  @Public()
+  official(): Promise<OfficialRateNowDto> {
+    return this.market.officialNow();
+  }
+
+  /** The official series, newest effective first; `from`/`to` bound `effective_at`. Total in X-Total-Count. */
+  @Get('exchangeRate/official/history')
+  @Public()
+  @RateLimit('history')
+  @ApiTooManyRequestsResponse({
+    description: 'RATE_LIMITED (HISTORY_RATE_LIMIT per client IP), with Retry-After',
+  })
+  @ApiPaged(OfficialRateEntryDto)
+  async officialHistory(@Query() q: OfficialHistoryQueryDto): Promise<Paged<OfficialRateEntryDto>> {
+    const { rows, total } = await this.market.officialHistory(q, toPage(q));
+    return new Paged(rows, total);
   }
 
   /**

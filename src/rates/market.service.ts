@@ -6,6 +6,7 @@ import { toMajor } from '../common/money';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { hourStart } from '../database/dialect';
 import { ReadReplica } from '../database/read-replica';
+import type { Page } from '../common/pagination';
 import type { Bucket, UserPreferencesEntity } from '../users/user-preferences.entity';
 import { UsersService } from '../users/users.service';
 import type {
@@ -15,12 +16,18 @@ import type {
   HistoryDto,
   HistoryPointDto,
   HistoryQueryDto,
+  GapPercentDto,
+  OfficialRateEntryDto,
+  OfficialRateNowDto,
   ReferenceHistoryDto,
   ReferenceHistoryQueryDto,
   Scope,
 } from './dto/market.dto';
 import type { HistoryBucket } from './reference-history.entity';
 import { ReferenceHistoryService } from './reference-history.service';
+import type { OfficialRateEntity } from './official-rate.entity';
+import { OfficialRateService } from './official-rate.service';
+import { toOfficialEntry } from './official-rate.mapper';
 import { MarketRepository, type RatePartial, type Span } from './market.repository';
 import { type ReferenceRates, ReferenceRateService } from './reference-rate.service';
 import type { Direction } from './rate-sample.entity';
@@ -40,6 +47,13 @@ const MAX_SPAN_MS: Record<HistoryBucket, number> = {
   hour: 366 * DAY_MS,
   day: 3660 * DAY_MS,
 };
+
+/** (reference - official) / official x 100 per direction, 4 decimals; null without either. */
+export function gapOf(r: ReferenceRates, o: OfficialRateEntity | null): GapPercentDto {
+  const gap = (ref: number | null, off: number | undefined): number | null =>
+    ref === null || off === undefined || off <= 0 ? null : Math.round(((ref - off) / off) * 100 * 1e4) / 1e4;
+  return { usd_to_lbp: gap(r.usd_to_lbp.rate, o?.usdToLbp), lbp_to_usd: gap(r.lbp_to_usd.rate, o?.lbpToUsd) };
+}
 
 function pickBucket(spanMs: number): HistoryBucket {
   if (spanMs <= 2 * DAY_MS) return 'minute';
@@ -157,20 +171,36 @@ export class MarketService {
     private readonly reference: ReferenceRateService,
     private readonly reads: ReadReplica,
     private readonly referenceHistory: ReferenceHistoryService,
+    private readonly official: OfficialRateService,
   ) {}
 
-  /** GET /exchangeRate: the reference rate of each direction (ReferenceRateService). */
+  /** GET /exchangeRate: the reference rate of each direction (ReferenceRateService), and the official one. */
   async exchangeRate(): Promise<ExchangeRateDto> {
-    return this.toBody(await this.reference.published()).dto;
+    const [rates, official] = await Promise.all([this.reference.published(), this.official.current()]);
+    return this.toBody(rates, official).dto;
   }
 
   /** The GET /exchangeRate body while the reference is fresh (for the HTTP fast path), else null. */
   cachedExchangeRateJson(): string | null {
     const fresh = this.reference.freshVersion();
     if (fresh === null) return null;
-    if (this.body?.version === fresh) return this.body.json; // the usual case: nothing to compute
+    const official = this.official.peek();
+    if (official === undefined) return null;
+    if (this.body?.version === `${fresh}|${this.official.version()}`) return this.body.json; // the usual case
     const rates = this.reference.peekPublished();
-    return rates === null ? null : this.toBody(rates).json;
+    return rates === null ? null : this.toBody(rates, official).json;
+  }
+
+  /** GET /exchangeRate/official: the official rate in force and the street reference's gap to it. */
+  async officialNow(): Promise<OfficialRateNowDto> {
+    const [rates, o] = await Promise.all([this.reference.published(), this.official.current()]);
+    return {
+      usd_to_lbp: o?.usdToLbp ?? null,
+      lbp_to_usd: o?.lbpToUsd ?? null,
+      source: o?.source ?? null,
+      effective_at: o?.effectiveAt.toISOString() ?? null,
+      gap_percent: gapOf(rates, o),
+    };
   }
 
   /**
@@ -178,8 +208,11 @@ export class MarketService {
    * shared history at that moment (so what GET /exchangeRate said is what GET /exchangeRate/history
    * keeps, even for a value served for a moment only).
    */
-  private toBody(r: ReferenceRates): { dto: ExchangeRateDto; json: string } {
-    const version = this.reference.version();
+  private toBody(
+    r: ReferenceRates,
+    official: OfficialRateEntity | null,
+  ): { dto: ExchangeRateDto; json: string } {
+    const version = `${this.reference.version()}|${this.official.version()}`;
     if (this.body?.version === version) return this.body;
     this.referenceHistory.observe(r, this.clock.now());
     const times = [r.usd_to_lbp.updatedAt, r.lbp_to_usd.updatedAt].filter((d): d is Date => d !== null);
@@ -191,9 +224,31 @@ export class MarketService {
       samples: { usd_to_lbp: r.usd_to_lbp.samples, lbp_to_usd: r.lbp_to_usd.samples },
       contributors: { usd_to_lbp: r.usd_to_lbp.contributors, lbp_to_usd: r.lbp_to_usd.contributors },
       updated_at: newest ? newest.toISOString() : null,
+      official: official
+        ? {
+            usd_to_lbp: official.usdToLbp,
+            lbp_to_usd: official.lbpToUsd,
+            source: official.source,
+            effective_at: official.effectiveAt.toISOString(),
+          }
+        : null,
+      gap_percent: gapOf(r, official),
     };
     this.body = { version, dto, json: JSON.stringify(dto) };
     return this.body;
+  }
+
+  /** GET /exchangeRate/official/history. */
+  async officialHistory(
+    q: { from?: string; to?: string },
+    page: Page,
+  ): Promise<{ rows: OfficialRateEntryDto[]; total: number }> {
+    const range = parseRange(q.from, q.to);
+    const [{ rows, total }, now] = await Promise.all([
+      this.official.history(range, page),
+      this.official.current(),
+    ]);
+    return { rows: rows.map((o) => toOfficialEntry(o, now?.id ?? null)), total };
   }
 
   /** GET /exchangeRate/history: the published reference per minute, hour or day, oldest first. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GuardService } from './guard.service';
+import { OfficialRateService } from './official-rate.service';
 import { RatesRepository } from './rates.repository';
 import { RatesService } from './rates.service';
 import { ReferenceHistoryRepository } from './reference-history.repository';
@@ -14,7 +15,8 @@ import { ReferenceRateService } from './reference-rate.service';
     ReferenceHistoryRepository,
     ReferenceHistoryService,
     GuardService,
+    OfficialRateService,
   ],
-  exports: [RatesService, ReferenceRateService, ReferenceHistoryService, GuardService],
+  exports: [RatesService, ReferenceRateService, ReferenceHistoryService, GuardService, OfficialRateService],
 })
 export class RatesModule {}

@@ -70,6 +70,8 @@ function round6(x: number): number {
 export class ReferenceRateService {
   private readonly sets = new Map<string, LiveContributors>();
   private readonly changeListeners: (() => void)[] = [];
+  /** Until then the live sets load from the primary (see invalidate()). */
+  private primaryUntil = 0;
 
   constructor(
     private readonly repo: RatesRepository,
@@ -82,6 +84,7 @@ export class ReferenceRateService {
     private readonly events: EventBus,
   ) {
     maintenance.onDataReplaced(() => {
+      this.primaryUntil = Date.now() + this.config.db.replicaStickyMs;
       for (const set of this.sets.values()) set.reset();
       this.changed();
     });
@@ -120,7 +123,12 @@ export class ReferenceRateService {
         // committed when they run.
         async (since, until, ids) => {
           if (dialectOf(this.dataSource) !== 'mysql') return read(since, until, ids);
-          const onReplica = await this.reads.snapshot((m) => read(since, until, ids, m));
+          // right after this instance changed the samples under the window (an outlier mark, an
+          // account's standing), a replica may not have that change yet: read the primary for a while
+          const onReplica =
+            Date.now() < this.primaryUntil
+              ? null
+              : await this.reads.snapshot((m) => read(since, until, ids, m));
           return onReplica ?? this.tx.run((m) => read(since, until, ids, m));
         },
         windowHours * HOUR_MS,
@@ -181,6 +189,7 @@ export class ReferenceRateService {
 
   /** The samples under the window changed otherwise (an outlier mark, a restore): reload on next read. */
   invalidate(): void {
+    this.primaryUntil = Date.now() + this.config.db.replicaStickyMs;
     for (const set of this.sets.values()) set.invalidate();
     this.changed();
   }

@@ -139,6 +139,34 @@ const FLOW: Step[] = [
     ]),
   },
   {
+    name: 'The admin sets the official rate (e.g. the central bank’s)',
+    method: 'PUT',
+    path: '/admin/rates/official',
+    token: 'admin',
+    body: { usd_to_lbp: 89000, source: 'Banque du Liban' },
+    tests: json([
+      status(200),
+      "pm.test('in force', () => { pm.expect(body.in_force).to.eql(true); pm.expect(body.lbp_to_usd).to.eql(89000); });",
+    ]),
+  },
+  {
+    name: 'The official rate and the street’s gap to it (public)',
+    method: 'GET',
+    path: '/exchangeRate/official',
+    tests: json([
+      status(200),
+      "pm.test('official', () => pm.expect(body.usd_to_lbp).to.eql(89000));",
+      "pm.test('gap: (89,500 - 89,000) / 89,000', () => pm.expect(body.gap_percent.usd_to_lbp).to.be.closeTo(0.5618, 0.0001));",
+    ]),
+  },
+  {
+    name: 'A forecast needs 48 buckets of history (404 NO_DATA here)',
+    method: 'GET',
+    path: '/forecast/exchange-rate?direction=usd_to_lbp&bucket=hour&horizon=24',
+    token: 'a',
+    tests: json([status(404), "pm.test('code', () => pm.expect(body.code).to.eql('NO_DATA'));"]),
+  },
+  {
     name: 'Analytics',
     method: 'GET',
     path: '/analytics/exchange-rate?direction=usd_to_lbp',

@@ -14,7 +14,9 @@ export type LiveEvent =
    * An account's standing as a rate contributor changed (trust, status): every instance reloads its
    * reference at once instead of at its next periodic load.
    */
-  | { type: 'contributors' };
+  | { type: 'contributors' }
+  /** An admin set the official rate: every instance reloads it. */
+  | { type: 'official' };
 
 type Listener = (event: LiveEvent) => void;
 

@@ -161,3 +161,35 @@ export class DataQualityDto {
   /** Flagged samples, newest first, paged by `limit`/`offset` (their total is `flagged_count`). */
   anomalies!: AnomalyDto[];
 }
+
+/** PUT /admin/rates/official: a new entry of the official series. */
+export class SetOfficialRateDto {
+  /** LBP per 1 USD (selling USD), as the source publishes it. */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(MIN_RATE)
+  @Max(MAX_RATE)
+  usd_to_lbp!: number;
+
+  /** LBP per 1 USD (buying USD); default: usd_to_lbp (one official rate). */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(MIN_RATE)
+  @Max(MAX_RATE)
+  lbp_to_usd?: number;
+
+  /** Who publishes it, e.g. "Banque du Liban" (1-100 characters). */
+  @IsString()
+  @Length(1, 100)
+  @Matches(/\S/, { message: 'source must not be blank' })
+  source!: string;
+
+  @ApiProperty({
+    required: false,
+    description: `From when it is in force: default now; a past time records an earlier value of the series, a future one schedules it (at most a year ahead). ${TIMESTAMP_FORMS}.`,
+    example: '2026-12-07T00:00:00Z',
+    pattern: TIMESTAMP.source,
+  })
+  @IsOptional()
+  @IsTimestamp()
+  effective_at?: string;
+}

@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { DateRangeQueryDto } from '../../common/date-range.dto';
+import { PageQueryDto } from '../../common/pagination';
 import { BUCKETS, type Bucket } from '../../users/user-preferences.entity';
 import { DIRECTIONS, type Direction } from '../rate-sample.entity';
 import {
@@ -53,6 +54,47 @@ export class ExchangeRateContributorsDto {
   lbp_to_usd!: number;
 }
 
+export class OfficialRateDto {
+  /** LBP per 1 USD (selling USD), as the source publishes it. */
+  usd_to_lbp!: number;
+  /** LBP per 1 USD (buying USD); the same as usd_to_lbp unless the source quotes two. */
+  lbp_to_usd!: number;
+  /** Who publishes it, e.g. "Banque du Liban". */
+  source!: string;
+  @ApiProperty({ format: 'date-time' })
+  effective_at!: string;
+}
+
+export class GapPercentDto {
+  /** (reference - official) / official x 100, or null without either. */
+  @ApiProperty({ type: Number, nullable: true })
+  usd_to_lbp!: number | null;
+  @ApiProperty({ type: Number, nullable: true })
+  lbp_to_usd!: number | null;
+}
+
+/** GET /exchangeRate/official: the official rate in force (fields null when none was ever set) and the gap. */
+export class OfficialRateNowDto {
+  @ApiProperty({ type: Number, nullable: true, example: 89500 })
+  usd_to_lbp!: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 89500 })
+  lbp_to_usd!: number | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Banque du Liban' })
+  source!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  effective_at!: string | null;
+  gap_percent!: GapPercentDto;
+}
+
+/** One entry of the official series (GET /exchangeRate/official/history, PUT /admin/rates/official). */
+export class OfficialRateEntryDto extends OfficialRateDto {
+  id!: number;
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+  /** Whether it is the entry in force now. */
+  in_force!: boolean;
+}
+
 /**
  * The reference rate of each direction: the median over the contributors of the window, each account
  * counting once with the volume-weighted average of its samples of at least RATE_MIN_SAMPLE_USD, so
@@ -77,6 +119,13 @@ export class ExchangeRateDto {
   /** Time of the newest sample behind the rates, or null. */
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   updated_at!: string | null;
+
+  /** The official rate in force (PUT /admin/rates/official), or null: shown beside, never part of the reference. */
+  @ApiProperty({ type: OfficialRateDto, nullable: true })
+  official!: OfficialRateDto | null;
+
+  /** How far the street reference is from the official rate, in percent. */
+  gap_percent!: GapPercentDto;
 }
 
 export class AnalyticsDto {
@@ -194,3 +243,6 @@ export class ReferenceHistoryDto {
   to!: string;
   points!: ReferenceHistoryPointDto[];
 }
+
+/** Query of GET /exchangeRate/official/history: entries whose effective_at is in [from, to]. */
+export class OfficialHistoryQueryDto extends IntersectionType(DateRangeQueryDto, PageQueryDto) {}
