@@ -19,6 +19,7 @@ import { OffersModule } from './market/offers.module';
 import { BackupsModule } from './backups/backups.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { ForecastModule } from './forecast/forecast.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { MarketModule } from './rates/market.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RatesModule } from './rates/rates.module';
@@ -59,6 +60,7 @@ export class AppModule {
         AdminRatesModule,
         MarketModule,
         ForecastModule,
+        WebhooksModule,
         TransactionsModule,
         OffersModule,
         FundingModule,

@@ -57,6 +57,9 @@ export interface RateLimitConfig {
   /** GET /exchangeRate/history per client IP and window (a public range read). */
   historyLimit: number;
   historyTtlSeconds: number;
+  /** Webhook creations, tests and retries per user and window. */
+  webhookLimit: number;
+  webhookTtlSeconds: number;
   redisUrl: string | null;
 }
 
@@ -155,6 +158,7 @@ export interface SchedulerConfig {
     watchlistSweep: string;
     offerExpiry: string;
     streamTicketPurge: string;
+    webhookSweep: string;
   };
 }
 
@@ -209,6 +213,25 @@ export interface ConnectionsConfig {
   maxTotal: number;
 }
 
+/** Webhooks (src/webhooks). */
+export interface WebhooksConfig {
+  /** Allow http:// endpoints (tests, a receiver on the same host); https only otherwise. */
+  allowHttp: boolean;
+  /** Allow private, loopback and link-local targets (tests); refused otherwise, also at connect time. */
+  allowPrivate: boolean;
+  maxPerUser: number;
+  /** After a rotation, the previous secret also signs for this long. */
+  secretOverlapSeconds: number;
+  /** The first retry waits about this long, each next one twice as long (with jitter). */
+  retryBaseSeconds: number;
+  /** After this many attempts a delivery is FAILED. */
+  maxAttempts: number;
+  /** One attempt: connect, send, and the answer's status within this. */
+  timeoutMs: number;
+  /** An endpoint whose every attempt failed for this long is disabled (its owner notified). */
+  disableAfterHours: number;
+}
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
@@ -234,6 +257,7 @@ export interface AppConfig {
   backup: BackupConfig;
   metrics: MetricsConfig;
   stream: StreamConfig;
+  webhooks: WebhooksConfig;
   /** How long a shutdown waits for requests in flight and running jobs before it closes anyway. */
   shutdownTimeoutMs: number;
   version: string;
@@ -499,6 +523,8 @@ export function loadConfig(env: Env): AppConfig {
       refreshLimit: int(env, 'REFRESH_RATE_LIMIT', 5, 1, 100000),
       historyLimit: int(env, 'HISTORY_RATE_LIMIT', 60, 1, 1_000_000),
       historyTtlSeconds: int(env, 'HISTORY_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+      webhookLimit: int(env, 'WEBHOOK_RATE_LIMIT', 20, 1, 1_000_000),
+      webhookTtlSeconds: int(env, 'WEBHOOK_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
       redisUrl: str(env, 'REDIS_URL', '') || null,
     },
     adminBootstrap: adminUser === '' ? null : { userName: adminUser, password: adminPassword },
@@ -551,6 +577,7 @@ export function loadConfig(env: Env): AppConfig {
         watchlistSweep: cron(env, 'CRON_WATCHLIST_SWEEP', '*/5 * * * *'),
         offerExpiry: cron(env, 'CRON_OFFER_EXPIRY', '* * * * *'),
         streamTicketPurge: cron(env, 'CRON_STREAM_TICKET_PURGE', '*/15 * * * *'),
+        webhookSweep: cron(env, 'CRON_WEBHOOK_SWEEP', '*/5 * * * * *'),
       },
     },
     watchlist: {
@@ -569,6 +596,16 @@ export function loadConfig(env: Env): AppConfig {
       heartbeatSeconds: int(env, 'STREAM_HEARTBEAT_SECONDS', 15, 1, 300),
       ticketRateLimit: int(env, 'STREAM_TICKET_RATE_LIMIT', 10, 1, 1_000_000),
       ticketRateLimitTtlSeconds: int(env, 'STREAM_TICKET_RATE_LIMIT_TTL_SECONDS', 60, 1, 24 * 3600),
+    },
+    webhooks: {
+      allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
+      allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      maxPerUser: int(env, 'WEBHOOK_MAX_PER_USER', 5, 1, 100),
+      secretOverlapSeconds: int(env, 'WEBHOOK_SECRET_OVERLAP_SECONDS', 24 * 3600, 0, 30 * 24 * 3600),
+      retryBaseSeconds: num(env, 'WEBHOOK_RETRY_BASE_SECONDS', 30, 0.05, 24 * 3600),
+      maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
+      disableAfterHours: num(env, 'WEBHOOK_DISABLE_AFTER_HOURS', 24, 0.001, 24 * 365),
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     version: readVersion(),

@@ -23,6 +23,8 @@ import { UserEntity } from '../users/user.entity';
 import { LedgerEntryEntity } from '../wallet/ledger-entry.entity';
 import { WalletEntity } from '../wallet/wallet.entity';
 import { WatchlistItemEntity } from '../watchlist/watchlist-item.entity';
+import { WebhookDeliveryEntity } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpointEntity } from '../webhooks/webhook-endpoint.entity';
 
 /** Every entity, for the app, the TypeORM CLI (ormconfig.ts) and the migration generator. */
 export const ENTITIES = [
@@ -51,4 +53,6 @@ export const ENTITIES = [
   ConversionEntity,
   HousePositionEntity,
   StreamTicketEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
 ];

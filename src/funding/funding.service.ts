@@ -14,6 +14,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { NotificationsService } from '../notifications/notifications.service';
 import { GuardService } from '../rates/guard.service';
 import { UsersService } from '../users/users.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { type Leg, WalletService } from '../wallet/wallet.service';
 import type {
   CreateDepositDto,
@@ -110,6 +111,7 @@ export class FundingService implements OnModuleInit {
     private readonly wallets: WalletService,
     private readonly guards: GuardService,
     private readonly users: UsersService,
+    private readonly webhooks: WebhooksService,
     private readonly idempotency: IdempotencyService,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
@@ -188,6 +190,12 @@ export class FundingService implements OnModuleInit {
         const legs = rules.onRequest(row);
         if (legs.length > 0)
           await this.wallets.post({ kind: `${kind}_HOLD`, refType: rules.noun, refId: row.id, legs }, m);
+        // admins' webhooks: a request waits for their decision
+        await this.webhooks.enqueuePlatform(
+          kind === 'DEPOSIT' ? 'deposit.requested' : 'withdrawal.requested',
+          { ...toFundingDto(row), user_id: p.id },
+          m,
+        );
         await this.audit.record(
           {
             event: rules.requested,

@@ -3,6 +3,7 @@ import { AlertsModule } from '../alerts/alerts.module';
 import { RatesModule } from '../rates/rates.module';
 import { UsersModule } from '../users/users.module';
 import { WalletModule } from '../wallet/wallet.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AdminOffersController } from './admin-offers.controller';
 import { OffersController } from './offers.controller';
 import { OffersRepository } from './offers.repository';
@@ -10,7 +11,7 @@ import { OffersService } from './offers.service';
 
 /** The P2P marketplace: offers with escrow, takes, trades, expiry and moderation. */
 @Module({
-  imports: [WalletModule, RatesModule, AlertsModule, UsersModule],
+  imports: [WalletModule, RatesModule, AlertsModule, UsersModule, WebhooksModule],
   controllers: [OffersController, AdminOffersController],
   providers: [OffersRepository, OffersService],
   exports: [OffersService],

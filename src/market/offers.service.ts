@@ -17,6 +17,7 @@ import type { Direction } from '../rates/rate-sample.entity';
 import type { Baseline } from '../rates/outlier-detector';
 import { RatesService } from '../rates/rates.service';
 import { UsersService } from '../users/users.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { toWalletDto } from '../wallet/wallet.mapper';
 import { type Balances, WalletService, ZERO_BALANCES } from '../wallet/wallet.service';
 import type {
@@ -105,6 +106,7 @@ export class OffersService implements OnModuleInit {
     private readonly events: EventBus,
     private readonly reads: ReadReplica,
     private readonly users: UsersService,
+    private readonly webhooks: WebhooksService,
     maintenance: MaintenanceState,
   ) {
     maintenance.onDataReplaced(() => this.offerFacts.clear());
@@ -118,14 +120,20 @@ export class OffersService implements OnModuleInit {
   private readonly offerFacts = new Map<number, { direction: Direction; creatorUserId: number }>();
 
   /** Tells live streams, once `m` commits, that the order book changed. */
-  private announce(
+  /** The order book changed: live streams after the commit; the maker's webhooks in the transaction. */
+  private async announce(
     action: 'created' | 'filled' | 'cancelled' | 'expired',
     offer: OfferEntity,
     now: Date,
     m: EntityManager,
-  ): void {
+  ): Promise<void> {
     this.tx.afterCommit(m, () =>
       this.events.publish({ type: 'offer', data: { action, offer: toOfferDto(offer, now) } }),
+    );
+    await this.webhooks.enqueueForUsers(
+      'offer',
+      [{ userId: offer.creatorUserId, data: { action, offer: toOwnOfferDto(offer, now) } }],
+      m,
     );
   }
 
@@ -196,7 +204,7 @@ export class OffersService implements OnModuleInit {
           },
           m,
         );
-        this.announce('created', offer, now, m);
+        await this.announce('created', offer, now, m);
         const posted = await this.wallets.post(
           {
             kind: 'OFFER_ESCROW',
@@ -268,7 +276,7 @@ export class OffersService implements OnModuleInit {
         const balances = await this.settleTrade(offer, trade, p.id, take, m);
         const after = offerAfter(offer, take, now);
         await this.announceTrade(p, offer, after, trade, take, { meta, key }, m);
-        this.announce('filled', after, now, m);
+        await this.announce('filled', after, now, m);
         const body: OfferAcceptedDto = {
           message: 'Offer accepted',
           trade_id: trade.id,
@@ -518,7 +526,7 @@ export class OffersService implements OnModuleInit {
     },
   ): Promise<void> {
     await this.refund(offer, status, now, m);
-    this.announce(
+    await this.announce(
       status === 'CANCELLED' ? 'cancelled' : 'expired',
       { ...offer, status, closedAt: now },
       now,

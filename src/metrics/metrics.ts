@@ -109,6 +109,24 @@ export const METRICS = {
     labelNames: ['phase'],
     registers: [registry],
   }),
+  webhookAttempts: new Counter({
+    name: 'exchange_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome (success: a 2xx answer)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  }),
+  webhookDeliveries: new Counter({
+    name: 'exchange_webhook_deliveries_total',
+    help: 'Webhook deliveries ended: delivered, or failed after WEBHOOK_MAX_ATTEMPTS',
+    labelNames: ['status'],
+    registers: [registry],
+  }),
+  webhookLag: new Histogram({
+    name: 'exchange_webhook_delivery_lag_seconds',
+    help: 'From the event to its successful delivery (retries included)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 1800, 7200, 86400],
+    registers: [registry],
+  }),
   leaseHeld: new Gauge({
     name: 'exchange_scheduler_lease_held',
     help: 'Whether this instance holds a job lease now (1) or not (0)',

@@ -20,6 +20,12 @@ export interface NewNotification {
   occasion?: string;
 }
 
+/** A notification as stored (its id is not read back). */
+export type StoredNotification = Omit<NotificationEntity, 'id'>;
+
+/** Work that joins a notification's transaction (e.g. the webhooks' outbox). */
+export type NotificationSink = (stored: StoredNotification[], m: EntityManager) => Promise<void>;
+
 export class NotificationNotFoundError extends NotFoundError {
   constructor() {
     super('Notification not found.', 'NOTIFICATION_NOT_FOUND');
@@ -29,12 +35,19 @@ export class NotificationNotFoundError extends NotFoundError {
 /** The inbox every feature writes to; notify() joins the caller's transaction. */
 @Injectable()
 export class NotificationsService {
+  private readonly sinks: NotificationSink[] = [];
+
   constructor(
     private readonly repo: NotificationsRepository,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     private readonly events: EventBus,
   ) {}
+
+  /** Registers work every stored notification takes part in, in its transaction. */
+  addSink(sink: NotificationSink): void {
+    this.sinks.push(sink);
+  }
 
   /**
    * Stores a notification inside the caller's transaction (or its own), at most once per
@@ -64,6 +77,8 @@ export class NotificationsService {
         this.events.publish({ type: 'notification', userId: row.userId });
       });
     });
+    const fresh = rows.filter((_, i) => stored[i]);
+    for (const sink of this.sinks) await sink(fresh, m);
     return stored;
   }
 

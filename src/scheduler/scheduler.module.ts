@@ -5,6 +5,7 @@ import { BackupsModule } from '../backups/backups.module';
 import { OffersModule } from '../market/offers.module';
 import { StreamModule } from '../stream/stream.module';
 import { WatchlistModule } from '../watchlist/watchlist.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { LeaseRepository } from './lease.repository';
 import { LeaseService } from './lease.service';
 import { SchedulerService } from './scheduler.service';
@@ -17,6 +18,7 @@ import { SchedulerService } from './scheduler.service';
     OffersModule,
     BackupsModule,
     StreamModule,
+    WebhooksModule,
   ],
   providers: [LeaseRepository, LeaseService, SchedulerService],
   exports: [LeaseService, SchedulerService],

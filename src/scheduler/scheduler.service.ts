@@ -9,6 +9,7 @@ import { OffersService } from '../market/offers.service';
 import { StreamService } from '../stream/stream.service';
 import { WatchlistService } from '../watchlist/watchlist.service';
 import { LeaseService } from './lease.service';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { MaintenanceState } from '../common/maintenance';
 import { METRICS } from '../metrics/metrics';
 
@@ -40,6 +41,7 @@ export class SchedulerService implements OnApplicationBootstrap {
     private readonly backups: BackupsService,
     private readonly maintenance: MaintenanceState,
     private readonly streams: StreamService,
+    private readonly webhooks: WebhookDispatcher,
   ) {}
 
   jobs(): JobDefinition[] {
@@ -65,6 +67,8 @@ export class SchedulerService implements OnApplicationBootstrap {
         cron: cron.streamTicketPurge,
         run: () => this.streams.purgeExpiredTickets(),
       },
+      // retries when due, and what an instance that died mid-attempt left (claims run out)
+      { name: 'webhook-delivery', cron: cron.webhookSweep, run: () => this.webhooks.sweep() },
     ];
   }
 

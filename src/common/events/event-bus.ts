@@ -16,7 +16,9 @@ export type LiveEvent =
    */
   | { type: 'contributors' }
   /** An admin set the official rate: every instance reloads it. */
-  | { type: 'official' };
+  | { type: 'official' }
+  /** Webhook endpoints changed: every instance reloads their subscriptions. */
+  | { type: 'webhooks' };
 
 type Listener = (event: LiveEvent) => void;
 

@@ -16,6 +16,7 @@ export const RATE_LIMIT_GROUPS = [
   'quote',
   'stream',
   'history',
+  'webhook',
 ] as const;
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
 

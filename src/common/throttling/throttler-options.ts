@@ -55,6 +55,7 @@ export function buildThrottlerOptions(
     quote: { limit: config.house.rateLimit, ttlSeconds: config.house.rateLimitTtlSeconds, perIp: false },
     // public: counted per client IP (and per account when one calls it signed in)
     history: { limit: rl.historyLimit, ttlSeconds: rl.historyTtlSeconds, perIp: true },
+    webhook: { limit: rl.webhookLimit, ttlSeconds: rl.webhookTtlSeconds, perIp: false },
     stream: {
       limit: config.stream.ticketRateLimit,
       ttlSeconds: config.stream.ticketRateLimitTtlSeconds,
