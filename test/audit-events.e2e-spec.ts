@@ -249,6 +249,8 @@ describe('every audit event reaches GET /admin/logs', () => {
       OFFER_RATE_LIMIT: '100000',
       OUTLIER_BASELINE_CACHE_SECONDS: '0',
       OUTLIER_MIN_SAMPLES: '5',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     admin = keep(await createAdmin(t));
   });
@@ -921,6 +923,44 @@ describe('every audit event reaches GET /admin/logs', () => {
       http: false,
     });
     expect(meta(fired)).toMatchObject({ alert_id: near, trigger_rate: expect.any(Number) });
+  });
+
+  it('WEBHOOK_CREATE, WEBHOOK_ROTATE_SECRET and WEBHOOK_DELETE (never with the secret)', async () => {
+    const u = await newUser('wh');
+    const created = await call('POST', '/webhooks', {
+      token: u.access,
+      body: { url: 'http://127.0.0.1:9/hook', events: ['notification'] },
+    });
+    expect(created.statusCode).toBe(201);
+    const { id, secret } = created.json<{ id: number; secret: string }>();
+    const row = await expectLogged(AuditEvent.WEBHOOK_CREATE, `actor_user_id=${u.id}&success=true`, {
+      success: true,
+      actor: u,
+      target: u.id,
+      status: 201,
+      method: 'POST',
+      path: '/webhooks',
+      where: (m) => m.webhook_id === id,
+    });
+    expect(JSON.stringify(row)).not.toContain(secret);
+    expect((await call('POST', `/webhooks/${id}/rotate-secret`, { token: u.access })).statusCode).toBe(200);
+    await expectLogged(AuditEvent.WEBHOOK_ROTATE_SECRET, `actor_user_id=${u.id}`, {
+      success: true,
+      actor: u,
+      target: u.id,
+      status: 200,
+      method: 'POST',
+      path: `/webhooks/${id}/rotate-secret`,
+    });
+    expect((await call('DELETE', `/webhooks/${id}`, { token: u.access })).statusCode).toBe(200);
+    await expectLogged(AuditEvent.WEBHOOK_DELETE, `actor_user_id=${u.id}`, {
+      success: true,
+      actor: u,
+      target: u.id,
+      status: 200,
+      method: 'DELETE',
+      path: `/webhooks/${id}`,
+    });
   });
 
   it('WATCHLIST_ADD (and a refused duplicate, 409) and WATCHLIST_REMOVE', async () => {

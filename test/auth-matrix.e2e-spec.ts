@@ -1,3 +1,6 @@
+import { DataSource } from 'typeorm';
+import { WebhookDeliveryEntity } from '../src/webhooks/webhook-delivery.entity';
+import { WebhookEndpointEntity } from '../src/webhooks/webhook-endpoint.entity';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +46,9 @@ interface Ids {
   withdrawal: number; // user's pending withdrawal (to cancel)
   victimDeposits: [number, number]; // to confirm, to reject
   victimWithdrawals: [number, number]; // to complete, to reject
+  webhook: number; // user's webhook
+  webhookToDelete: number; // another one (DELETE is played before the others)
+  webhookDelivery: number; // its FAILED delivery (to retry)
 }
 
 const OFFER = { give_currency: 'USD', give_amount: 1, want_currency: 'LBP', want_amount: 90_000 };
@@ -155,6 +161,19 @@ function requests(ids: Ids) {
     'GET /exchangeRate': get('/exchangeRate'),
     'GET /exchangeRate/history': get('/exchangeRate/history?direction=mid'),
     'GET /exchangeRate/official': get('/exchangeRate/official'),
+    // an http target on this host: refused by validation (400) once past auth
+    'POST /webhooks': () => ({
+      url: '/webhooks',
+      body: { url: 'http://127.0.0.1:9/x', events: ['notification'] },
+    }),
+    'GET /webhooks': get('/webhooks'),
+    'DELETE /webhooks/:id': () => ({ url: `/webhooks/${ids.webhookToDelete}` }),
+    'POST /webhooks/:id/rotate-secret': () => ({ url: `/webhooks/${ids.webhook}/rotate-secret` }),
+    'GET /webhooks/:id/deliveries': get(`/webhooks/${ids.webhook}/deliveries`),
+    'POST /webhooks/:id/deliveries/:delivery_id/retry': () => ({
+      url: `/webhooks/${ids.webhook}/deliveries/${ids.webhookDelivery}/retry`,
+    }),
+    'POST /webhooks/:id/test': () => ({ url: `/webhooks/${ids.webhook}/test` }),
     'GET /exchangeRate/official/history': get('/exchangeRate/official/history'),
     // no samples in this database: 404 NO_DATA once past auth
     'GET /forecast/exchange-rate': get('/forecast/exchange-rate?direction=usd_to_lbp&bucket=day&horizon=7'),
@@ -353,7 +372,68 @@ describe('authorization matrix: every route × 8 identities', () => {
       await create(victim, '/wallet/withdrawals', payout),
     ];
 
+    // The user's webhook (written straight to the database: this app allows no private or http
+    // target, and no public host resolves here) and a FAILED delivery of it.
+    const ds = t.app.get(DataSource);
+    const now = new Date();
+    const webhook = Number(
+      (
+        await ds.getRepository(WebhookEndpointEntity).insert({
+          userId: user.id,
+          url: 'https://hooks.example.invalid/matrix',
+          events: 'notification',
+          secret: 'whsec_bWF0cml4LXNlY3JldC1ieXRlcy0wMTIz',
+          previousSecret: null,
+          previousSecretUntil: null,
+          status: 'ACTIVE',
+          disabledReason: null,
+          failingSince: null,
+          createdAt: now,
+          updatedAt: now,
+        })
+      ).identifiers[0].id,
+    );
+    const webhookToDelete = Number(
+      (
+        await ds.getRepository(WebhookEndpointEntity).insert({
+          userId: user.id,
+          url: 'https://hooks.example.invalid/matrix-2',
+          events: 'notification',
+          secret: 'whsec_bWF0cml4LXNlY3JldC1ieXRlcy0wMTIz',
+          previousSecret: null,
+          previousSecretUntil: null,
+          status: 'ACTIVE',
+          disabledReason: null,
+          failingSince: null,
+          createdAt: now,
+          updatedAt: now,
+        })
+      ).identifiers[0].id,
+    );
+    const webhookDelivery = Number(
+      (
+        await ds.getRepository(WebhookDeliveryEntity).insert({
+          endpointId: webhook,
+          eventId: 'msg_00000000000000000000000000matrix',
+          eventType: 'ping',
+          payload: '{}',
+          status: 'FAILED',
+          attempts: 8,
+          nextAttemptAt: null,
+          lastStatusCode: 500,
+          lastError: 'HTTP 500',
+          claimedBy: null,
+          claimedUntil: null,
+          createdAt: now,
+          deliveredAt: null,
+        })
+      ).identifiers[0].id,
+    );
+
     ids = {
+      webhook,
+      webhookToDelete,
+      webhookDelivery,
       victim: victim.id,
       sample,
       notifRead: accepted[0],

@@ -81,6 +81,12 @@ export const OVERRIDES: Partial<Record<RouteKey, Partial<Record<Identity, Outcom
   // A user cancels their own pending deposit or withdrawal; anyone else's is 404.
   'DELETE /wallet/deposits/:id': ownedByUser,
   'DELETE /wallet/withdrawals/:id': ownedByUser,
+  // Webhooks are their owner's: anyone else's answer is 404, as for a missing one.
+  'DELETE /webhooks/:id': ownedByUser,
+  'POST /webhooks/:id/rotate-secret': ownedByUser,
+  'GET /webhooks/:id/deliveries': ownedByUser,
+  'POST /webhooks/:id/deliveries/:delivery_id/retry': ownedByUser,
+  'POST /webhooks/:id/test': ownedByUser,
   // NOT overridden: POST /market/offers/:id/accept — an open offer is public and taking another
   // user's offer is the point of the market (the maker taking their own gets 422, still 'allowed').
   // Refresh-token routes (/refresh, /logout_refresh) follow the rule: each identity presents its own

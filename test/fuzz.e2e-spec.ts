@@ -160,6 +160,13 @@ function validBodyHint(op: Op): fc.Arbitrary<BodySpec> | null {
             ...(expires !== undefined ? { expires_in_hours: expires } : {}),
           })),
       );
+    case 'POST /webhooks':
+      return json(
+        fc.constantFrom(['notification'], ['offer'], ['notification', 'offer']).map((events) => ({
+          url: 'http://127.0.0.1:9/fuzz',
+          events,
+        })),
+      );
     case 'POST /market/offers/{id}/accept':
       return fc.oneof(
         fc.constant<BodySpec>({ kind: 'none' }),
@@ -472,6 +479,7 @@ function resourceFor(path: string): string | null {
   if (path.startsWith('/watchlist/')) return 'watchlist';
   if (path.includes('/market/offers/')) return 'offer';
   if (path.startsWith('/admin/rates/')) return 'rateSample';
+  if (path.startsWith('/webhooks/')) return 'webhook';
   return null;
 }
 
@@ -482,6 +490,8 @@ function harvestResource(op: Op): string | null {
   if (op.path.startsWith('/watchlist')) return 'watchlist';
   if (op.path.startsWith('/market/offers')) return 'offer';
   if (op.path.startsWith('/admin/rates')) return 'rateSample';
+  if (op.path === '/webhooks/{id}/deliveries') return 'webhookDelivery';
+  if (op.path === '/webhooks') return 'webhook';
   return null;
 }
 
@@ -511,6 +521,10 @@ describe('contract fuzzing against the OpenAPI document', () => {
       OFFER_RATE_LIMIT: '1000000',
       STARTING_BALANCE_USD: '1000000',
       STARTING_BALANCE_LBP: '100000000000',
+      HISTORY_RATE_LIMIT: '1000000',
+      WEBHOOK_RATE_LIMIT: '1000000',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     });
   });
 
@@ -580,6 +594,16 @@ describe('contract fuzzing against the OpenAPI document', () => {
         addToPool('rateSample', res.json<{ id: number }>().id);
       }
     }
+    // history enough for a forecast: 60 hours of feed samples in each direction
+    const hourly = Array.from({ length: 60 }, (_, i) =>
+      ['usd_to_lbp', 'lbp_to_usd'].map((direction) => ({
+        direction,
+        rate: 89_400 + (i % 7) * 10,
+        created_at: new Date(Date.now() - (61 - i) * 3_600_000).toISOString(),
+      })),
+    ).flat();
+    const imported = await t.request('POST', '/admin/rates/import', { token: admin.access, body: hourly });
+    if (imported.statusCode !== 201) throw new Error(`seed history: ${imported.statusCode} ${imported.body}`);
     let throwaway = await createUser(t, 'fztmp');
     let setupRequests = 40;
 
@@ -626,6 +650,10 @@ describe('contract fuzzing against the OpenAPI document', () => {
           plan.idRaw ??
           (pool.length > 0 ? String(pool[plan.idPick % pool.length]) : String(1 + (plan.idPick % 50)));
         url = url.replace('{id}', id);
+      }
+      if (url.includes('{delivery_id}')) {
+        const pool = pools.get('webhookDelivery') ?? [];
+        url = url.replace('{delivery_id}', pool.length > 0 ? String(pool[plan.idPick % pool.length]) : '1');
       }
 
       // Identity.

@@ -99,6 +99,14 @@ export const ROUTES = [
   ['PATCH', '/notifications/read-all', 'user'],
   ['PATCH', '/notifications/:id/read', 'user'],
   ['DELETE', '/notifications/:id', 'user'],
+  // webhooks
+  ['POST', '/webhooks', 'user'],
+  ['GET', '/webhooks', 'user'],
+  ['DELETE', '/webhooks/:id', 'user'],
+  ['POST', '/webhooks/:id/rotate-secret', 'user'],
+  ['GET', '/webhooks/:id/deliveries', 'user'],
+  ['POST', '/webhooks/:id/deliveries/:delivery_id/retry', 'user'],
+  ['POST', '/webhooks/:id/test', 'user'],
   // alerts
   ['POST', '/alerts', 'user'],
   ['GET', '/alerts', 'user'],

@@ -104,6 +104,7 @@ describe('scheduler enabled', () => {
       CRON_WATCHLIST_SWEEP: '*/7 * * * *',
       CRON_OFFER_EXPIRY: '*/2 * * * *',
       BACKUP_CRON: '0 3 * * *',
+      CRON_WEBHOOK_SWEEP: '*/9 * * * * *',
       BACKUP_DIR: backupDir,
     });
   });
@@ -120,8 +121,10 @@ describe('scheduler enabled', () => {
       'offer-expiry',
       'stream-ticket-purge',
       'watchlist-sweep',
+      'webhook-delivery',
     ]);
     expect(jobs.get('watchlist-sweep')?.cronTime.source).toBe('*/7 * * * *');
+    expect(jobs.get('webhook-delivery')?.cronTime.source).toBe('*/9 * * * * *');
     expect(jobs.get('offer-expiry')?.cronTime.source).toBe('*/2 * * * *');
     expect(jobs.get('backup')?.cronTime.source).toBe('0 3 * * *');
     expect(jobs.get('alerts-sweep')?.isActive).toBe(true);

@@ -160,6 +160,14 @@ const FLOW: Step[] = [
     ]),
   },
   {
+    name: 'A webhook to a private address is refused (SSRF guard, 400)',
+    method: 'POST',
+    path: '/webhooks',
+    token: 'a',
+    body: { url: 'https://169.254.169.254/latest/meta-data/', events: ['notification'] },
+    tests: json([status(400), "pm.test('the url', () => pm.expect(body.details[0].field).to.eql('url'));"]),
+  },
+  {
     name: 'A forecast needs 48 buckets of history (404 NO_DATA here)',
     method: 'GET',
     path: '/forecast/exchange-rate?direction=usd_to_lbp&bucket=hour&horizon=24',

@@ -11,6 +11,7 @@ import { RateLimit } from '../common/throttling/rate-limit.decorator';
 import {
   CreateWebhookDto,
   type WebhookCreatedDto,
+  type WebhookDeletedDto,
   WebhookDeliveryDto,
   WebhookDto,
   type WebhookSecretDto,
@@ -67,7 +68,7 @@ export class WebhooksController {
     @CurrentUser() user: Principal,
     @IdParam() id: number,
     @ReqMeta() meta: RequestMeta,
-  ): Promise<{ message: string }> {
+  ): Promise<WebhookDeletedDto> {
     await this.webhooks.remove(actorOf(user), id, meta);
     return { message: 'Webhook deleted' };
   }
@@ -110,6 +111,7 @@ export class WebhooksController {
   @HttpCode(200)
   @Auth()
   @RateLimit('webhook')
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (WEBHOOK_RATE_LIMIT), with Retry-After' })
   @ApiNotFoundResponse({ description: 'WEBHOOK_NOT_FOUND' })
   async retry(
     @CurrentUser() user: Principal,
@@ -123,6 +125,7 @@ export class WebhooksController {
   @Post(':id/test')
   @Auth()
   @RateLimit('webhook')
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED (WEBHOOK_RATE_LIMIT), with Retry-After' })
   @ApiNotFoundResponse({ description: 'WEBHOOK_NOT_FOUND' })
   async test(@CurrentUser() user: Principal, @IdParam() id: number): Promise<WebhookTestDto> {
     const d = await this.webhooks.test(actorOf(user), id);

@@ -137,8 +137,13 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
     return this.loading;
   }
 
-  private async subscriptions(): Promise<Map<number, Subscription[]>> {
-    if (Date.now() - this.loadedAt > SUBSCRIPTIONS_RELOAD_MS) await this.reload();
+  /**
+   * The subscriptions as this instance has them. Never waits for a query: it is read inside other
+   * transactions, which must not wait for a connection of their own (a full pool would wait forever);
+   * a stale copy is reloaded in the background (changes arrive at once anyway, by EventBus).
+   */
+  private subscriptions(): Map<number, Subscription[]> {
+    if (Date.now() - this.loadedAt > SUBSCRIPTIONS_RELOAD_MS) void this.reload().catch(() => undefined);
     return this.subs;
   }
 
@@ -156,7 +161,7 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
     m: EntityManager,
   ): Promise<void> {
     if (items.length === 0) return;
-    const subs = await this.subscriptions();
+    const subs = this.subscriptions();
     const rows: Omit<WebhookDeliveryEntity, 'id'>[] = [];
     for (const item of items) {
       for (const s of subs.get(item.userId) ?? []) {
@@ -168,7 +173,7 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
 
   /** A platform event for every admin endpoint subscribed to it, in `m`'s transaction. */
   async enqueuePlatform(type: (typeof ADMIN_EVENTS)[number], data: unknown, m: EntityManager): Promise<void> {
-    const subs = await this.subscriptions();
+    const subs = this.subscriptions();
     const rows: Omit<WebhookDeliveryEntity, 'id'>[] = [];
     for (const list of subs.values())
       for (const s of list)

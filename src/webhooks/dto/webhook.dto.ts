@@ -78,3 +78,8 @@ export class WebhookTestDto {
   /** The ping's `webhook-id`. */
   event_id!: string;
 }
+
+export class WebhookDeletedDto {
+  /** "Webhook deleted" */
+  message!: string;
+}
