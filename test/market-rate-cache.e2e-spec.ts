@@ -165,7 +165,7 @@ describe('the live reference rate, its HTTP fast path and the sharded hourly rol
     reference.invalidate(); // loaded at this test's (frozen) time
     const before = await rate();
     // as another instance would: committed, but this instance's live set is not told
-    const told = jest.spyOn(reference, 'noteSample').mockImplementation(() => undefined);
+    const told = jest.spyOn(reference, 'noteSample').mockImplementation(() => Promise.resolve());
     await t.app
       .get(TransactionRunner)
       .run((m) =>

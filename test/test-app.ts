@@ -55,6 +55,8 @@ const baseEnv = (): Record<string, string> => ({
   DB_PASSWORD: process.env.DB_PASSWORD ?? '',
   // the read-replica run of .ci/run: a MariaDB primary and a real replica of it
   DB_REPLICA_URLS: process.env.E2E_REPLICA_URLS ?? '',
+  // the Galera run of .ci/run: the nodes of a 3-node cluster (DB_PORT: the first, for admin work)
+  DB_CLUSTER_URLS: process.env.E2E_CLUSTER_URLS ?? '',
 });
 
 /** A short admin connection to the e2e MariaDB (no database selected), closed after `fn`. */

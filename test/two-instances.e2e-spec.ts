@@ -6,9 +6,10 @@ import { AlertsService } from '../src/alerts/alerts.service';
 import { TransactionRunner } from '../src/database/transaction-runner';
 import { NotificationEntity } from '../src/notifications/notification.entity';
 import { RatesService } from '../src/rates/rates.service';
+import { ReferenceRateService } from '../src/rates/reference-rate.service';
 import { LeaseService } from '../src/scheduler/lease.service';
 import { SchedulerService } from '../src/scheduler/scheduler.service';
-import { createUser } from './factories/users';
+import { createAdmin, createUser } from './factories/users';
 import { E2E_DB, startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(120_000);
@@ -103,5 +104,47 @@ jest.setTimeout(120_000);
       job,
     ]);
     expect(await b.app.get(SchedulerService).runJob(job)).toBe(true);
+  });
+
+  it('the live reference: B reads only what changed, and drops a contributor A suspends within 2 x MARKET_RATE_CACHE_MS, without Redis', async () => {
+    const refB = b.app.get(ReferenceRateService);
+    const admin = await createAdmin(a);
+    const recorders = await Promise.all(Array.from({ length: 4 }, () => createUser(a)));
+    const rates = [88_100, 88_200, 88_300, 88_900];
+    for (const [i, u] of recorders.entries()) {
+      const res = await a.request('POST', '/transaction', {
+        token: u.access,
+        body: { usd_amount: 100, lbp_amount: rates[i] * 100, usd_to_lbp: false },
+      });
+      expect(res.statusCode).toBe(201);
+    }
+    const ttl = b.config.rates.marketRateCacheMs;
+    const within = async <T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> => {
+      const deadline = Date.now() + 2 * ttl + 1500;
+      let v = await read();
+      while (!ok(v) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        v = await read();
+      }
+      return v;
+    };
+    const buy = async () => (await refB.published()).lbp_to_usd;
+    // B has not been told of A's commits: it finds them with its next reads
+    const before = refB.loadCounts();
+    const seen = await within(buy, (r) => r.contributors >= 4);
+    expect(seen.contributors).toBeGreaterThanOrEqual(4);
+    const afterSeen = refB.loadCounts();
+    // a full load at most once at the start; the rest are steps
+    expect(afterSeen.full - before.full).toBeLessThanOrEqual(2);
+    const contributors = seen.contributors;
+    // A suspends the highest; B hears nothing (no Redis), yet the epoch sends it to a full load
+    const s = await a.request('PUT', `/admin/users/${recorders[3].id}/status`, {
+      token: admin.access,
+      body: { status: 'SUSPENDED' },
+    });
+    expect(s.statusCode).toBe(200);
+    const dropped = await within(buy, (r) => r.contributors === contributors - 1);
+    expect(dropped.contributors).toBe(contributors - 1);
+    expect(refB.loadCounts().full).toBeGreaterThan(afterSeen.full);
   });
 });

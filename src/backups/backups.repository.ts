@@ -7,6 +7,7 @@ import { StreamTicketEntity } from '../stream/stream-ticket.entity';
 import { AuthSessionEntity } from '../auth/auth-session.entity';
 import { RefreshTokenEntity } from '../auth/refresh-token.entity';
 import { LeaseEntity } from '../scheduler/lease.entity';
+import { ReferenceEpochEntity } from '../rates/reference-epoch.entity';
 import { FundingRequestEntity } from '../funding/funding-request.entity';
 import { UserEntity } from '../users/user.entity';
 import { formatMinor } from '../common/money';
@@ -72,7 +73,8 @@ function columnsExcept(table: TableInfo, except?: number): (TableInfo['columns']
 }
 
 /** Runtime coordination, not data: the scheduler's leases are neither backed up nor restored. */
-const EXCLUDED = new Set<unknown>([LeaseEntity]);
+/** Not backed up: the scheduler's leases, and the reference epoch (a restore writes a new one). */
+const EXCLUDED = new Set<unknown>([LeaseEntity, ReferenceEpochEntity]);
 const APPEND_ONLY = new Set<unknown>([AuditLogEntity]);
 const CLEARED = new Set<unknown>([AuthSessionEntity, RefreshTokenEntity, StreamTicketEntity]);
 

@@ -1,3 +1,4 @@
+import { bumpReferenceEpoch } from '../rates/reference-epoch';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -335,6 +336,8 @@ export class BackupsService implements OnModuleInit {
                 ? await this.repo.sessionRows(options.keepSession.sessionId, m)
                 : null;
               const renumbered = await this.replaceAll(path, tables, checked, m);
+              // every instance's live reference loads the restored samples in full (not in backups)
+              await bumpReferenceEpoch(m, new Date());
               const sessionKept =
                 session !== null && options.keepSession !== undefined
                   ? await this.repo.restoreSession(session, options.keepSession.userId, m)

@@ -26,6 +26,15 @@ export interface DatabaseConfig {
   replicaMaxLagSeconds: number;
   /** How often the replicas' status is read (REPLICA_CHECK_MS); 0: only at start (tests). */
   replicaCheckMs: number;
+  /**
+   * A MariaDB Galera cluster's nodes (DB_CLUSTER_URLS), in order of preference: writes go to the first
+   * healthy one; empty: a single server (host, port).
+   */
+  cluster: ReplicaConfig[];
+  /** A lost node is replaced within this (DB_FAILOVER_SECONDS). */
+  failoverSeconds: number;
+  /** How often the cluster's nodes are checked (DB_CLUSTER_CHECK_MS). */
+  clusterCheckMs: number;
 }
 
 export interface ReplicaConfig {
@@ -395,6 +404,43 @@ function parseDatabaseUrl(url: string): Partial<DatabaseConfig> & { type: DbType
   throw new ConfigError(`DATABASE_URL scheme must be mysql:// or sqlite://, got "${scheme}"`);
 }
 
+/**
+ * DB_CLUSTER_URLS: the Galera nodes, mysql:// URLs in order of preference (database: DB_NAME unless a
+ * URL names one). The first is the initial host; DB_TYPE becomes mysql.
+ */
+function clusterConfig(env: Env, db: DatabaseConfig): DatabaseConfig {
+  const urls = str(env, 'DB_CLUSTER_URLS', '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (urls.length === 0) return db;
+  if (db.replicas.length > 0)
+    throw new ConfigError('DB_CLUSTER_URLS and DB_REPLICA_URLS cannot be used together');
+  const cluster = urls.map((u) => {
+    const parsed = parseDatabaseUrl(u);
+    if (parsed.type !== 'mysql')
+      throw new ConfigError(`DB_CLUSTER_URLS entries must be mysql:// URLs, got "${u}"`);
+    return {
+      host: parsed.host ?? '127.0.0.1',
+      port: parsed.port ?? 3306,
+      user: parsed.user ?? db.user,
+      password: parsed.password ?? '',
+      name: new URL(u).pathname.replace(/^\//, '') === '' ? db.name : (parsed.name ?? db.name),
+    };
+  });
+  const first = cluster[0];
+  return {
+    ...db,
+    type: 'mysql',
+    cluster,
+    host: first.host,
+    port: first.port,
+    user: first.user,
+    password: first.password,
+    name: first.name,
+  };
+}
+
 function replicaConfig(
   env: Env,
   db: DatabaseConfig,
@@ -480,10 +526,14 @@ export function loadConfig(env: Env): AppConfig {
     replicaStickyMs: 5000,
     replicaMaxLagSeconds: 1,
     replicaCheckMs: 1000,
+    cluster: [],
+    failoverSeconds: int(env, 'DB_FAILOVER_SECONDS', 10, 1, 600),
+    clusterCheckMs: int(env, 'DB_CLUSTER_CHECK_MS', 500, 50, 60_000),
   };
   const url = str(env, 'DATABASE_URL', '');
   if (url !== '') db = { ...db, ...parseDatabaseUrl(url) };
   db = { ...db, ...replicaConfig(env, db) };
+  db = clusterConfig(env, db);
 
   const corsOrigins = str(env, 'CORS_ORIGINS', 'http://localhost:3000,http://127.0.0.1:3000')
     .split(',')

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { buildDataSourceOptions } from './data-source-options';
 import { StatementRecorder } from './statement-recorder';
+import { ClusterMonitor, pickStartNode } from './cluster-monitor';
 import { ReadReplica } from './read-replica';
 import { TransactionRunner } from './transaction-runner';
 
@@ -11,8 +12,11 @@ import { TransactionRunner } from './transaction-runner';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        ...buildDataSourceOptions(config.db),
+      // with DB_CLUSTER_URLS: start on the first healthy node (ClusterMonitor moves the writes later)
+      useFactory: async (config: AppConfig) => ({
+        ...buildDataSourceOptions(
+          config.db.cluster.length === 0 ? config.db : { ...config.db, ...(await pickStartNode(config.db)) },
+        ),
         ...(config.db.statementLog
           ? { logging: ['query' as const], logger: StatementRecorder.for(config.db.statementLog) }
           : {}),
@@ -22,7 +26,7 @@ import { TransactionRunner } from './transaction-runner';
       }),
     }),
   ],
-  providers: [TransactionRunner, ReadReplica],
-  exports: [TransactionRunner, ReadReplica],
+  providers: [TransactionRunner, ReadReplica, ClusterMonitor],
+  exports: [TransactionRunner, ReadReplica, ClusterMonitor],
 })
 export class DatabaseModule {}

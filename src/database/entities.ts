@@ -13,6 +13,7 @@ import { TradeEntity } from '../market/trade.entity';
 import { NotificationEntity } from '../notifications/notification.entity';
 import { RateHourlyEntity } from '../rates/rate-hourly.entity';
 import { RateSampleEntity } from '../rates/rate-sample.entity';
+import { ReferenceEpochEntity } from '../rates/reference-epoch.entity';
 import { ReferenceHistoryEntity } from '../rates/reference-history.entity';
 import { OfficialRateEntity } from '../rates/official-rate.entity';
 import { StreamTicketEntity } from '../stream/stream-ticket.entity';
@@ -41,6 +42,7 @@ export const ENTITIES = [
   RateSampleEntity,
   RateHourlyEntity,
   ReferenceHistoryEntity,
+  ReferenceEpochEntity,
   OfficialRateEntity,
   NotificationEntity,
   LeaseEntity,

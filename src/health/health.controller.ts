@@ -9,6 +9,7 @@ import { MaintenanceState } from '../common/maintenance';
 import { RATE_LIMIT_STATE } from '../common/throttling/rate-limit.decorator';
 import type { RateLimitMode, RateLimitState } from '../common/throttling/redis-throttler.storage';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ClusterMonitor } from '../database/cluster-monitor';
 
 export class HealthDto {
   /** "ok" */
@@ -34,6 +35,8 @@ export class ReadyDto {
   rate_limits!: RateLimitMode;
   /** Always false here: a restoring instance is not ready (503). */
   restoring!: boolean;
+  /** With DB_CLUSTER_URLS: the Galera node ("host:port") taking this instance's writes now. */
+  db_node?: string;
 }
 
 const DB_PING_TIMEOUT_MS = 2000;
@@ -47,6 +50,7 @@ export class HealthController {
     @Inject(RATE_LIMIT_STATE) private readonly rateLimits: RateLimitState,
     private readonly maintenance: MaintenanceState,
     private readonly lifecycle: Lifecycle,
+    private readonly cluster: ClusterMonitor,
   ) {}
 
   /** A deadline shared by the pings of the same moment (one timer, not one per request). */
@@ -94,7 +98,8 @@ export class HealthController {
    * Readiness: send traffic here? Yes when the database answers, no restore is replacing the data
    * on this instance and it is not shutting down. Redis is reported but does not make the instance unready: without it
    * the rate limits keep working on this instance's own counters (`rate_limits: memory-fallback`),
-   * and taking every instance out of the load balancer when Redis fails would be an outage.
+   * and taking every instance out of the load balancer when Redis fails would be an outage. On a
+   * Galera cluster (DB_CLUSTER_URLS), `db_node` names the node taking this instance's writes.
    */
   @Get('ready')
   @Public()
@@ -120,6 +125,7 @@ export class HealthController {
       redis: mode === 'memory' ? 'not configured' : mode === 'redis' ? 'up' : 'down',
       rate_limits: mode,
       restoring: false,
+      ...(this.cluster.node === null ? {} : { db_node: this.cluster.node }),
     };
   }
 }

@@ -92,6 +92,17 @@ export const METRICS = {
     labelNames: ['target'] as const,
     registers: [registry],
   }),
+  referenceLoads: new Counter({
+    name: 'exchange_reference_loads_total',
+    help: 'Reads of the live reference: full (the whole window), step (only what arrived and left since the last), late (a span read again for a late commit)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  }),
+  dbFailovers: new Counter({
+    name: 'exchange_db_cluster_failovers_total',
+    help: 'Moves of the writes from one Galera node to another (a node lost, or a preferred node back)',
+    registers: [registry],
+  }),
   connectionsOpen: new Gauge({
     name: 'exchange_http_connections_open',
     help: 'HTTP connections open now (this process)',

@@ -193,6 +193,52 @@ export class ContributorSet {
     this.sorted = null; // cannot happen; rebuilt on the next read if it does
   }
 
+  /**
+   * Takes out what `r` added (samples that left the window, aggregated per contributor as the load
+   * reads them). A contributor whose samples are all gone is gone. When the newest sample left too,
+   * the set is empty (the newest is the last to leave), so it has no newest time any more.
+   */
+  removeRow(r: ContributorRow): void {
+    if (r.samples <= 0) return;
+    if (r.userId === null) {
+      if (r.rate === null) throw new Error('a trusted group needs its rate');
+      const before = this.trusted.get(r.rate) ?? 0;
+      const taken = Math.min(before, r.samples);
+      if (taken === 0) return;
+      this.removeValue(r.rate, before);
+      if (before - taken > 0) {
+        this.trusted.set(r.rate, before - taken);
+        this.insertValue(r.rate, before - taken);
+      } else this.trusted.delete(r.rate);
+      this.sampleCount -= taken;
+    } else {
+      const a = this.accounts.get(r.userId);
+      if (!a) return;
+      const before = a.volume > 0 ? a.rateVolume / a.volume : null;
+      const taken = Math.min(a.samples, r.samples);
+      a.samples -= taken;
+      a.volume -= r.volume;
+      a.rateVolume -= r.rateVolume;
+      if (a.samples === 0 || a.volume <= 0) {
+        // gone (a volume left without samples is rounding: nothing real remains)
+        this.accounts.delete(r.userId);
+        if (before !== null) this.removeValue(before, 1);
+      } else {
+        const after = a.rateVolume / a.volume;
+        if (before !== after) {
+          if (before !== null) this.removeValue(before, 1);
+          this.insertValue(after, 1);
+        }
+      }
+      this.sampleCount -= taken;
+    }
+    if (this.sampleCount <= 0) {
+      this.sampleCount = 0;
+      this.newest = null;
+    }
+    this.centres.clear();
+  }
+
   /** Adds one accepted sample (a commit this instance made after the set was read). */
   add(s: ContributorSample): void {
     this.addRow({

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { toBigInt } from '../common/money';
 import { dbDate, dialectOf, exactInt, readDbDate } from '../database/dialect';
 import type { ContributorRow } from './contributors';
+import type { RecentSample } from './live-contributors';
 import { RateHourlyEntity } from './rate-hourly.entity';
 import { type Direction, RateSampleEntity } from './rate-sample.entity';
 import { insertOne } from '../database/insert';
@@ -31,9 +32,12 @@ export class RatesRepository {
     until: Date,
     minUserVolume: bigint,
     m?: EntityManager,
+    /** [since, until) instead of [since, until] (the samples that left a window). */
+    untilExclusive = false,
   ): Promise<ContributorRow[]> {
     const em = this.m(m);
     const dialect = dialectOf(em);
+    const upTo = untilExclusive ? '<' : '<=';
     const rows: { u: unknown; r: unknown; n: unknown; vol: unknown; rv: unknown; newest: unknown }[] =
       await em.query(
         `SELECT g.u, g.r, g.n, g.vol, g.rv, g.newest FROM (
@@ -41,7 +45,7 @@ export class RatesRepository {
               SUM(s.usd_volume) AS vol, SUM(s.rate * s.usd_volume) AS rv, MAX(s.created_at) AS newest
             FROM rate_samples s
             WHERE s.direction = ? AND s.is_outlier = ? AND s.counted = ?
-              AND s.created_at >= ? AND s.created_at <= ?
+              AND s.created_at >= ? AND s.created_at ${upTo} ?
               AND (s.user_id IS NULL OR s.usd_volume >= ?)
             GROUP BY s.user_id, CASE WHEN s.user_id IS NULL THEN s.rate END) g
           LEFT JOIN users x ON x.id = g.u
@@ -56,6 +60,74 @@ export class RatesRepository {
       rateVolume: Number(row.rv),
       newestAt: readDbDate(row.newest),
     }));
+  }
+
+  /**
+   * The counted samples of a direction in (after, until], one by one, with whether their account
+   * counts now (`ok`, as contributorRows decides it): the live reference's incremental reads.
+   */
+  async recentSamples(
+    direction: Direction,
+    after: Date,
+    until: Date,
+    minUserVolume: bigint,
+    m?: EntityManager,
+  ): Promise<RecentSample[]> {
+    const em = this.m(m);
+    const dialect = dialectOf(em);
+    const rows: { id: unknown; u: unknown; r: unknown; v: unknown; at: unknown; ok: unknown }[] =
+      await em.query(
+        `SELECT s.id, s.user_id AS u, s.rate AS r, s.usd_volume AS v, s.created_at AS at,
+          CASE WHEN s.user_id IS NULL OR (x.status = 'ACTIVE' AND (x.trusted IS NULL OR x.trusted <> ?))
+            THEN 1 ELSE 0 END AS ok
+        FROM rate_samples s LEFT JOIN users x ON x.id = s.user_id
+        WHERE s.direction = ? AND s.is_outlier = ? AND s.counted = ?
+          AND s.created_at > ? AND s.created_at <= ?
+          AND (s.user_id IS NULL OR s.usd_volume >= ?)`,
+        [0, direction, 0, 1, dbDate(dialect, after), dbDate(dialect, until), Number(minUserVolume)],
+      );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      userId: row.u === null ? null : Number(row.u),
+      rate: Number(row.r),
+      volume: Number(row.v),
+      createdAt: readDbDate(row.at),
+      ok: Number(row.ok) === 1,
+    }));
+  }
+
+  /**
+   * How many counted samples of a direction (of any account's standing) (after, until] holds, and
+   * the sum of their ids: from the covering index alone (InnoDB's secondary indexes hold the id).
+   */
+  async sampleCheck(
+    direction: Direction,
+    after: Date,
+    until: Date,
+    minUserVolume: bigint,
+    m?: EntityManager,
+  ): Promise<{ count: number; idSum: number }> {
+    const em = this.m(m);
+    const dialect = dialectOf(em);
+    const rows: { n: unknown; ids: unknown }[] = await em.query(
+      `SELECT COUNT(*) AS n, SUM(s.id) AS ids FROM rate_samples s
+        WHERE s.direction = ? AND s.is_outlier = ? AND s.counted = ?
+          AND s.created_at > ? AND s.created_at <= ?
+          AND (s.user_id IS NULL OR s.usd_volume >= ?)`,
+      [direction, 0, 1, dbDate(dialect, after), dbDate(dialect, until), Number(minUserVolume)],
+    );
+    return { count: Number(rows[0]?.n ?? 0), idSum: Number(rows[0]?.ids ?? 0) };
+  }
+
+  /** Which of the accounts `ids` do not count as contributors now (not ACTIVE, or distrusted). */
+  async excludedUsers(ids: number[], m?: EntityManager): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows: { id: unknown }[] = await this.m(m).query(
+      `SELECT id FROM users WHERE id IN (${ids.map(() => '?').join(', ')})
+        AND NOT (status = 'ACTIVE' AND (trusted IS NULL OR trusted <> ?))`,
+      [...ids, 0],
+    );
+    return new Set(rows.map((r) => Number(r.id)));
   }
 
   /** Which of `ids` are rate samples this transaction (or connection) can see. */

@@ -112,7 +112,7 @@ export class RatesService {
     );
     if (!sample.isOutlier) {
       await this.repo.addToHourly(sample, m);
-      this.reference.noteSample(sample, m);
+      await this.reference.noteSample(sample, m);
     } else {
       this.tx.afterCommit(m, () => METRICS.outliers.inc({ outcome: 'stored' }));
     }
@@ -131,7 +131,7 @@ export class RatesService {
       }
       hours += 1;
     }
-    this.reference.invalidate();
+    await this.tx.run((m) => this.reference.samplesChanged(m));
     return hours;
   }
 
@@ -148,7 +148,7 @@ export class RatesService {
   ): Promise<RateSampleEntity> {
     await this.repo.updateSampleMark(sample.id, { isOutlier, anomalyReason: reason }, m);
     await this.repo.rebuildHour(sample.direction, hourStart(sample.createdAt), m);
-    this.tx.afterCommit(m, () => this.reference.invalidate());
+    await this.reference.samplesChanged(m);
     return { ...sample, isOutlier, anomalyReason: reason };
   }
 }

@@ -6,10 +6,12 @@ import { EventBus } from '../common/events/event-bus';
 import { MaintenanceState } from '../common/maintenance';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { dialectOf } from '../database/dialect';
+import { METRICS } from '../metrics/metrics';
 import { ReadReplica } from '../database/read-replica';
 import { TransactionRunner } from '../database/transaction-runner';
 import { type Centre, ContributorSet } from './contributors';
-import { LiveContributors } from './live-contributors';
+import { type ContributorLoader, LiveContributors, RECENT_MS } from './live-contributors';
+import { bumpReferenceEpoch, readReferenceEpoch } from './reference-epoch';
 import type { Baseline } from './outlier-detector';
 import { type Direction, DIRECTIONS, type RateSampleEntity } from './rate-sample.entity';
 import { RatesRepository } from './rates.repository';
@@ -110,34 +112,68 @@ export class ReferenceRateService {
       const refreshes: number[] = [];
       if (windowHours === r.marketWindowHours) refreshes.push(r.marketRateCacheMs);
       if (windowHours === r.outlierWindowHours) refreshes.push(r.baselineCacheSeconds * 1000);
-      const read = async (since: Date, until: Date, ids: () => number[], m?: EntityManager) => {
-        const rows = await this.repo.contributorRows(direction, since, until, r.minSampleUsd, m);
-        const visible = await this.repo.visibleSampleIds(ids(), m);
-        return { rows, visible };
-      };
-      set = new LiveContributors(
-        // MySQL: one read transaction of its own, so the rows and the ids' visibility come from one
-        // snapshot; on a replica when one is usable (a replica behind the primary is fine: the ids
-        // it does not hold yet are added from this instance's log). SQLite: one connection serves
-        // everything (a transaction would queue behind the writers), and its reads see what is
-        // committed when they run.
-        async (since, until, ids) => {
-          if (dialectOf(this.dataSource) !== 'mysql') return read(since, until, ids);
-          // right after this instance changed the samples under the window (an outlier mark, an
-          // account's standing), a replica may not have that change yet: read the primary for a while
-          const onReplica =
-            Date.now() < this.primaryUntil
-              ? null
-              : await this.reads.snapshot((m) => read(since, until, ids, m));
-          return onReplica ?? this.tx.run((m) => read(since, until, ids, m));
+      const min = r.minSampleUsd;
+      const loader: ContributorLoader = {
+        full: (q) => {
+          METRICS.referenceLoads.inc({ kind: 'full' });
+          return this.snapshotRead(async (m) => {
+            const rows = await this.repo.contributorRows(direction, q.since, q.until, min, m);
+            const recent = await this.repo.recentSamples(direction, q.recentFrom, q.until, min, m);
+            const epoch = await readReferenceEpoch(m ?? this.dataSource.manager);
+            const visible = await this.repo.visibleSampleIds(q.ids(), m);
+            const excluded = await this.repo.excludedUsers(q.users(), m);
+            return { rows, visible, recent, epoch, excluded };
+          });
         },
-        windowHours * HOUR_MS,
-        Math.min(...refreshes),
-        () => this.clock.now().getTime(),
+        step: (q) => {
+          METRICS.referenceLoads.inc({ kind: 'step' });
+          return this.snapshotRead(async (m) => {
+            const epoch = await readReferenceEpoch(m ?? this.dataSource.manager);
+            const departed =
+              q.departTo > q.departFrom
+                ? await this.repo.contributorRows(direction, q.departFrom, q.departTo, min, m, true)
+                : [];
+            const check = await this.repo.sampleCheck(direction, q.checkFrom, q.checkTo, min, m);
+            const added = await this.repo.recentSamples(direction, q.newFrom, q.newTo, min, m);
+            return { epoch, departed, check, added };
+          });
+        },
+        samples: (from, to) => {
+          METRICS.referenceLoads.inc({ kind: 'late' });
+          return this.snapshotRead((m) => this.repo.recentSamples(direction, from, to, min, m));
+        },
+      };
+      set = new LiveContributors(loader, windowHours * HOUR_MS, Math.min(...refreshes), () =>
+        this.clock.now().getTime(),
       );
       this.sets.set(key, set);
     }
     return set;
+  }
+
+  /**
+   * `fn` in one read snapshot. MySQL: a read transaction of its own, on a replica when one is usable
+   * (a replica behind the primary is fine: what it does not hold yet is found by a later read, or
+   * added from this instance's log); right after this instance changed the samples under the window
+   * (an outlier mark, an account's standing), on the primary for a while, as a replica may not have
+   * that change yet. SQLite: one connection serves everything (a transaction would queue behind the
+   * writers), and its reads see what is committed when they run.
+   */
+  private async snapshotRead<T>(fn: (m?: EntityManager) => Promise<T>): Promise<T> {
+    if (dialectOf(this.dataSource) !== 'mysql') return fn();
+    const onReplica = Date.now() < this.primaryUntil ? null : await this.reads.snapshot((m) => fn(m));
+    return onReplica ?? this.tx.run((m) => fn(m));
+  }
+
+  /** Full loads, incremental steps and late re-reads of the live sets since start (tests, the bench). */
+  loadCounts(): { full: number; step: number; late: number } {
+    const out = { full: 0, step: 0, late: 0 };
+    for (const set of this.sets.values()) {
+      out.full += set.loads.full;
+      out.step += set.loads.step;
+      out.late += set.loads.late;
+    }
+    return out;
   }
 
   private liveSets(direction: Direction): LiveContributors[] {
@@ -157,20 +193,31 @@ export class ReferenceRateService {
     );
   }
 
+  /** Transactions that already moved the epoch (once each is enough). */
+  private readonly epochMoved = new WeakSet<EntityManager>();
+
   /**
-   * An account's standing as a contributor changed (trusted, distrusted, suspended, banned,
-   * reactivated), committed: this instance reloads at once, and so does every other (EventBus).
+   * Samples already under the window change in `m`'s transaction other than by being added now (an
+   * outlier mark, an account's standing: trusted, distrusted, suspended, banned, reactivated; samples
+   * stamped in the past): the reference epoch moves in it, so every instance's next incremental
+   * reload loads in full, with or without Redis; after the commit this instance reloads at once, and
+   * so does every other one that hears it (EventBus).
    */
-  standingChanged(): void {
-    this.invalidate();
-    this.events.publish({ type: 'contributors' });
+  async samplesChanged(m: EntityManager): Promise<void> {
+    if (this.epochMoved.has(m)) return;
+    this.epochMoved.add(m);
+    await bumpReferenceEpoch(m, this.clock.now());
+    this.tx.afterCommit(m, () => {
+      this.invalidate();
+      this.events.publish({ type: 'contributors' });
+    });
   }
 
   /**
    * An accepted sample written in `m`'s transaction: it counts in the live sets from its commit (never
    * if the transaction rolls back).
    */
-  noteSample(sample: RateSampleEntity, m: EntityManager): void {
+  async noteSample(sample: RateSampleEntity, m: EntityManager): Promise<void> {
     if (!this.counts(sample)) return;
     const entry = {
       id: sample.id,
@@ -181,6 +228,9 @@ export class ReferenceRateService {
     };
     const sets = this.liveSets(sample.direction);
     for (const set of sets) set.pending(entry);
+    // stamped in the past (an import): other instances' incremental reads, which read forward in
+    // time, would not see it; the epoch sends them to a full load
+    if (sample.createdAt.getTime() < this.clock.now().getTime() - RECENT_MS / 2) await this.samplesChanged(m);
     this.tx.afterCommit(m, () => {
       for (const set of sets) set.committed(sample.id);
       this.changed();

@@ -202,7 +202,7 @@ export class UsersService {
         m,
       );
       // its samples leave (or come back to) the reference with the status
-      if (previous !== status) this.tx.afterCommit(m, () => this.reference.standingChanged());
+      if (previous !== status) await this.reference.samplesChanged(m);
       return { ...user, status };
     });
   }
@@ -248,7 +248,7 @@ export class UsersService {
         },
         m,
       );
-      if (changed) this.tx.afterCommit(m, () => this.reference.standingChanged());
+      if (changed) await this.reference.samplesChanged(m);
       return { user: after, establishment: est };
     });
   }

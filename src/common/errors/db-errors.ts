@@ -28,8 +28,12 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY',
   'SQLITE_IOERR',
 ]);
-/** 1040 too many connections, 1045 access denied, 1053 shutdown, 2002/2003/2006/2013 connection lost, 3118/4151 account locked. */
-const UNAVAILABLE_ERRNOS = new Set([1040, 1045, 1053, 2002, 2003, 2006, 2013, 3118, 4151]);
+/**
+ * 1040 too many connections, 1045 access denied, 1053 shutdown, 2002/2003/2006/2013 connection lost,
+ * 3118/4151 account locked; Galera: 1047 the node is not ready (not in the primary component, joining),
+ * 1180 an error during COMMIT (the node lost the cluster as it committed: the outcome is unknown).
+ */
+const UNAVAILABLE_ERRNOS = new Set([1040, 1045, 1047, 1053, 1180, 2002, 2003, 2006, 2013, 3118, 4151]);
 /** Messages of pools and connections that cannot take a query (no code). */
 const UNAVAILABLE_MESSAGES = [
   /Pool is closed/i,
