@@ -26,7 +26,7 @@ sql() { # node, statement
 }
 
 ensure_galera() {
-  if [ -e "$PROVIDER" ]; then return 0; fi
+  if [ -e "$PROVIDER" ] && command -v rsync >/dev/null; then return 0; fi
   echo "installing galera-4 (Debian)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends galera-4 rsync >/tmp/galera-apt.log 2>&1 ||

@@ -74,6 +74,37 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(reason);
   });
 
+  it('reads DB_CLUSTER_URLS: the nodes in order, MariaDB on the first, DB_NAME unless a URL names one', () => {
+    const sut = loadConfig({
+      DB_NAME: 'exchange',
+      DB_CLUSTER_URLS: 'mysql://app:s%40cret@db1:3307, mysql://app:pw@db2,mysql://app@db3:3309/other',
+      DB_FAILOVER_SECONDS: '20',
+    });
+    expect(sut.db).toMatchObject({ type: 'mysql', host: 'db1', port: 3307, user: 'app', name: 'exchange' });
+    expect(sut.db.cluster).toEqual([
+      { host: 'db1', port: 3307, user: 'app', password: 's@cret', name: 'exchange' },
+      { host: 'db2', port: 3306, user: 'app', password: 'pw', name: 'exchange' },
+      { host: 'db3', port: 3309, user: 'app', password: '', name: 'other' },
+    ]);
+    expect(sut.db.failoverSeconds).toBe(20);
+    expect(sut.db.clusterCheckMs).toBe(500);
+    expect(loadConfig({}).db.cluster).toEqual([]);
+  });
+
+  it('refuses DB_CLUSTER_URLS with read replicas or a sqlite URL', () => {
+    expect(() =>
+      loadConfig({
+        DB_CLUSTER_URLS: 'mysql://db1,mysql://db2',
+        DB_REPLICA_URLS: 'mysql://r1',
+        DB_TYPE: 'mysql',
+      }),
+    ).toThrow(ConfigError);
+    expect(() => loadConfig({ DB_CLUSTER_URLS: 'mysql://db1,sqlite://x.db' })).toThrow(/mysql:\/\//);
+    expect(() => loadConfig({ DB_CLUSTER_URLS: 'mysql://db1', DB_FAILOVER_SECONDS: '0' })).toThrow(
+      ConfigError,
+    );
+  });
+
   it('splits CORS_ORIGINS and treats empty values as unset', () => {
     const sut = loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example', REDIS_URL: '', PORT: '' });
     expect(sut.corsOrigins).toEqual(['https://a.example', 'https://b.example']);

@@ -82,10 +82,13 @@ export async function pickStartNode(db: DatabaseConfig): Promise<ReplicaConfig> 
 }
 
 /** The parts of TypeORM's MySQL driver and mysql2's callback pool this class swaps and drains. */
+interface PoolConnection {
+  query(sql: string, cb: (err: unknown) => void): void;
+}
 interface Pool {
   end(cb?: (err?: unknown) => void): void;
-  on(event: 'connection', cb: (conn: { query(sql: string, cb: (err: unknown) => void): void }) => void): void;
-  _allConnections?: { length: number };
+  on(event: 'connection', cb: (conn: PoolConnection) => void): void;
+  _allConnections?: { length: number; toArray(): PoolConnection[] };
   _freeConnections?: { length: number };
 }
 interface MysqlDriverInternals {
@@ -98,9 +101,39 @@ interface MysqlDriverInternals {
 /** Old pools are closed once their last borrowed connection is back, or after this at the latest. */
 const DRAIN_MAX_MS = 60_000;
 /** A node that comes back must stay healthy this long before writes move back to it. */
-const FAILBACK_HOLD_MS = 5_000;
+export const FAILBACK_HOLD_MS = 5_000;
 /** The node in use must fail this many probes in a row to be left (one lost packet is not a loss). */
-const FAILURES_TO_LEAVE = 2;
+export const FAILURES_TO_LEAVE = 2;
+
+/** What a round of probes saw of a node. */
+export interface NodeView {
+  healthy: boolean;
+  /** Since when it has been healthy without a break (null: not healthy now). */
+  healthySince: number | null;
+}
+
+/**
+ * Where the writes go after a round of probes: to the first healthy node when the one in use failed
+ * FAILURES_TO_LEAVE probes in a row ('lost'; nowhere when none is healthy), or back to a node earlier
+ * in the list once it has stayed healthy for FAILBACK_HOLD_MS while the one in use is fine ('back');
+ * null: stay.
+ */
+export function chooseNode(
+  current: number,
+  failures: number,
+  nodes: NodeView[],
+  now: number,
+): { to: number; why: 'lost' | 'back' } | null {
+  const firstHealthy = nodes.findIndex((n) => n.healthy);
+  if (failures >= FAILURES_TO_LEAVE) {
+    return firstHealthy < 0 || firstHealthy === current ? null : { to: firstHealthy, why: 'lost' };
+  }
+  if (!nodes[current]?.healthy) return null;
+  const better = nodes.findIndex(
+    (n, i) => i < current && n.healthySince !== null && now - n.healthySince >= FAILBACK_HOLD_MS,
+  );
+  return better < 0 ? null : { to: better, why: 'back' };
+}
 
 /**
  * Writes to one Galera node at a time (DB_CLUSTER_URLS): the first healthy node in the list, so every
@@ -190,15 +223,20 @@ export class ClusterMonitor implements OnModuleInit, OnApplicationShutdown {
     this.probes = [];
   }
 
-  /** Causal reads on every connection the pool opens (queued before the caller's first query). */
+  /**
+   * Causal reads on every connection of the pool: those it opens from now on (queued before the
+   * caller's first query) and those it already has (TypeORM opens one to check the server).
+   */
   private prepare(pool: Pool): void {
-    pool.on('connection', (conn) => {
+    const causal = (conn: PoolConnection): void => {
       conn.query('SET SESSION wsrep_sync_wait = 1', (err) => {
         // a plain server without Galera has no such variable: nothing to wait for there
         if (err && (err as { errno?: number }).errno !== 1193)
-          this.logger.warn(`causal reads not set on a new connection: ${describe(err)}`);
+          this.logger.warn(`causal reads not set on a connection: ${describe(err)}`);
       });
-    });
+    };
+    pool.on('connection', causal);
+    for (const conn of pool._allConnections?.toArray() ?? []) causal(conn);
   }
 
   /** One round of probes, then a move of the writes when the node in use is lost or a better one is back. */
@@ -226,25 +264,24 @@ export class ClusterMonitor implements OnModuleInit, OnApplicationShutdown {
     if (this.probes.length === 0) return;
     const timeout = probeTimeout(this.config.db);
     await Promise.all(this.probes.map((p) => this.probe(p, timeout)));
-    const now = Date.now();
     const here = this.probes[this.current];
-    if (here.state.healthy) this.failures = 0;
-    else this.failures += 1;
-    const firstHealthy = this.probes.findIndex((p) => p.state.healthy);
-    if (firstHealthy < 0) {
-      if (this.failures === FAILURES_TO_LEAVE)
+    this.failures = here.state.healthy ? 0 : this.failures + 1;
+    const move = chooseNode(
+      this.current,
+      this.failures,
+      this.probes.map((p) => ({ healthy: p.state.healthy, healthySince: p.healthySince })),
+      Date.now(),
+    );
+    if (move === null) {
+      if (this.failures === FAILURES_TO_LEAVE && !this.probes.some((p) => p.state.healthy))
         this.logger.error(`no cluster node can take writes: ${this.problems()}`);
       return;
     }
-    if (this.failures >= FAILURES_TO_LEAVE) {
-      this.move(firstHealthy, `${this.node} lost (${here.state.problem})`);
-      return;
-    }
-    // fail back to a node earlier in the list once it has stayed healthy for a while
-    const better = this.probes.findIndex(
-      (p, i) => i < this.current && p.healthySince !== null && now - p.healthySince >= FAILBACK_HOLD_MS,
-    );
-    if (better >= 0 && here.state.healthy) this.move(better, `${nodeName(this.probes[better].node)} is back`);
+    const why =
+      move.why === 'lost'
+        ? `${this.node} lost (${here.state.problem})`
+        : `${nodeName(this.probes[move.to].node)} is back`;
+    this.move(move.to, why);
   }
 
   private problems(): string {

@@ -145,6 +145,8 @@ export const METRICS = {
     registers: [registry],
   }),
 };
+// every kind from the start (a series that appears later looks like a new one to alerting)
+for (const kind of ['full', 'step', 'late']) METRICS.referenceLoads.inc({ kind }, 0);
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

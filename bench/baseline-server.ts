@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { toMajor } from '../common/money';
+import { toMajor } from '../src/common/money';
 import { iso, verify } from './bare-auth';
 import { openBareDb } from './bare-db';
 

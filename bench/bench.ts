@@ -5,18 +5,19 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
-import { createApp } from '../app.factory';
-import { type AppConfig, loadConfigFromProcess } from '../config/app-config';
-import { dbDate, dialectOf } from '../database/dialect';
-import { TransactionRunner } from '../database/transaction-runner';
-import { RateSampleEntity } from '../rates/rate-sample.entity';
-import { RatesService } from '../rates/rates.service';
-import { UsersService } from '../users/users.service';
-import { WalletService } from '../wallet/wallet.service';
-import { PasswordHasher } from '../auth/password-hasher';
-import { ServerProcess, sleep } from '../scripts/server-process';
+import { createApp } from '../src/app.factory';
+import { type AppConfig, loadConfigFromProcess } from '../src/config/app-config';
+import { dbDate, dialectOf } from '../src/database/dialect';
+import { TransactionRunner } from '../src/database/transaction-runner';
+import { RateSampleEntity } from '../src/rates/rate-sample.entity';
+import { RatesService } from '../src/rates/rates.service';
+import { UsersService } from '../src/users/users.service';
+import { WalletService } from '../src/wallet/wallet.service';
+import { PasswordHasher } from '../src/auth/password-hasher';
+import { ServerProcess, sleep } from '../src/scripts/server-process';
 import { type RatioBar, ratioChartSvg } from './chart';
-import type { RecordedRequest } from '../database/statement-recorder';
+import type { RecordedRequest } from '../src/database/statement-recorder';
+import { measureReload, type ReloadResult } from './reload';
 import { typicalList } from './statements';
 
 /**
@@ -281,7 +282,8 @@ async function benchConfig(base: AppConfig): Promise<AppConfig> {
 type ServerKind = 'api' | 'hello' | 'whoami' | 'nest' | 'same-work';
 
 const SCRIPTS: Record<ServerKind, string> = {
-  api: join(__dirname, '..', 'main.js'),
+  // the service as built by `npm run build` (dist/ holds the service only; the bench builds to dist-bench/)
+  api: join(__dirname, '..', '..', 'dist', 'src', 'main.js'),
   hello: join(__dirname, 'baseline-server.js'),
   whoami: join(__dirname, 'baseline-server.js'),
   nest: join(__dirname, 'nest-baseline-server.js'),
@@ -693,6 +695,9 @@ async function main(): Promise<void> {
   await server.stop();
   await app.close();
 
+  // --- the live reference's reload against the window's size (its own database) -------------------
+  const reload = await measureReload(config, log);
+
   // --- report --------------------------------------------------------------------------------------
   const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
   /**
@@ -768,6 +773,38 @@ async function main(): Promise<void> {
     noErrors: true,
   });
   const driver = dialect === 'mysql' ? 'mysql2' : 'better-sqlite3';
+  /** The reload rows: the largest window against the smallest, for a step and for a full load. */
+  const reloadRows = (r: ReloadResult): Row[] => {
+    const [small, large] = [r.sizes[0], r.sizes[r.sizes.length - 1]];
+    const n = (x: number) => x.toLocaleString('en-US');
+    const row = (kind: 'step' | 'full', goal: number | null, name: string, chart: string): Row => ({
+      name,
+      chart,
+      ours: ms(large[kind].p50),
+      baseline: ms(small[kind].p50),
+      ratio: ratio(large[kind].p50, small[kind].p50),
+      goal,
+      higherIsBetter: false,
+      oursLatency: { ...large[kind] },
+      baseLatency: { ...small[kind] },
+      oursErrors: 0,
+      baseErrors: 0,
+    });
+    return [
+      row(
+        'step',
+        1.5,
+        `live reference reload p50 (an incremental step: ${n(large.perStep)} new samples), ${n(large.samples)} / ${n(small.samples)} samples in the window`,
+        `reload step, ${n(large.samples)} vs ${n(small.samples)} samples`,
+      ),
+      row(
+        'full',
+        null,
+        `live reference full load p50 (the whole window; at start, after a change to counted samples, every 10 min), ${n(large.samples)} / ${n(small.samples)} samples`,
+        `full load, ${n(large.samples)} vs ${n(small.samples)} samples`,
+      ),
+    ];
+  };
   const rows: Row[] = [
     perSec(
       `GET /exchangeRate requests/s, ${CLIENTS} connections (ours, cached / bare Fastify hello-world)`,
@@ -836,6 +873,7 @@ async function main(): Promise<void> {
       ),
       'POST /market/offers/:id/accept',
     ),
+    ...reloadRows(reload),
   ];
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'SQLite'} ${dbVersion}`;
   const goalText = (r: Row) =>
@@ -914,10 +952,10 @@ errors and timeouts.
   on 2026-12-06): 0.30 of the hello-world, against 0.58 for the hook in the same rounds. That is
   below the 0.6 set as the condition for removing the hook, so it stays;
   test/market-rate-cache.e2e-spec.ts pins its headers and body equal to a computed answer's.
-- **GET /health vs a bare Nest + Fastify app** (src/bench/nest-baseline-server.ts): the same \`SELECT 1\`
+- **GET /health vs a bare Nest + Fastify app** (bench/nest-baseline-server.ts): the same \`SELECT 1\`
   through the same driver, without our global guards, exception filter and hooks (our interceptors are
   the routes' own, and /health has none): what the request pipeline costs on the cheapest route.
-- **GET /whoami vs bare Fastify + ${driver}** (src/bench/baseline-server.ts): the baseline verifies the
+- **GET /whoami vs bare Fastify + ${driver}** (bench/baseline-server.ts): the baseline verifies the
   HS256 token with node:crypto on every request, reads the session joined with its user, the user and
   the wallet (the three statements ours runs) and answers the same JSON. Ours checks a token's
   signature through jsonwebtoken once and keeps the verified token until its \`exp\`
@@ -938,13 +976,20 @@ errors and timeouts.
 - **analytics and history** are latency figures: ${ITERATIONS} sequential timed requests each (after 5
   warm-ups) against the raw SQL aggregate over the raw table through the same driver in the benchmark
   process. Ours reads the hourly rollup plus the two cut edge hours.
-- **Writes against same-work baselines** (src/bench/same-work-server.ts: bare Fastify + the driver, in
+- **The live reference's reload against its window's size** (bench/reload.ts, \`npm run bench:reload\` alone):
+  the same traffic (${reload.sizes[0].perStep} samples from another instance every 2.5 s) over a 72-hour window of
+  ${reload.sizes.map((x) => x.samples.toLocaleString('en-US')).join(' and then ')} samples, on the service's own
+  ReferenceRateService in the bench process with a clock the bench moves: each timed call is one
+  reload. A step reads the samples added since the last read one by one and takes out those that left,
+  aggregated per contributor (src/rates/live-contributors.ts); a full load reads the whole window, as
+  every reload did before. After the steps, the live figures are checked equal to a full read.
+- **Writes against same-work baselines** (bench/same-work-server.ts: bare Fastify + the driver, in
   one database transaction, the statements our server runs for the request, with the checks that
   decide the answer: token and session, conditional updates, row locks). The statements are captured
   from the real server: the benchmark starts it once more with \`DB_STATEMENT_LOG\` (every request's
   SQL, recorded through TypeORM's logger) and the baseline with its own log, sends ${RECORDED} requests of each
   route one at a time to each, reduces every statement to what it does to which tables
-  (src/bench/statements.ts) and compares the typical list of each route. **The benchmark fails when
+  (bench/statements.ts) and compares the typical list of each route. **The benchmark fails when
   they differ.** Ours does more around the same statements: validation, the outlier check against
   the live reference, idempotency, the audit and notification rows' content, live events, metrics.
   The rows: a record (\`POST /transaction\`, no money moves); a conversion (\`POST /quotes\` then
@@ -970,7 +1015,7 @@ ${rounds('hot offer', oursHot, swHot)}
 Re-run: \`npm run bench\` (SQLite) or \`DB_TYPE=mysql npm run bench\` (MariaDB/MySQL; uses database
 \`<DB_NAME>_bench\`). \`BENCH_SAMPLES\`, \`BENCH_SECONDS\`, \`BENCH_WARMUP_SECONDS\`, \`BENCH_ROUNDS\` and \`BENCH_ITERATIONS\` scale it.
 `;
-  const docs = join(__dirname, '..', '..', '..', 'docs');
+  const docs = join(__dirname, '..', '..', 'docs');
   mkdirSync(docs, { recursive: true });
   writeFileSync(join(docs, `BENCHMARKS${suffixName}.md`), doc);
   writeFileSync(join(docs, svgName), svg);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { hourlyUpsert } from '../rates/hourly-upsert';
+import { hourlyUpsert } from '../src/rates/hourly-upsert';
 import { iso, verify } from './bare-auth';
 import { type BareDb, openBareDb, type Scope } from './bare-db';
 

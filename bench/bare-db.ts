@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
 
 /**
- * The database layer of the benchmark's bare baselines (src/bench/*-server.ts): the driver itself
+ * The database layer of the benchmark's bare baselines (bench/*-server.ts): the driver itself
  * (mysql2's text protocol, as TypeORM uses it, or better-sqlite3), a transaction helper, and an
  * optional statement log in the same JSON-lines shape as the API's DB_STATEMENT_LOG, so the
  * benchmark can check that a baseline runs the statements our server runs.
