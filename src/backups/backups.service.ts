@@ -1,4 +1,3 @@
-import { bumpReferenceEpoch } from '../rates/reference-epoch';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -9,6 +8,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { bumpReferenceEpoch } from '../rates/reference-epoch';
 import { MaintenanceState } from '../common/maintenance';
 import { AppError, type ErrorDetail, ValidationFailedError } from '../common/errors/app-error';
 import type { RequestMeta } from '../common/http/request-meta';
@@ -337,7 +337,7 @@ export class BackupsService implements OnModuleInit {
                 : null;
               const renumbered = await this.replaceAll(path, tables, checked, m);
               // every instance's live reference loads the restored samples in full (not in backups)
-              await bumpReferenceEpoch(m, new Date());
+              await bumpReferenceEpoch(m, this.clock.now());
               const sessionKept =
                 session !== null && options.keepSession !== undefined
                   ? await this.repo.restoreSession(session, options.keepSession.userId, m)

@@ -84,6 +84,8 @@ export async function pickStartNode(db: DatabaseConfig): Promise<ReplicaConfig> 
 /** The parts of TypeORM's MySQL driver and mysql2's callback pool this class swaps and drains. */
 interface PoolConnection {
   query(sql: string, cb: (err: unknown) => void): void;
+  /** mysql2's socket (destroyed to fail the connection's pending queries at once). */
+  stream?: { destroy(err?: Error): void };
 }
 interface Pool {
   end(cb?: (err?: unknown) => void): void;
@@ -281,15 +283,19 @@ export class ClusterMonitor implements OnModuleInit, OnApplicationShutdown {
       move.why === 'lost'
         ? `${this.node} lost (${here.state.problem})`
         : `${nodeName(this.probes[move.to].node)} is back`;
-    this.move(move.to, why);
+    this.move(move.to, why, move.why === 'lost');
   }
 
   private problems(): string {
     return this.probes.map((p) => `${nodeName(p.node)}: ${p.state.problem ?? 'ok'}`).join('; ');
   }
 
-  /** Points TypeORM's pool at node `to`; the old pool drains and closes. */
-  private move(to: number, why: string): void {
+  /**
+   * Points TypeORM's pool at node `to`. The old pool drains and closes; when its node was lost, its
+   * connections are cut at once, so requests waiting on a node that may never answer (a network
+   * partition sends no reset) fail now with 503 instead of hanging until TCP gives up.
+   */
+  private move(to: number, why: string, lost: boolean): void {
     if (to === this.current) return;
     const node = this.config.db.cluster[to];
     const driver = this.driver;
@@ -312,7 +318,19 @@ export class ClusterMonitor implements OnModuleInit, OnApplicationShutdown {
     this.failovers += 1;
     METRICS.dbFailovers.inc();
     this.logger.warn(`writes moved from ${from} to ${this.node}: ${why}`);
+    if (old && lost) this.cut(old);
     if (old) this.drain(old);
+  }
+
+  /** Fails every connection of `pool` now: their pending queries get a lost-connection error (503). */
+  private cut(pool: Pool): void {
+    for (const conn of pool._allConnections?.toArray() ?? []) {
+      const lost = Object.assign(new Error('the database node was lost (failover)'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        fatal: true,
+      });
+      conn.stream?.destroy(lost);
+    }
   }
 
   /** Closes `pool` once no connection of it is borrowed (or after DRAIN_MAX_MS). */
