@@ -878,7 +878,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'SQLite'} ${dbVersion}`;
   const goalText = (r: Row) =>
     r.goal === null
-      ? '(higher is better)'
+      ? '(no goal)'
       : `${r.higherIsBetter ? '>=' : '<='} ${r.goal.toFixed(1)}${r.noErrors ? ', 0 errors' : ''}`;
   const isMet = (r: Row) =>
     r.goal === null || Number.isNaN(r.ratio)
