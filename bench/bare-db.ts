@@ -5,7 +5,8 @@ import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from
 
 /**
  * The database layer of the benchmark's bare baselines (bench/*-server.ts): the driver itself
- * (mysql2's text protocol, as TypeORM uses it, or better-sqlite3), a transaction helper, and an
+ * (mysql2's text protocol, as TypeORM uses it, or its prepared statements where ours uses them
+ * (the session read); or better-sqlite3), a transaction helper, and an
  * optional statement log in the same JSON-lines shape as the API's DB_STATEMENT_LOG, so the
  * benchmark can check that a baseline runs the statements our server runs.
  */
@@ -14,6 +15,8 @@ export type Dialect = 'mysql' | 'sqlite';
 export interface Scope {
   readonly dialect: Dialect;
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** `all` as a prepared statement (mysql2's execute; SQLite prepares every statement anyway). */
+  prepared<T>(sql: string, params?: unknown[]): Promise<T[]>;
   run(sql: string, params?: unknown[]): Promise<{ insertId: number; affected: number }>;
 }
 
@@ -65,6 +68,11 @@ function mysql(env: NodeJS.ProcessEnv): Pick<BareDb, 'dialect' | 'scope' | 'tx'>
       const [rows] = await c.query(sql, params);
       return rows as T[];
     },
+    async prepared<T>(sql: string, params: unknown[] = []) {
+      log?.push(sql);
+      const [rows] = await c.execute(sql, params as Parameters<Pool['execute']>[1]);
+      return rows as T[];
+    },
     async run(sql: string, params: unknown[] = []) {
       log?.push(sql);
       const [res] = await c.query<ResultSetHeader>(sql, params);
@@ -112,12 +120,14 @@ function sqlite(env: NodeJS.ProcessEnv): Pick<BareDb, 'dialect' | 'scope' | 'tx'
     return s;
   };
   const bind = (params: unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  const all = <T>(log: string[] | null, sql: string, params: unknown[]) => {
+    log?.push(sql);
+    return Promise.resolve(stmt(sql).all(...bind(params)) as T[]);
+  };
   const on = (log: string[] | null): Scope => ({
     dialect: 'sqlite',
-    all<T>(sql: string, params: unknown[] = []) {
-      log?.push(sql);
-      return Promise.resolve(stmt(sql).all(...bind(params)) as T[]);
-    },
+    all: <T>(sql: string, params: unknown[] = []) => all<T>(log, sql, params),
+    prepared: <T>(sql: string, params: unknown[] = []) => all<T>(log, sql, params),
     run(sql: string, params: unknown[] = []) {
       log?.push(sql);
       const r = stmt(sql).run(...bind(params));

@@ -52,12 +52,12 @@ async function main(): Promise<void> {
   const fail = (reply: FastifyReply, status: number, code: string) =>
     reply.code(status).send({ error: code, code, statusCode: status });
 
-  /** The JWT check and the session read the API's guard does (one statement). */
+  /** The JWT check and the session read the API's guard does (one statement, prepared as ours). */
   async function auth(req: FastifyRequest, log: string[] | null): Promise<Who | null> {
     const h = req.headers.authorization ?? '';
     const c = h.startsWith('Bearer ') ? verify(h.slice(7), key) : null;
     if (!c || typeof c.sub !== 'number' || c.typ !== 'access' || typeof c.sid !== 'string') return null;
-    const [s] = await db.scope(log).all<{
+    const [s] = await db.scope(log).prepared<{
       user_id: number;
       expires_at: Date | string;
       revoked_at: unknown;
@@ -224,6 +224,7 @@ async function main(): Promise<void> {
           'INSERT INTO transactions (user_id, usd_amount, lbp_amount, usd_to_lbp, rate, created_at) VALUES (?, ?, ?, ?, ?, ?)',
           [who.id, money(usd), money(lbp), b.usd_to_lbp, rate, at(now)],
         );
+        await s.run('UPDATE users SET transactions_count = transactions_count + 1 WHERE id = ?', [who.id]);
         await audit(s, req, who, 'TRANSACTION_CREATE', 'create transaction', null, who.id, {
           transaction_id: insertId,
           direction,
@@ -585,6 +586,209 @@ async function main(): Promise<void> {
         usd_balance: major(BigInt(out.takerBal.usd_available)),
         lbp_balance: major(BigInt(out.takerBal.lbp_available)),
       });
+    }),
+  );
+
+  // --- the authenticated reads: the same statements as ours, the same answers -------------------
+  // Ours reads the session with every column of the session and its user (and, on the routes that
+  // answer balances, the wallet) in one statement; the lists read one page and count only when the
+  // page does not show where the list ends (the unfiltered transactions' total is kept on the user).
+  const SESSION_COLUMNS = ['id', 'user_id', 'expires_at', 'revoked_at', 'revoke_reason', 'created_at'];
+  const USER_COLUMNS = [
+    'id',
+    'user_name',
+    'user_name_key',
+    'email',
+    'password_hash',
+    'role',
+    'status',
+    'password_changed_at',
+    'trusted',
+    'trusted_at',
+    'funded_usd',
+    'funded_at',
+    'transactions_count',
+    'created_at',
+    'updated_at',
+  ];
+  const WALLET_COLUMNS = ['user_id', 'usd_available', 'lbp_available', 'usd_held', 'lbp_held', 'updated_at'];
+  const cols = (alias: string, names: string[]) =>
+    names.map((c) => `${alias}.${c} AS ${alias}_${c}`).join(', ');
+  const sessionSql = (wallet: boolean) =>
+    `SELECT ${cols('s', SESSION_COLUMNS)}, ${cols('u', USER_COLUMNS)}${wallet ? `, ${cols('w', WALLET_COLUMNS)}` : ''}
+       FROM auth_sessions s INNER JOIN users u ON u.id = s.user_id
+       ${wallet ? 'LEFT JOIN wallets w ON w.user_id = s.user_id ' : ''}WHERE s.id = ?`;
+  const SESSION_SQL = sessionSql(false);
+  const SESSION_WALLET_SQL = sessionSql(true);
+  type Row = Record<string, unknown>;
+  const num = (v: unknown): number => Number(v);
+  const big = (v: unknown): bigint =>
+    v === null || v === undefined ? 0n : BigInt(v as string | number | bigint);
+
+  /** The session check of the reads (the same as auth(), with every column, as ours reads it). */
+  async function reader(req: FastifyRequest, log: string[] | null, wallet: boolean): Promise<Row | null> {
+    const h = req.headers.authorization ?? '';
+    const c = h.startsWith('Bearer ') ? verify(h.slice(7), key) : null;
+    if (!c || typeof c.sub !== 'number' || c.typ !== 'access' || typeof c.sid !== 'string') return null;
+    const [r] = await db.scope(log).prepared<Row>(wallet ? SESSION_WALLET_SQL : SESSION_SQL, [c.sid]);
+    if (!r || num(r.s_user_id) !== c.sub || r.u_status !== 'ACTIVE' || r.s_revoked_at !== null) return null;
+    if (new Date(iso(r.s_expires_at as Date | string)).getTime() <= Date.now()) return null;
+    return r;
+  }
+  const page = (req: FastifyRequest) => {
+    const q = req.query as Record<string, string | undefined>;
+    const limit = Math.min(200, Math.max(1, Number(q.limit ?? 50) || 50));
+    const offset = Math.max(0, Number(q.offset ?? 0) || 0);
+    return { limit, offset };
+  };
+  const totalOf = (found: number, p: { limit: number; offset: number }): number | null =>
+    found > 0 && found < p.limit ? p.offset + found : found === 0 && p.offset === 0 ? 0 : null;
+  const read =
+    (
+      route: string,
+      wallet: boolean,
+      fn: (req: FastifyRequest, reply: FastifyReply, r: Row, log: string[] | null) => Promise<unknown>,
+    ) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const log = db.newLog();
+      try {
+        const r = await reader(req, log, wallet);
+        if (!r) return fail(reply, 401, 'INVALID_TOKEN');
+        return await fn(req, reply, r, log);
+      } finally {
+        db.writeLog(req.method, route, reply.statusCode, log);
+      }
+    };
+  const walletOf = (r: Row) => ({
+    usd_balance: major(big(r.w_usd_available)),
+    lbp_balance: major(big(r.w_lbp_available)),
+    usd_held: major(big(r.w_usd_held)),
+    lbp_held: major(big(r.w_lbp_held)),
+  });
+
+  app.get(
+    '/whoami',
+    read('/whoami', true, async (_req, _reply, r) => {
+      const b = walletOf(r);
+      const created = iso(r.u_created_at as Date | string);
+      return {
+        id: num(r.u_id),
+        user_name: r.u_user_name,
+        role: r.u_role,
+        status: r.u_status,
+        created_at: created,
+        usd_balance: b.usd_balance,
+        lbp_balance: b.lbp_balance,
+        // the open crowd of the bench: every account established since it was created
+        established: true,
+        established_at: created,
+        user_id: num(r.u_id),
+      };
+    }),
+  );
+
+  app.get(
+    '/wallet',
+    read('/wallet', true, async (_req, _reply, r) => walletOf(r)),
+  );
+
+  app.get(
+    '/transactions',
+    read('/transactions', false, async (req, reply, r, log) => {
+      const p = page(req);
+      const rows = await db.scope(log).all<Row>(
+        `SELECT t.id AS t_id, t.user_id AS t_user_id, t.usd_amount AS t_usd_amount, t.lbp_amount AS t_lbp_amount,
+           t.usd_to_lbp AS t_usd_to_lbp, t.rate AS t_rate, t.created_at AS t_created_at
+         FROM transactions t WHERE t.user_id = ? ORDER BY t.created_at DESC, t.id DESC LIMIT ? OFFSET ?`,
+        [num(r.u_id), p.limit, p.offset],
+      );
+      const shown = rows.length > 0 ? p.offset + rows.length : 0;
+      const total = totalOf(rows.length, p) ?? Math.max(num(r.u_transactions_count), shown);
+      void reply.header('x-total-count', String(total));
+      return rows.map((t) => ({
+        id: num(t.t_id),
+        usd_amount: major(big(t.t_usd_amount)),
+        lbp_amount: major(big(t.t_lbp_amount)),
+        usd_to_lbp: Boolean(t.t_usd_to_lbp),
+        rate: Math.round(Number(t.t_rate) * 1e6) / 1e6,
+        created_at: iso(t.t_created_at as Date | string),
+      }));
+    }),
+  );
+
+  app.get(
+    '/notifications',
+    read('/notifications', false, async (req, reply, r, log) => {
+      const p = page(req);
+      const scope = db.scope(log);
+      const rows = await scope.all<Row>(
+        `SELECT n.id AS n_id, n.user_id AS n_user_id, n.event_type AS n_event_type, n.title AS n_title,
+           n.message AS n_message, n.ref_type AS n_ref_type, n.ref_id AS n_ref_id, n.occasion AS n_occasion,
+           n.is_read AS n_is_read, n.created_at AS n_created_at
+         FROM notifications n WHERE n.user_id = ? ORDER BY n.id DESC LIMIT ? OFFSET ?`,
+        [num(r.u_id), p.limit, p.offset],
+      );
+      const total =
+        totalOf(rows.length, p) ??
+        num(
+          (
+            await scope.all<Row>('SELECT COUNT(*) AS cnt FROM notifications n WHERE n.user_id = ?', [
+              num(r.u_id),
+            ])
+          )[0]?.cnt,
+        );
+      void reply.header('x-total-count', String(total));
+      return rows.map((n) => ({
+        id: num(n.n_id),
+        event_type: n.n_event_type,
+        title: n.n_title,
+        message: n.n_message,
+        ref_type: n.n_ref_type === '' ? null : n.n_ref_type,
+        ref_id: num(n.n_ref_id) === 0 ? null : num(n.n_ref_id),
+        is_read: Boolean(n.n_is_read),
+        created_at: iso(n.n_created_at as Date | string),
+      }));
+    }),
+  );
+
+  app.get(
+    '/market/offers',
+    read('/market/offers', false, async (req, reply, r, log) => {
+      const p = page(req);
+      const scope = db.scope(log);
+      const now = new Date();
+      const where = `o.status = ? AND (o.expires_at IS NULL OR o.expires_at > ?) AND o.creator_user_id <> ?`;
+      const params = ['OPEN', at(now), num(r.u_id)];
+      const rows = await scope.all<Row>(
+        `SELECT o.id AS o_id, o.creator_user_id AS o_creator_user_id, o.give_currency AS o_give_currency,
+           o.give_amount AS o_give_amount, o.want_currency AS o_want_currency, o.want_amount AS o_want_amount,
+           o.remaining_give_amount AS o_remaining_give_amount, o.remaining_want_amount AS o_remaining_want_amount,
+           o.received_want_amount AS o_received_want_amount, o.min_fill_amount AS o_min_fill_amount, o.rate AS o_rate,
+           o.status AS o_status, o.refunded_amount AS o_refunded_amount, o.created_at AS o_created_at,
+           o.expires_at AS o_expires_at, o.closed_at AS o_closed_at, o.updated_at AS o_updated_at
+         FROM offers o WHERE ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?`,
+        [...params, p.limit, p.offset],
+      );
+      const total =
+        totalOf(rows.length, p) ??
+        num((await scope.all<Row>(`SELECT COUNT(*) AS cnt FROM offers o WHERE ${where}`, params))[0]?.cnt);
+      void reply.header('x-total-count', String(total));
+      return rows.map((o) => ({
+        id: num(o.o_id),
+        creator_user_id: num(o.o_creator_user_id),
+        give_currency: o.o_give_currency,
+        give_amount: major(big(o.o_give_amount)),
+        want_currency: o.o_want_currency,
+        want_amount: major(big(o.o_want_amount)),
+        remaining_give_amount: major(big(o.o_remaining_give_amount)),
+        remaining_want_amount: major(big(o.o_remaining_want_amount)),
+        rate: Math.round(Number(o.o_rate) * 1e6) / 1e6,
+        min_fill_amount: o.o_min_fill_amount === null ? null : major(big(o.o_min_fill_amount)),
+        direction: o.o_give_currency === 'USD' ? 'usd_to_lbp' : 'lbp_to_usd',
+        status: 'OPEN',
+        created_at: iso(o.o_created_at as Date | string),
+        expires_at: o.o_expires_at === null ? null : iso(o.o_expires_at as Date | string),
+      }));
     }),
   );
 

@@ -194,31 +194,58 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // with the same headers as a computed answer, but before the Nest pipeline. On a miss the request
   // goes on to the controller, which computes and caches the rate.
   const market = app.get(MarketService);
-  const answeredFromCache = (
-    method: string,
-    path: string,
-    reply: FastifyReply,
-    corsHeaders?: Record<string, string>,
-  ): boolean => {
+  const answeredFromCache = (method: string, path: string, reply: FastifyReply): boolean => {
     if (method !== 'GET' || path !== EXCHANGE_RATE_ROUTE) return false;
     const body = market.cachedExchangeRateJson();
     if (body === null) return false;
-    if (corsHeaders) void reply.headers(corsHeaders);
     void reply.header('content-type', 'application/json; charset=utf-8').send(body);
     return true;
   };
 
-  // One hook before everything else of ours, on every request: the security headers and the request
-  // id (so that every answer carries them, refusals included); then an announced oversized
-  // body is refused before it is read (only the import route may announce megabytes); then, while a
-  // restore is replacing every table, nothing else runs (the health check still answers). Last, a
-  // cached GET /exchangeRate without an Origin header (not a CORS request, so the CORS hook would
-  // only add its constant NON_CORS_HEADERS) is answered at once.
+  // One hook before everything else of ours, on every request. First, a cached GET /exchangeRate
+  // without an Origin header (not a CORS request, so the CORS hook would only add its constant
+  // NON_CORS_HEADERS), unless a restore runs or the request announces an oversized body, is answered
+  // at once with its precomputed headers. Else: the security headers and the request id (so that
+  // every answer carries them, refusals included); then an announced oversized body is refused
+  // before it is read (only the import route may announce megabytes); then, while a restore is
+  // replacing every table, nothing else runs (the health check still answers).
   const maintenance = app.get(MaintenanceState);
+  // The cached answer's headers apart from its request id and length, flattened for writeHead: the
+  // same ones a computed answer gets (API security set, the non-CORS Vary and exposed headers, the
+  // content type), built once instead of set one by one per request.
+  const cachedRateHeaders = Object.entries({
+    ...securityFor(EXCHANGE_RATE_ROUTE),
+    ...NON_CORS_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+  }).flat();
   fastify.addHook('onRequest', (req, reply, done) => {
     const path = pathOf(req.url);
+    const tooBig = Number(req.headers['content-length'] ?? 0) > routeLimit(req);
+    if (
+      !tooBig &&
+      !maintenance.active &&
+      req.method === 'GET' &&
+      path === EXCHANGE_RATE_ROUTE &&
+      req.headers.origin === undefined
+    ) {
+      const answer = market.cachedExchangeRateAnswer();
+      if (answer !== null) {
+        // written straight to the socket's response, head and body in one write (the onResponse
+        // hooks, metrics, still run)
+        reply.hijack();
+        reply.raw.writeHead(200, [
+          ...cachedRateHeaders,
+          'x-request-id',
+          req.id,
+          'content-length',
+          String(answer.bytes),
+        ]);
+        reply.raw.end(answer.json);
+        return;
+      }
+    }
     void identify(req, reply, path);
-    if (Number(req.headers['content-length'] ?? 0) > routeLimit(req)) return done(tooLarge());
+    if (tooBig) return done(tooLarge());
     if (maintenance.active && path !== '/health' && !path.startsWith('/health/')) {
       void reply.code(503).header('retry-after', String(MAINTENANCE_RETRY_SECONDS)).send({
         error: 'The service is being restored from a backup. Try again in a moment.',
@@ -227,8 +254,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       });
       return;
     }
-    if (req.headers.origin === undefined && answeredFromCache(req.method, path, reply, NON_CORS_HEADERS))
-      return;
     done();
   });
 

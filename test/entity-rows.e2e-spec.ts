@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, type FindOptionsWhere } from 'typeorm';
 import { MAX_BALANCE_MINOR } from '../src/common/money';
 import { AuthSessionEntity } from '../src/auth/auth-session.entity';
 import { SessionsRepository } from '../src/auth/sessions.repository';
@@ -7,7 +7,13 @@ import { UserEntity } from '../src/users/user.entity';
 import { UsersRepository } from '../src/users/users.repository';
 import { WalletEntity } from '../src/wallet/wallet.entity';
 import { WalletRepository } from '../src/wallet/wallet.repository';
-import { createUser, type TestUser } from './factories/users';
+import { OfferEntity } from '../src/market/offer.entity';
+import { OffersRepository } from '../src/market/offers.repository';
+import { NotificationEntity } from '../src/notifications/notification.entity';
+import { NotificationsRepository } from '../src/notifications/notifications.repository';
+import { TransactionEntity } from '../src/transactions/transaction.entity';
+import { TransactionsRepository } from '../src/transactions/transactions.repository';
+import { createAdmin, createUser, type TestUser } from './factories/users';
 import { startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(120_000);
@@ -93,5 +99,94 @@ describe('EntityRows: hand-written reads hydrated like repository reads', () => 
     expect(users.hydrate(row)?.id).toBe(u.id);
     expect(wallets.hydrate(row)).toBeNull();
     expect(() => users.selectBy('nope' as keyof UserEntity)).toThrow(/no column/);
+  });
+
+  it('reads list pages (records, notifications, open offers) exactly as repository reads', async () => {
+    const admin = await createAdmin(t);
+    const seller = await createUser(t, 'pg');
+    for (let i = 0; i < 3; i++) {
+      const r = await t.request('POST', '/transaction', {
+        token: seller.access,
+        body: { usd_amount: 10 + i, lbp_amount: (10 + i) * 89_500, usd_to_lbp: i % 2 === 0 },
+      });
+      expect(r.statusCode).toBe(201);
+    }
+    const d = await t.request('POST', '/wallet/deposits', {
+      token: seller.access,
+      body: { currency: 'USD', amount: 1000 },
+    });
+    expect(d.statusCode).toBe(201);
+    expect(
+      (await t.request('POST', `/admin/deposits/${d.json().id}/confirm`, { token: admin.access })).statusCode,
+    ).toBe(200);
+    for (const [give, rate] of [
+      [100, 89_400],
+      [200, 89_600],
+      [150, 89_400],
+    ]) {
+      const o = await t.request('POST', '/market/offers', {
+        token: seller.access,
+        body: { give_currency: 'USD', give_amount: give, want_currency: 'LBP', want_amount: give * rate },
+      });
+      expect(o.statusCode).toBe(201);
+    }
+    const page = { offset: 0, limit: 50 };
+
+    const records = t.app.get(TransactionsRepository);
+    const recordRows = (where: FindOptionsWhere<TransactionEntity>) =>
+      ds.getRepository(TransactionEntity).find({ where, order: { createdAt: 'DESC', id: 'DESC' } });
+    const all = await records.list({ userId: seller.id }, page, null);
+    expect(all.rows).toHaveLength(3);
+    expect(all.rows[0]).toBeInstanceOf(TransactionEntity);
+    expect(all.rows).toEqual(await recordRows({ userId: seller.id }));
+    expect(all.total).toBe(3);
+    const sells = await records.list(
+      { userId: seller.id, direction: 'usd_to_lbp', from: new Date(Date.now() - 600_000), to: new Date() },
+      { offset: 1, limit: 1 },
+      null,
+    );
+    expect(sells.rows).toEqual((await recordRows({ userId: seller.id, usdToLbp: true })).slice(1, 2));
+    expect(sells.total).toBe(2);
+
+    const notifications = ds.getRepository(NotificationEntity);
+    await notifications.insert(
+      [0, 1, 2].map((i) => ({
+        userId: seller.id,
+        eventType: 'TEST',
+        title: `n${i}`,
+        message: 'hydration',
+        refType: i === 0 ? '' : 'offer',
+        refId: i === 0 ? 0 : i,
+        occasion: `pg-${i}`,
+        isRead: i === 1,
+        createdAt: new Date(1_700_000_000_000 + i),
+      })),
+    );
+    const listed = t.app.get(NotificationsRepository);
+    const byId = (where: FindOptionsWhere<NotificationEntity>) =>
+      notifications.find({ where, order: { id: 'DESC' } });
+    expect((await listed.list(seller.id, false, page)).rows).toEqual(await byId({ userId: seller.id }));
+    const unread = await listed.list(seller.id, true, page);
+    const unreadRows = await byId({ userId: seller.id, isRead: false });
+    expect(unread.rows).toEqual(unreadRows);
+    // ours, and the deposit's confirmation
+    expect(unread.total).toBe(unreadRows.length);
+    expect(unread.rows.map((n) => n.title)).toEqual(expect.arrayContaining(['n0', 'n2']));
+    expect(unread.rows.map((n) => n.title)).not.toContain('n1');
+
+    const open = await t.app
+      .get(OffersRepository)
+      .listOpen({ now: new Date(), excludeUserId: null, sort: 'rate', order: 'ASC' }, page);
+    expect(open.rows[0]).toBeInstanceOf(OfferEntity);
+    expect(open.rows).toEqual(
+      await ds
+        .getRepository(OfferEntity)
+        .find({ where: { status: 'OPEN' }, order: { rate: 'ASC', id: 'ASC' } }),
+    );
+    expect(open.total).toBe(3);
+    const others = await t.app
+      .get(OffersRepository)
+      .listOpen({ now: new Date(), excludeUserId: seller.id, sort: 'created_at', order: 'DESC' }, page);
+    expect(others).toEqual({ rows: [], total: 0 });
   });
 });

@@ -1,3 +1,4 @@
+import { REQUEST_METRICS } from '../src/metrics/metrics';
 import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
 import { MaintenanceState } from '../src/common/maintenance';
@@ -139,6 +140,21 @@ describe('the live reference rate, its HTTP fast path and the sharded hourly rol
     }
     expect(cached.headers.vary).toBe('Origin');
     expect(cached.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('the fast path is counted by the request metrics like any answer', async () => {
+    await rate(); // cached from here
+    const served = async (): Promise<number> => {
+      const m = await REQUEST_METRICS.httpRequests.get();
+      return m.values
+        .filter((v) => v.labels.route === '/exchangeRate' && v.labels.status_class === '2xx')
+        .reduce((a, v) => a + v.value, 0);
+    };
+    const before = await served();
+    const compute = jest.spyOn(market, 'exchangeRate');
+    for (let i = 0; i < 5; i++) expect((await t.request('GET', '/exchangeRate')).statusCode).toBe(200);
+    expect(compute).not.toHaveBeenCalled();
+    expect((await served()) - before).toBe(5);
   });
 
   it('only GET /exchangeRate takes the fast path: HEAD and other routes go through Nest', async () => {

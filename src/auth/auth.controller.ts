@@ -136,9 +136,10 @@ export class AuthController {
   }
 
   @Get('whoami')
-  @Auth()
+  @Auth({ wallet: true })
   async whoami(@CurrentUser() user: Principal): Promise<WhoAmIResponseDto> {
-    const { user: u, balances, establishment } = await this.users.getWithBalances(user.id);
+    // the account and its wallet as read with the session: one query for the whole request
+    const { user: u, balances, establishment } = await this.users.callerWithBalances(user);
     return toWhoAmI(u, balances, establishment);
   }
 

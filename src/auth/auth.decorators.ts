@@ -11,6 +11,8 @@ export interface AuthPolicy {
   fresh?: boolean;
   /** Which token the route takes; refresh-token routes are /refresh and /logout_refresh. */
   token?: TokenType;
+  /** The caller's wallet is read with the session (one query) into `Principal.wallet`. */
+  wallet?: boolean;
 }
 
 /** No token needed. */

@@ -196,7 +196,7 @@ export class AuthService {
   }
 
   /** Loads the caller for a verified token: the session must be live and the account active. */
-  async resolvePrincipal(claims: TokenClaims, token: string): Promise<Principal> {
+  async resolvePrincipal(claims: TokenClaims, token: string, withWallet = false): Promise<Principal> {
     if (
       typeof claims.sub !== 'number' ||
       (claims.typ !== 'access' && claims.typ !== 'refresh') ||
@@ -205,7 +205,7 @@ export class AuthService {
     ) {
       throw new InvalidTokenError();
     }
-    const found = await this.sessionsRepo.findSessionWithUser(claims.sid);
+    const found = await this.sessionsRepo.findSessionWithUser(claims.sid, withWallet);
     if (!found || found.user.id !== claims.sub) throw new InvalidTokenError();
     const now = this.clock.now();
     // Status first: a suspended user (whose sessions were revoked with the suspension) learns why.
@@ -228,6 +228,8 @@ export class AuthService {
       fresh,
       established: establishment(found.user, establishmentPolicy(this.config), now).established,
       token,
+      user: found.user,
+      ...(withWallet ? { wallet: found.wallet ?? null } : {}),
     };
   }
 

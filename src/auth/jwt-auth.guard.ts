@@ -6,6 +6,7 @@ import { AppError, ServiceUnavailableError, UnauthorizedError } from '../common/
 import { isDatabaseUnavailable } from '../common/errors/db-errors';
 import { routePlan } from '../common/route-plan';
 import type { AuthPolicy } from './auth.decorators';
+import { WANTS_WALLET } from './jwt.strategy';
 import type { Principal } from './principal';
 
 /**
@@ -26,6 +27,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (plan.isPublic) return true;
     const policy: AuthPolicy = plan.policy ?? {};
     try {
+      if (policy.wallet) WANTS_WALLET.add(context.switchToHttp().getRequest<object>());
       await super.canActivate(context);
       const wanted = policy.token ?? 'access';
       const user = context.switchToHttp().getRequest<{ user: Principal }>().user;

@@ -16,6 +16,9 @@ const JSONWEBTOKEN_VERIFIER = strategyClass.JwtVerifier;
 const VERIFIED_TOKENS_KEPT = 10_000;
 
 const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** Requests whose route reads the caller's wallet with the session (`@Auth({ wallet: true })`; set by JwtAuthGuard). */
+export const WANTS_WALLET = new WeakSet<object>();
 type BearerRequest = Parameters<typeof extractBearer>[0];
 
 /** Verifies signature (HS256 only) and expiry, then loads session and user from the database. */
@@ -42,6 +45,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(req: BearerRequest, claims: TokenClaims): Promise<Principal> {
-    return this.auth.resolvePrincipal(claims, extractBearer(req) ?? '');
+    return this.auth.resolvePrincipal(claims, extractBearer(req) ?? '', WANTS_WALLET.has(req as object));
   }
 }

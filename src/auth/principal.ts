@@ -1,4 +1,5 @@
-import type { Role, UserStatus } from '../users/user.entity';
+import type { Role, UserEntity, UserStatus } from '../users/user.entity';
+import type { WalletEntity } from '../wallet/wallet.entity';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -31,4 +32,11 @@ export interface Principal {
   established: boolean;
   /** The raw bearer token (needed to check a refresh token against its stored hash). */
   token: string;
+  /** The account as read with the session for this request (routes answering it read nothing more). */
+  user: UserEntity;
+  /**
+   * The wallet, read in the same query, on routes that declare `@Auth({ wallet: true })` (null: no
+   * wallet row yet, all balances 0); undefined elsewhere.
+   */
+  wallet?: WalletEntity | null;
 }

@@ -157,6 +157,13 @@ export class BackupsRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** Every user's transactions_count recomputed from the transactions (after a restore). */
+  async recountTransactions(m: EntityManager): Promise<void> {
+    await m.query(
+      'UPDATE users SET transactions_count = (SELECT COUNT(*) FROM transactions t WHERE t.user_id = users.id)',
+    );
+  }
+
   /** The last migration applied: the schema version a backup belongs to. */
   async schemaVersion(m?: EntityManager): Promise<string> {
     const rows: { name: string }[] = await (m ?? this.dataSource.manager).query(

@@ -338,6 +338,8 @@ export class BackupsService implements OnModuleInit {
               const renumbered = await this.replaceAll(path, tables, checked, m);
               // every instance's live reference loads the restored samples in full (not in backups)
               await bumpReferenceEpoch(m, this.clock.now());
+              // the counters kept beside the rows they count follow the rows, whatever the file says
+              await this.repo.recountTransactions(m);
               const sessionKept =
                 session !== null && options.keepSession !== undefined
                   ? await this.repo.restoreSession(session, options.keepSession.userId, m)

@@ -3,13 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, type EntityManager } from 'typeorm';
 import type { Currency } from '../common/money';
 import type { Page } from '../common/pagination';
-import { dialectOf } from '../database/dialect';
+import { dbDate, dialectOf } from '../database/dialect';
 import { ReadReplica } from '../database/read-replica';
 import { insertOne } from '../database/insert';
 import { OfferEntity, type OfferStatus } from './offer.entity';
 import { TradeEntity } from './trade.entity';
 import { wantAfter } from './fill-pricing';
-import { newestFirstPage } from '../database/paging';
+import { EntityRows } from '../database/entity-rows';
+import { newestFirstPage, sqlPage } from '../database/paging';
 
 export interface OpenOfferFilter {
   now: Date;
@@ -35,10 +36,14 @@ export const OPEN_OFFER_HOLDS = `SELECT creator_user_id AS user_id,
 
 @Injectable()
 export class OffersRepository {
+  private readonly rows: EntityRows<OfferEntity>;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly reads: ReadReplica,
-  ) {}
+  ) {
+    this.rows = new EntityRows(dataSource, OfferEntity, 'o');
+  }
 
   // Without a manager: a replica when the service routed the read there (ReadReplica.run), else the
   // primary.
@@ -131,20 +136,24 @@ export class OffersRepository {
     return (res.affected ?? 0) === 1;
   }
 
-  /** Offers open for taking at `now` (OPEN and not past expiry), paged. */
-  async listOpen(f: OpenOfferFilter, page: Page): Promise<{ rows: OfferEntity[]; total: number }> {
-    const qb = this.offers()
-      .createQueryBuilder('o')
-      .where('o.status = :open', { open: 'OPEN' })
-      .andWhere(
-        new Brackets((b) => b.where('o.expires_at IS NULL').orWhere('o.expires_at > :now', { now: f.now })),
-      );
-    if (f.excludeUserId !== null) qb.andWhere('o.creator_user_id <> :me', { me: f.excludeUserId });
-    if (f.giveCurrency) qb.andWhere('o.give_currency = :give', { give: f.giveCurrency });
-    if (f.sort === 'rate') qb.orderBy('o.rate', f.order).addOrderBy('o.id', f.order);
-    else qb.orderBy('o.created_at', f.order).addOrderBy('o.id', f.order);
-    const [rows, total] = await qb.take(page.limit).skip(page.offset).getManyAndCount();
-    return { rows, total };
+  /**
+   * Offers open for taking at `now` (OPEN and not past expiry), paged (hand-written SQL: the
+   * marketplace's list is read on every visit), on the replica when the service routed the read there.
+   */
+  listOpen(f: OpenOfferFilter, page: Page): Promise<{ rows: OfferEntity[]; total: number }> {
+    const where = ['o.status = ?', '(o.expires_at IS NULL OR o.expires_at > ?)'];
+    const params: unknown[] = ['OPEN', dbDate(dialectOf(this.dataSource), f.now)];
+    if (f.excludeUserId !== null) {
+      where.push('o.creator_user_id <> ?');
+      params.push(f.excludeUserId);
+    }
+    if (f.giveCurrency) {
+      where.push('o.give_currency = ?');
+      params.push(f.giveCurrency);
+    }
+    const order = f.order === 'ASC' ? 'ASC' : 'DESC';
+    const orderBy = `o.${f.sort === 'rate' ? 'rate' : 'created_at'} ${order}, o.id ${order}`;
+    return sqlPage(this.reads.manager(), this.rows, { where: where.join(' AND '), params, orderBy }, page);
   }
 
   /**

@@ -3,12 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, MoreThan } from 'typeorm';
 import { isUniqueViolation } from '../common/errors/db-errors';
 import { insertMany } from '../database/insert';
+import { EntityRows } from '../database/entity-rows';
+import { sqlPage } from '../database/paging';
 import type { Page } from '../common/pagination';
 import { NotificationEntity } from './notification.entity';
 
 @Injectable()
 export class NotificationsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly rows: EntityRows<NotificationEntity>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.rows = new EntityRows(dataSource, NotificationEntity, 'n');
+  }
 
   private repo(m?: EntityManager) {
     return (m ?? this.dataSource.manager).getRepository(NotificationEntity);
@@ -34,18 +40,22 @@ export class NotificationsRepository {
     return this.insertAllOrNone([row], m);
   }
 
-  async list(
+  /** A page, newest first; counted only when the page does not show where the list ends. */
+  list(
     userId: number,
     unreadOnly: boolean,
     page: Page,
   ): Promise<{ rows: NotificationEntity[]; total: number }> {
-    const [rows, total] = await this.repo().findAndCount({
-      where: unreadOnly ? { userId, isRead: false } : { userId },
-      order: { id: 'DESC' },
-      take: page.limit,
-      skip: page.offset,
-    });
-    return { rows, total };
+    return sqlPage(
+      this.dataSource.manager,
+      this.rows,
+      {
+        where: unreadOnly ? 'n.user_id = ? AND n.is_read = ?' : 'n.user_id = ?',
+        params: unreadOnly ? [userId, 0] : [userId],
+        orderBy: 'n.id DESC',
+      },
+      page,
+    );
   }
 
   after(userId: number, afterId: number, limit: number): Promise<NotificationEntity[]> {

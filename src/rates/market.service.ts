@@ -161,7 +161,17 @@ function toPoint(p: RatePartial): HistoryPointDto {
 @Injectable()
 export class MarketService {
   /** The GET /exchangeRate body, memoized per version of the reference's inputs. */
-  private body: { version: string; dto: ExchangeRateDto; json: string } | null = null;
+  private body: {
+    version: string;
+    /** What `version` is made of: the live sets' versions, the official entries' changes and the one in force. */
+    sell: number;
+    buy: number;
+    officialChanges: number;
+    official: OfficialRateEntity | null;
+    dto: ExchangeRateDto;
+    json: string;
+    answer?: { json: string; bytes: number };
+  } | null = null;
 
   constructor(
     private readonly repo: MarketRepository,
@@ -180,13 +190,35 @@ export class MarketService {
     return this.toBody(rates, official).dto;
   }
 
+  /**
+   * cachedExchangeRateJson() with its length in UTF-8 bytes (the Content-Length), measured once per
+   * body: the cached route writes the text as it is (Node sends a string body in the same write as
+   * the head; a Buffer would take a second one).
+   */
+  cachedExchangeRateAnswer(): { json: string; bytes: number } | null {
+    const json = this.cachedExchangeRateJson();
+    if (json === null) return null;
+    const body = this.body;
+    if (body?.json !== json) return { json, bytes: Buffer.byteLength(json) };
+    return (body.answer ??= { json, bytes: Buffer.byteLength(json) });
+  }
+
   /** The GET /exchangeRate body while the reference is fresh (for the HTTP fast path), else null. */
   cachedExchangeRateJson(): string | null {
-    const fresh = this.reference.freshVersion();
-    if (fresh === null) return null;
     const official = this.official.peek();
     if (official === undefined) return null;
-    if (this.body?.version === `${fresh}|${this.official.version()}`) return this.body.json; // the usual case
+    const b = this.body;
+    // the usual case, checked without building the version text: nothing changed since the body
+    if (
+      b !== null &&
+      b.official === official &&
+      b.officialChanges === this.official.changeCount &&
+      this.reference.isFreshAt(b.sell, b.buy)
+    )
+      return b.json;
+    const fresh = this.reference.freshVersion();
+    if (fresh === null) return null;
+    if (b?.version === `${fresh}|${this.official.version()}`) return b.json;
     const rates = this.reference.peekPublished();
     return rates === null ? null : this.toBody(rates, official).json;
   }
@@ -212,7 +244,9 @@ export class MarketService {
     r: ReferenceRates,
     official: OfficialRateEntity | null,
   ): { dto: ExchangeRateDto; json: string } {
-    const version = `${this.reference.version()}|${this.official.version()}`;
+    const [sell, buy] = this.reference.marketVersions();
+    const officialChanges = this.official.changeCount;
+    const version = `${sell}:${buy}|${this.official.version()}`;
     if (this.body?.version === version) return this.body;
     this.referenceHistory.observe(r, this.clock.now());
     const times = [r.usd_to_lbp.updatedAt, r.lbp_to_usd.updatedAt].filter((d): d is Date => d !== null);
@@ -234,7 +268,7 @@ export class MarketService {
         : null,
       gap_percent: gapOf(r, official),
     };
-    this.body = { version, dto, json: JSON.stringify(dto) };
+    this.body = { version, sell, buy, officialChanges, official, dto, json: JSON.stringify(dto) };
     return this.body;
   }
 

@@ -94,6 +94,11 @@ export class OfficialRateService {
     return this.pick(this.clock.now());
   }
 
+  /** How many times the loaded entries changed (version() is this and the entry in force). */
+  get changeCount(): number {
+    return this.changes;
+  }
+
   /** Changes whenever what peek() may answer changes (a load, an entry coming into force). */
   version(): string {
     const inForce = this.cache ? this.pick(this.clock.now()) : undefined;

@@ -71,6 +71,7 @@ function round6(x: number): number {
 @Injectable()
 export class ReferenceRateService {
   private readonly sets = new Map<string, LiveContributors>();
+  private publishedSets?: readonly [LiveContributors, LiveContributors];
   private readonly changeListeners: (() => void)[] = [];
   /** Until then the live sets load from the primary (see invalidate()). */
   private primaryUntil = 0;
@@ -289,10 +290,33 @@ export class ReferenceRateService {
    * waits for a query.
    */
   freshVersion(): string | null {
-    const sell = this.live('usd_to_lbp', this.marketWindowHours);
-    const buy = this.live('lbp_to_usd', this.marketWindowHours);
+    const [sell, buy] = this.marketSets();
     if (!sell.peek() || !buy.peek()) return null;
     return `${sell.version}:${buy.version}`;
+  }
+
+  /** The published rate's live sets' versions now, [usd_to_lbp, lbp_to_usd] (version() is them joined). */
+  marketVersions(): [number, number] {
+    const [sell, buy] = this.marketSets();
+    return [sell.version, buy.version];
+  }
+
+  /**
+   * freshVersion() equals the versions `sell` and `buy` (both live sets can answer without waiting
+   * and have not changed since): the check the cached GET /exchangeRate makes on every request,
+   * without building the version text.
+   */
+  isFreshAt(sell: number, buy: number): boolean {
+    const [s, b] = this.marketSets();
+    return !!s.peek() && !!b.peek() && s.version === sell && b.version === buy;
+  }
+
+  /** The published rate's two live sets, looked up once (a set lives as long as the service). */
+  private marketSets(): readonly [LiveContributors, LiveContributors] {
+    return (this.publishedSets ??= [
+      this.live('usd_to_lbp', this.marketWindowHours),
+      this.live('lbp_to_usd', this.marketWindowHours),
+    ]);
   }
 
   /** Both directions' reference rates while both live sets can answer without waiting, else null (never waits). */

@@ -107,6 +107,7 @@ export async function seedDemo(
         fresh: true,
         established: false,
         token: '',
+        user: u,
       });
     }
     const adminUser = await users.findByUserName('demo_admin');

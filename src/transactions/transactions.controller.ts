@@ -52,7 +52,7 @@ export class TransactionsController {
     @CurrentUser() user: Principal,
     @Query() q: TransactionQueryDto,
   ): Promise<Paged<TransactionDto>> {
-    const { rows, total } = await this.transactions.list(user.id, q, toPage(q));
+    const { rows, total } = await this.transactions.list(user, q, toPage(q));
     return new Paged(rows.map(toTransactionDto), total);
   }
 

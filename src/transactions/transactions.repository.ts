@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { ReadReplica } from '../database/read-replica';
-import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { TransactionEntity } from './transaction.entity';
 import { insertOne } from '../database/insert';
-import { newestFirstChunks, newestFirstPage } from '../database/paging';
+import { type Dialect, dbDate, dialectOf } from '../database/dialect';
+import { EntityRows } from '../database/entity-rows';
+import { type ListSql, newestFirstChunks, sqlPage } from '../database/paging';
 
 export interface TransactionFilter {
   userId: number;
@@ -16,7 +19,16 @@ export interface TransactionFilter {
 
 @Injectable()
 export class TransactionsRepository {
-  constructor(private readonly reads: ReadReplica) {}
+  private readonly rows: EntityRows<TransactionEntity>;
+  private readonly dialect: Dialect;
+
+  constructor(
+    private readonly reads: ReadReplica,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.rows = new EntityRows(dataSource, TransactionEntity, 't');
+    this.dialect = dialectOf(dataSource);
+  }
 
   async insert(row: Omit<TransactionEntity, 'id'>, m: EntityManager): Promise<TransactionEntity> {
     return { ...row, id: await insertOne(m, TransactionEntity, row) };
@@ -35,8 +47,30 @@ export class TransactionsRepository {
     return qb;
   }
 
-  list(f: TransactionFilter, page: Page): Promise<{ rows: TransactionEntity[]; total: number }> {
-    return newestFirstPage(this.filtered(f), 't', page);
+  /** The filter as hand-written SQL (the same conditions as `filtered`), newest first. */
+  private listSql(f: TransactionFilter): ListSql {
+    const where = ['t.user_id = ?'];
+    const params: unknown[] = [f.userId];
+    const and = (condition: string, value: unknown) => {
+      where.push(condition);
+      params.push(value);
+    };
+    if (f.from) and('t.created_at >= ?', dbDate(this.dialect, f.from));
+    if (f.to) and('t.created_at <= ?', dbDate(this.dialect, f.to));
+    if (f.direction) and('t.usd_to_lbp = ?', f.direction === 'usd_to_lbp' ? 1 : 0);
+    return { where: where.join(' AND '), params, orderBy: 't.created_at DESC, t.id DESC' };
+  }
+
+  /**
+   * A page, newest first, on the replica when the service routed the read there; `count`: the
+   * list's total when the caller knows it (no COUNT is run then).
+   */
+  list(
+    f: TransactionFilter,
+    page: Page,
+    count: number | null,
+  ): Promise<{ rows: TransactionEntity[]; total: number }> {
+    return sqlPage(this.reads.manager(), this.rows, this.listSql(f), page, count);
   }
 
   /** The matching rows newest first, in keyset chunks of `size` (see newestFirstChunks). */

@@ -13,6 +13,7 @@ import { formatMinor, impliedRate, toMinor, roundRate } from '../common/money';
 import type { Page } from '../common/pagination';
 import type { Direction } from '../rates/rate-sample.entity';
 import { RatesService } from '../rates/rates.service';
+import { UsersService } from '../users/users.service';
 import type {
   CreateTransactionDto,
   TransactionCreatedDto,
@@ -36,6 +37,7 @@ export class TransactionsService {
     private readonly clock: Clock,
     private readonly alerts: AlertsService,
     private readonly reads: ReadReplica,
+    private readonly users: UsersService,
   ) {}
 
   /**
@@ -66,6 +68,7 @@ export class TransactionsService {
           { userId: p.id, usdAmount: usd, lbpAmount: lbp, usdToLbp: dto.usd_to_lbp, rate, createdAt: now },
           m,
         );
+        await this.users.addTransactionRecord(p.id, m);
         await this.audit.record(
           {
             event: AuditEvent.TRANSACTION_CREATE,
@@ -117,13 +120,20 @@ export class TransactionsService {
     return result.body;
   }
 
+  /**
+   * The caller's records, a page of them; unfiltered, the total is the count kept on their account
+   * (read with the session), so no page counts.
+   */
   list(
-    userId: number,
+    p: Principal,
     q: TransactionFilterDto,
     page: Page,
   ): Promise<{ rows: TransactionEntity[]; total: number }> {
-    const filter = this.filter(userId, q);
-    return this.reads.run(userId, () => this.repo.list(filter, page));
+    const filter = this.filter(p.id, q);
+    const unfiltered = !filter.from && !filter.to && !filter.direction;
+    return this.reads.run(p.id, () =>
+      this.repo.list(filter, page, unfiltered ? p.user.transactionsCount : null),
+    );
   }
 
   /** CSV of the user's transactions, produced chunk by chunk (keyset pages), never all in memory. */

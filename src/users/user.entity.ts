@@ -56,6 +56,13 @@ export class UserEntity {
   @DateTimeColumn({ name: 'funded_at', nullable: true })
   fundedAt!: Date | null;
 
+  /**
+   * How many transaction records the user has, kept in the record's own transaction: read with the
+   * session on every request, it is the unfiltered list's X-Total-Count without a COUNT.
+   */
+  @Column({ type: 'int', name: 'transactions_count', default: 0 })
+  transactionsCount!: number;
+
   @Index('ix_users_created')
   @CreatedAtColumn()
   createdAt!: Date;

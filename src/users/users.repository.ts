@@ -47,6 +47,11 @@ export class UsersRepository {
     return { ...user, id: await insertOne(m ?? this.dataSource.manager, UserEntity, user) };
   }
 
+  /** One more transaction record for the user, in the record's transaction. */
+  async addTransactionRecord(id: number, m: EntityManager): Promise<void> {
+    await m.query('UPDATE users SET transactions_count = transactions_count + 1 WHERE id = ?', [id]);
+  }
+
   async update(id: number, patch: Partial<Omit<UserEntity, 'id'>>, m?: EntityManager): Promise<void> {
     await this.users(m).update({ id }, patch);
   }

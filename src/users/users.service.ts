@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
 import { type AuditActor, AuditService } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
 import { SessionsService } from '../auth/sessions.service';
 import { Clock } from '../common/clock';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -77,6 +78,7 @@ export class UsersService {
         trustedAt: null,
         fundedUsd: 0n,
         fundedAt: null,
+        transactionsCount: 0,
         createdAt: now,
         updatedAt: now,
       };
@@ -135,10 +137,18 @@ export class UsersService {
     };
   }
 
-  /** One user with their balances (GET /whoami). */
-  async getWithBalances(id: number): Promise<UserWithBalances> {
-    const user = await this.getById(id);
-    return { user, balances: await this.wallets.balances(id), establishment: this.establishmentOf(user) };
+  /** A transaction record of the user, in its transaction: counted for their list's total. */
+  addTransactionRecord(userId: number, m: EntityManager): Promise<void> {
+    return this.repo.addTransactionRecord(userId, m);
+  }
+
+  /** The caller's account and balances as read with their session (GET /whoami; see Principal). */
+  async callerWithBalances(p: Principal): Promise<UserWithBalances> {
+    return {
+      user: p.user,
+      balances: await this.wallets.callerBalances(p),
+      establishment: this.establishmentOf(p.user),
+    };
   }
 
   /**

@@ -25,9 +25,9 @@ export class WalletController {
 
   /** Your balances: available (`*_balance`) and escrowed in open offers (`*_held`). */
   @Get('wallet')
-  @Auth()
+  @Auth({ wallet: true })
   async wallet(@CurrentUser() user: Principal): Promise<WalletDto> {
-    return toWalletDto(await this.wallets.balances(user.id));
+    return toWalletDto(await this.wallets.callerBalances(user));
   }
 
   /** Your ledger entries, newest first; total in X-Total-Count. */

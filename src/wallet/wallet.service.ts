@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditEvent } from '../audit/audit-events';
+import type { Principal } from '../auth/principal';
 import { type AuditActor, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { BadRequestError, NotFoundError, SelfModificationError } from '../common/errors/app-error';
@@ -210,6 +211,12 @@ export class WalletService {
   async balances(userId: number, m?: EntityManager): Promise<Balances> {
     const w = await this.repo.findWallet(userId, m);
     return w ? toBalances(w) : ZERO_BALANCES;
+  }
+
+  /** The caller's balances: as read with the session (`@Auth({ wallet: true })`), else read now. */
+  callerBalances(p: Principal): Promise<Balances> {
+    if (p.wallet === undefined) return this.balances(p.id);
+    return Promise.resolve(p.wallet ? toBalances(p.wallet) : ZERO_BALANCES);
   }
 
   async balancesOf(userIds: number[]): Promise<Map<number, Balances>> {
