@@ -647,7 +647,7 @@ async function main(): Promise<void> {
   const goalText = (r: Row) =>
     r.goal === null
       ? '(no goal)'
-      : `${r.higherIsBetter ? '>=' : '<='} ${r.goal.toFixed(1)}${r.noErrors ? ', 0 errors' : ''}`;
+      : `${r.higherIsBetter ? '>=' : '<='} ${r.goal.toFixed(r.goal * 10 === Math.round(r.goal * 10) ? 1 : 2)}${r.noErrors ? ', 0 errors' : ''}`;
   const isMet = (r: Row) =>
     r.goal === null || Number.isNaN(r.ratio)
       ? null

@@ -34,7 +34,9 @@ import {
 const FLASK_URL = (process.env.FLASK_URL ?? '').replace(/\/+$/, '');
 const FLASK_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BCRYPT_ROUNDS = Number(process.env.FLASK_BCRYPT_ROUNDS ?? 12);
-const FLASK_WORKERS = process.env.FLASK_WORKERS ?? '2 (gunicorn sync workers)';
+const FLASK_WORKERS = process.env.FLASK_WORKERS ?? '2 sync workers';
+/** What the Flask side is, for the report (e.g. which commit of the seed). */
+const FLASK_NOTE = process.env.FLASK_NOTE ?? "the seed's app";
 /** The reader's records: one full page of ours (the default limit, 50), all of the seed's list. */
 const RECORDS = 50;
 const RATE = 89_500;
@@ -238,9 +240,13 @@ ${table}
 - **Ours**: the built API as \`npm start\` runs it, one Node process, every protection on (the
   session and the account's status read on every request, rate limits, validation, the outlier check,
   the audit trail, metrics).
-- **Flask**: the seed's app (Flask + Flask-SQLAlchemy + Flask-Marshmallow + Flask-Bcrypt + PyJWT) under
-  gunicorn, ${FLASK_WORKERS}, at \`${FLASK_URL}\`. It checks the token's signature and nothing else: no
+- **Flask**: ${FLASK_NOTE} (Flask + Flask-SQLAlchemy + Flask-Marshmallow + Flask-Bcrypt + PyJWT) under
+  gunicorn (${FLASK_WORKERS}), at \`${FLASK_URL}\`. It checks the token's signature and nothing else: no
   session, no account status, no count, no limits.
+- gunicorn's sync workers close the connection after every answer: autocannon reconnects, and a
+  request written to a connection the server has just closed counts as an error (in a 6 s check by
+  hand, 720 such socket errors and no answer other than 200). Its throughput counts answers only; its
+  latency figures include those reconnections and are not comparable with ours (kept alive).
 - ${CLIENTS} connections (autocannon; the POST rows one user per connection), ${WARMUP_SECONDS} s of discarded warm-up, then
   ${SECONDS} s measured; ${FLASK_ROUNDS} alternating rounds (ours, then Flask right after). Each side shows its median
   run; **the ratio is the median of the rounds' own ratios**. The rounds, in order:

@@ -287,6 +287,8 @@ export async function startServer(
     LOG_LEVEL: 'silent',
     JWT_SECRET_KEY: config.auth.jwtSecret,
     BCRYPT_ROUNDS: String(config.auth.bcryptRounds),
+    // the run takes longer than an access token's default 15 minutes; its tokens are made at the start
+    ACCESS_TOKEN_TTL_SECONDS: String(24 * 3600),
     LOGIN_RATE_LIMIT: '100000',
     TRANSACTION_RATE_LIMIT: '1000000',
     OFFER_RATE_LIMIT: '1000000',
