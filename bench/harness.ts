@@ -238,19 +238,30 @@ export function roundsText(ours: Throughput, base: Throughput): string {
     .join(', ')}`;
 }
 
-export async function benchConfig(base: AppConfig): Promise<AppConfig> {
-  const db = { ...base.db, migrationsRun: true, logging: false };
-  if (db.type === 'sqlite') {
-    const file = join('data', 'bench.sqlite');
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-    db.sqlitePath = file;
+/** `db` pointed at an empty benchmark database named after `suffix` (SQLite files deleted, or dropped and created). */
+export async function freshBenchDb(db: AppConfig['db'], suffix: string): Promise<AppConfig['db']> {
+  const out = { ...db, migrationsRun: true, logging: false };
+  if (out.type === 'sqlite') {
+    const file = join('data', `bench${suffix}.sqlite`);
+    for (const ext of ['', '-wal', '-shm']) rmSync(file + ext, { force: true });
+    out.sqlitePath = file;
   } else {
-    db.name = `${base.db.name}_bench`;
-    const c = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
-    await c.query(`DROP DATABASE IF EXISTS \`${db.name}\``);
-    await c.query(`CREATE DATABASE \`${db.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    out.name = `${db.name}_bench${suffix.replace(/-/g, '_')}`;
+    const c = await createConnection({
+      host: out.host,
+      port: out.port,
+      user: out.user,
+      password: out.password,
+    });
+    await c.query(`DROP DATABASE IF EXISTS \`${out.name}\``);
+    await c.query(`CREATE DATABASE \`${out.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     await c.end();
   }
+  return out;
+}
+
+export async function benchConfig(base: AppConfig): Promise<AppConfig> {
+  const db = await freshBenchDb(base.db, '');
   return {
     ...base,
     nodeEnv: 'production',

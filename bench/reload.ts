@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory';
 import { Clock } from '../src/common/clock';
+import { freshBenchDb } from './harness';
 import { type AppConfig, loadConfigFromProcess } from '../src/config/app-config';
 import { RateSampleEntity } from '../src/rates/rate-sample.entity';
 import { ReferenceRateService } from '../src/rates/reference-rate.service';
@@ -52,18 +52,7 @@ function timing(ms: number[]): Timing {
 }
 
 async function reloadConfig(base: AppConfig): Promise<AppConfig> {
-  const db = { ...base.db, migrationsRun: true, logging: false, statementLog: null };
-  if (db.type === 'sqlite') {
-    const file = join('data', 'bench-reload.sqlite');
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-    db.sqlitePath = file;
-  } else {
-    db.name = `${base.db.name}_bench_reload`;
-    const c = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
-    await c.query(`DROP DATABASE IF EXISTS \`${db.name}\``);
-    await c.query(`CREATE DATABASE \`${db.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-    await c.end();
-  }
+  const db = { ...(await freshBenchDb(base.db, '-reload')), statementLog: null };
   return {
     ...base,
     nodeEnv: 'production',
