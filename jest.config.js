@@ -31,6 +31,9 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       setupFiles: ['<rootDir>/test/setup-env.ts'],
+      // Every e2e hook boots real apps (two, on MariaDB, in some suites); on a shared, slow CI
+      // host that outlasts Jest's 5 s default. A time limit here is a hang guard, not an assertion.
+      testTimeout: 60_000,
     },
   ],
 };

@@ -58,6 +58,12 @@ const nodes = CLUSTER_URLS.split(',')
     };
   });
 
+/** Progress on stderr as it happens (Jest holds console output until the file ends; a timeout would hide it). */
+const began = Date.now();
+function progress(what: string): void {
+  process.stderr.write(`[cluster-failover +${((Date.now() - began) / 1000).toFixed(1)} s] ${what}\n`);
+}
+
 async function cluster(...args: string[]): Promise<void> {
   await run('bash', [join(REPO_ROOT, '.ci', 'galera-cluster.sh'), ...args], { timeout: 180_000 });
 }
@@ -124,7 +130,9 @@ async function onNode<T>(node: (typeof nodes)[number], database: string, sql: st
       ADMIN_USER_NAME: admin.userName,
       ADMIN_PASSWORD: admin.password,
     });
+    progress('server A up (migrations run)');
     b = await ServerProcess.start('B', BUILT_MAIN, { ...env, MIGRATIONS_RUN: 'false' });
+    progress('server B up');
   }, 240_000);
 
   afterAll(async () => {
@@ -190,6 +198,8 @@ async function onNode<T>(node: (typeof nodes)[number], database: string, sql: st
       offers.push({ id: o.json<{ id: number }>().id, takers });
     }
 
+    progress('users, deposits and offers ready');
+
     // the load: each call retried with its Idempotency-Key while the answer is 503 or no answer
     const outcomes: Outcome[] = [];
     const acknowledged: number[] = [];
@@ -216,6 +226,11 @@ async function onNode<T>(node: (typeof nodes)[number], database: string, sql: st
           });
         } catch {
           res = null; // no answer (the server is alive: this would be a test-side timeout)
+        }
+        if (!res && !via.running) {
+          // a server that died has nothing more to say: fail now, with what it printed
+          stop = true;
+          throw new Error(`server ${via.name} exited during the failover:\n${via.logs()}`);
         }
         const code = res ? res.json<{ code?: string }>().code : 'NO_ANSWER';
         outcomes.push({ sent, at: Date.now(), status: res?.status ?? 0, code, what });
@@ -255,6 +270,7 @@ async function onNode<T>(node: (typeof nodes)[number], database: string, sql: st
           else tally.other.push(`${res?.status ?? 'none'} ${res?.body ?? ''}`);
         }
         takes.set(o.id, tally);
+        progress(`offer ${k + 1}/${offers.length} taken: ${JSON.stringify(tally)}`);
       }
     };
     let killAt = 0;
@@ -262,7 +278,9 @@ async function onNode<T>(node: (typeof nodes)[number], database: string, sql: st
       await sleep(6000);
       killAt = Date.now();
       killed = true;
+      progress('killing node 1');
       await cluster('kill', '1');
+      progress('node 1 killed');
     })();
     const loops = [...recorders.map((r, i) => recordLoop(r, i)), takeLoop()];
     await killer;
@@ -273,6 +291,8 @@ async function onNode<T>(node: (typeof nodes)[number], database: string, sql: st
       })(),
       ...loops,
     ]);
+
+    progress(`load done: ${outcomes.length} calls`);
 
     // no 500, ever; 503 (and nothing else unexpected) only while failing over
     const bad = outcomes.filter((o) => o.status >= 500 && o.status !== 503);
@@ -321,6 +341,7 @@ async function onNode<T>(node: (typeof nodes)[number], database: string, sql: st
     expect(verify.json<{ ok: boolean }>().ok).toBe(true);
     for (const s of servers) expect(await ready(s)).toBe(`${nodes[1].host}:${nodes[1].port}`);
 
+    progress('checks after the failover done; node 1 rejoining');
     // node 1 rejoins: the writes go back to it (the first healthy node of the list) on both instances
     await cluster('rejoin', '1');
     killed = false;

@@ -6,11 +6,17 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { Clock } from '../src/common/clock';
 import { IdempotencyKeyEntity } from '../src/common/idempotency/idempotency-key.entity';
+import { METRICS } from '../src/metrics/metrics';
 import { LeaseService } from '../src/scheduler/lease.service';
 import { SchedulerService } from '../src/scheduler/scheduler.service';
 import { startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(60_000);
+
+async function jobRunsFailed(job: string): Promise<number> {
+  const { values } = await METRICS.jobRuns.get();
+  return values.find((v) => v.labels.job === job && v.labels.outcome === 'failed')?.value ?? 0;
+}
 
 describe('scheduler leases', () => {
   let t: TestApp;
@@ -86,6 +92,28 @@ describe('scheduler leases', () => {
     expect((await ds.getRepository(IdempotencyKeyEntity).find()).map((k) => k.idemKey)).toEqual(['fresh']);
     // released after the run: the next instance can take it at once
     expect(await leases.tryAcquire('idempotency-purge', 'next')).toBe(true);
+  });
+
+  it('a cron tick while the database is away (its lease cannot be asked for) is logged and counted, never an unhandled rejection', async () => {
+    const sched = t.app.get(SchedulerService);
+    const lost = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', fatal: true });
+    jest.spyOn(leases, 'tryAcquire').mockRejectedValue(lost);
+    const failedBefore = await jobRunsFailed('stream-ticket-purge');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      expect(await sched.tick('stream-ticket-purge')).toBe(false);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(await jobRunsFailed('stream-ticket-purge')).toBe(failedBefore + 1);
+    // runJob itself still rejects, for callers that answer the error (a 503)
+    await expect(sched.runJob('stream-ticket-purge', 'me')).rejects.toThrow('ECONNRESET');
+    jest.restoreAllMocks();
+    expect(await sched.tick('stream-ticket-purge')).toBe(true);
   });
 
   it('no cron job is registered while SCHEDULER_ENABLED is false (tests)', () => {

@@ -78,7 +78,7 @@ export class SchedulerService implements OnApplicationBootstrap {
       const cronJob = CronJob.from({
         cronTime: job.cron,
         timeZone: 'UTC',
-        onTick: () => void this.runJob(job.name),
+        onTick: () => void this.tick(job.name),
       });
       this.registry.addCronJob(job.name, cronJob);
       cronJob.start();
@@ -101,6 +101,22 @@ export class SchedulerService implements OnApplicationBootstrap {
       return await run;
     } finally {
       this.running.delete(run);
+    }
+  }
+
+  /**
+   * What a cron timer calls: the job's run, and never a rejection. A tick while the database is
+   * away (its lease cannot even be asked for: a Galera node just lost, an outage) is logged and
+   * counted as failed; the next tick tries again. Left unhandled, such a rejection would end the
+   * whole process (Node's default), taking every request with it over a blip.
+   */
+  async tick(name: string): Promise<boolean> {
+    try {
+      return await this.runJob(name);
+    } catch (err) {
+      this.logger.warn(`job ${name} not run: ${err instanceof Error ? err.message : String(err)}`);
+      METRICS.jobRuns.inc({ job: name, outcome: 'failed' });
+      return false;
     }
   }
 

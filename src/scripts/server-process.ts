@@ -139,6 +139,11 @@ export class ServerProcess {
     this.child.kill(signal);
   }
 
+  /** False once the process has exited (crashed or stopped). */
+  get running(): boolean {
+    return this.exit === null;
+  }
+
   /** Resolves with how the process ended (without sending anything). */
   async exitStatus(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     await this.exited;
