@@ -4,7 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.factory';
 import { Clock } from '../src/common/clock';
-import { freshBenchDb } from './harness';
+import { freshBenchDb, type Latency, percentiles } from './harness';
 import { type AppConfig, loadConfigFromProcess } from '../src/config/app-config';
 import { RateSampleEntity } from '../src/rates/rate-sample.entity';
 import { ReferenceRateService } from '../src/rates/reference-rate.service';
@@ -26,15 +26,10 @@ const STEPS = Number(process.env.BENCH_RELOAD_STEPS ?? 40);
 const FULL_LOADS = Number(process.env.BENCH_RELOAD_FULL ?? 7);
 const WINDOW_MS = 72 * 3600_000;
 
-export interface Timing {
-  p50: number;
-  p99: number;
-  n: number;
-}
 export interface ReloadSize {
   samples: number;
-  step: Timing;
-  full: Timing;
+  step: Latency;
+  full: Latency;
   /** Samples read one by one per step (the traffic of STEP_MS), and left per step. */
   perStep: number;
 }
@@ -43,12 +38,6 @@ export interface ReloadResult {
   /** Step p50 with the largest window / with the smallest. */
   stepRatio: number;
   fullRatio: number;
-}
-
-function timing(ms: number[]): Timing {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-  return { p50: at(0.5), p99: at(0.99), n: s.length };
 }
 
 async function reloadConfig(base: AppConfig): Promise<AppConfig> {
@@ -186,9 +175,15 @@ export async function measureReload(
         throw new Error(
           `the live reference (${live.samples} samples, ${live.rate}) differs from a full read (${expected.samples}, ${expected.rate})`,
         );
-      out.push({ samples: size, step: timing(step), full: timing(full), perStep: STEP_SAMPLES });
+      const measured = {
+        samples: size,
+        step: percentiles(step),
+        full: percentiles(full),
+        perStep: STEP_SAMPLES,
+      };
+      out.push(measured);
       log(
-        `reload at ${size.toLocaleString('en-US')}: step p50 ${timing(step).p50.toFixed(2)} ms, full p50 ${timing(full).p50.toFixed(1)} ms (the live figures equal a full read: ${live.samples} samples)`,
+        `reload at ${size.toLocaleString('en-US')}: step p50 ${measured.step.p50.toFixed(2)} ms, full p50 ${measured.full.p50.toFixed(1)} ms (the live figures equal a full read: ${live.samples} samples)`,
       );
     }
     const first = out[0];

@@ -643,6 +643,12 @@ async function main(): Promise<void> {
   };
   const totalOf = (found: number, p: { limit: number; offset: number }): number | null =>
     found > 0 && found < p.limit ? p.offset + found : found === 0 && p.offset === 0 ? 0 : null;
+  /** The list's total: what the page shows when it shows the list's end, else the COUNT's answer. */
+  const totalOrCount = async (
+    found: number,
+    p: { limit: number; offset: number },
+    count: () => Promise<Row[]>,
+  ): Promise<number> => totalOf(found, p) ?? num((await count())[0]?.cnt);
   const read =
     (
       route: string,
@@ -728,15 +734,9 @@ async function main(): Promise<void> {
          FROM notifications n WHERE n.user_id = ? ORDER BY n.id DESC LIMIT ? OFFSET ?`,
         [num(r.u_id), p.limit, p.offset],
       );
-      const total =
-        totalOf(rows.length, p) ??
-        num(
-          (
-            await scope.all<Row>('SELECT COUNT(*) AS cnt FROM notifications n WHERE n.user_id = ?', [
-              num(r.u_id),
-            ])
-          )[0]?.cnt,
-        );
+      const total = await totalOrCount(rows.length, p, () =>
+        scope.all<Row>('SELECT COUNT(*) AS cnt FROM notifications n WHERE n.user_id = ?', [num(r.u_id)]),
+      );
       void reply.header('x-total-count', String(total));
       return rows.map((n) => ({
         id: num(n.n_id),
@@ -769,9 +769,9 @@ async function main(): Promise<void> {
          FROM offers o WHERE ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?`,
         [...params, p.limit, p.offset],
       );
-      const total =
-        totalOf(rows.length, p) ??
-        num((await scope.all<Row>(`SELECT COUNT(*) AS cnt FROM offers o WHERE ${where}`, params))[0]?.cnt);
+      const total = await totalOrCount(rows.length, p, () =>
+        scope.all<Row>(`SELECT COUNT(*) AS cnt FROM offers o WHERE ${where}`, params),
+      );
       void reply.header('x-total-count', String(total));
       return rows.map((o) => ({
         id: num(o.o_id),
