@@ -110,7 +110,7 @@ describe('scheduler leases', () => {
     }
     expect(unhandled).toEqual([]);
     expect(await jobRunsFailed('stream-ticket-purge')).toBe(failedBefore + 1);
-    // runJob itself still rejects, for callers that answer the error (a 503)
+    // runJob itself still rejects: its callers other than the timers (the tests) see the error
     await expect(sched.runJob('stream-ticket-purge', 'me')).rejects.toThrow('ECONNRESET');
     jest.restoreAllMocks();
     expect(await sched.tick('stream-ticket-purge')).toBe(true);
