@@ -175,6 +175,19 @@ describe('POST /transaction and the transaction lists', () => {
     const lines = res.body.trim().split('\n').slice(1);
     expect(lines).toHaveLength(2500);
     expect(new Set(lines.map((l) => l.split(',')[0])).size).toBe(2500);
+    // a date range (the dashboard's datetime-local form): the export and the list filter the same rows
+    const range = 'from=2026-01-01T00:10&to=2026-01-01T00:11';
+    const ranged = await t.request('GET', `/transactions/export?${range}`, { token: u.access });
+    const exported = ranged.body
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[0]));
+    const listed = await t.request('GET', `/transactions?${range}&limit=200`, { token: u.access });
+    expect(exported.length).toBeGreaterThan(0);
+    expect(exported.length).toBeLessThan(200);
+    expect(exported).toEqual(listed.json<{ id: number }[]>().map((x) => x.id));
+    expect(listed.headers['x-total-count']).toBe(String(exported.length));
   });
 
   it('an Idempotency-Key replayed 20 times at once acts once with identical responses; another body is 422', async () => {

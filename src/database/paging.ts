@@ -13,8 +13,6 @@ export async function newestFirstPage<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
   alias: string,
   page: Page,
-  /** The total as kept elsewhere (a counter), used instead of a COUNT when the page does not show it. */
-  count: number | null = null,
 ): Promise<{ rows: T[]; total: number }> {
   const rows = await qb
     .clone()
@@ -23,7 +21,7 @@ export async function newestFirstPage<T extends ObjectLiteral>(
     .take(page.limit)
     .skip(page.offset)
     .getMany();
-  return { rows, total: await pageTotal(rows.length, page, count, () => qb.getCount()) };
+  return { rows, total: await pageTotal(rows.length, page, null, () => qb.getCount()) };
 }
 
 /**

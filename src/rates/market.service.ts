@@ -158,20 +158,25 @@ function toPoint(p: RatePartial): HistoryPointDto {
 }
 
 /** The market rate, analytics and chart history, all aggregated in SQL (the rollup where it can). */
+/**
+ * A GET /exchangeRate body and what it was built from: the versions of the published rate's two live
+ * sets and the official entry in force then (the official rate service hands out entries it never
+ * changes; a reload brings new objects). Any of them moving means a new body.
+ */
+interface RateBody {
+  sell: number;
+  buy: number;
+  official: OfficialRateEntity | null;
+  dto: ExchangeRateDto;
+  json: string;
+  /** The json with its byte length, for the cached route (built on first use). */
+  answer?: { json: string; bytes: number };
+}
+
 @Injectable()
 export class MarketService {
-  /** The GET /exchangeRate body, memoized per version of the reference's inputs. */
-  private body: {
-    version: string;
-    /** What `version` is made of: the live sets' versions, the official entries' changes and the one in force. */
-    sell: number;
-    buy: number;
-    officialChanges: number;
-    official: OfficialRateEntity | null;
-    dto: ExchangeRateDto;
-    json: string;
-    answer?: { json: string; bytes: number };
-  } | null = null;
+  /** The GET /exchangeRate body, memoized per version of its inputs (see RateBody). */
+  private body: RateBody | null = null;
 
   constructor(
     private readonly repo: MarketRepository,
@@ -191,36 +196,29 @@ export class MarketService {
   }
 
   /**
-   * cachedExchangeRateJson() with its length in UTF-8 bytes (the Content-Length), measured once per
-   * body: the cached route writes the text as it is (Node sends a string body in the same write as
-   * the head; a Buffer would take a second one).
+   * The cached body with its length in UTF-8 bytes (the Content-Length), measured once per body: the
+   * cached route writes the text as it is (Node sends a string body in the same write as the head; a
+   * Buffer would take a second one).
    */
   cachedExchangeRateAnswer(): { json: string; bytes: number } | null {
-    const json = this.cachedExchangeRateJson();
-    if (json === null) return null;
-    const body = this.body;
-    if (body?.json !== json) return { json, bytes: Buffer.byteLength(json) };
-    return (body.answer ??= { json, bytes: Buffer.byteLength(json) });
+    const b = this.cachedBody();
+    return b === null ? null : (b.answer ??= { json: b.json, bytes: Buffer.byteLength(b.json) });
   }
 
   /** The GET /exchangeRate body while the reference is fresh (for the HTTP fast path), else null. */
   cachedExchangeRateJson(): string | null {
+    return this.cachedBody()?.json ?? null;
+  }
+
+  /** The body while both live sets and the official rate can answer without waiting, else null. */
+  private cachedBody(): RateBody | null {
     const official = this.official.peek();
     if (official === undefined) return null;
     const b = this.body;
-    // the usual case, checked without building the version text: nothing changed since the body
-    if (
-      b !== null &&
-      b.official === official &&
-      b.officialChanges === this.official.changeCount &&
-      this.reference.isFreshAt(b.sell, b.buy)
-    )
-      return b.json;
-    const fresh = this.reference.freshVersion();
-    if (fresh === null) return null;
-    if (b?.version === `${fresh}|${this.official.version()}`) return b.json;
+    // the usual case: nothing changed since the body was built
+    if (b !== null && b.official === official && this.reference.isFreshAt(b.sell, b.buy)) return b;
     const rates = this.reference.peekPublished();
-    return rates === null ? null : this.toBody(rates, official).json;
+    return rates === null ? null : this.toBody(rates, official);
   }
 
   /** GET /exchangeRate/official: the official rate in force and the street reference's gap to it. */
@@ -240,14 +238,10 @@ export class MarketService {
    * shared history at that moment (so what GET /exchangeRate said is what GET /exchangeRate/history
    * keeps, even for a value served for a moment only).
    */
-  private toBody(
-    r: ReferenceRates,
-    official: OfficialRateEntity | null,
-  ): { dto: ExchangeRateDto; json: string } {
+  private toBody(r: ReferenceRates, official: OfficialRateEntity | null): RateBody {
     const [sell, buy] = this.reference.marketVersions();
-    const officialChanges = this.official.changeCount;
-    const version = `${sell}:${buy}|${this.official.version()}`;
-    if (this.body?.version === version) return this.body;
+    const b = this.body;
+    if (b !== null && b.sell === sell && b.buy === buy && b.official === official) return b;
     this.referenceHistory.observe(r, this.clock.now());
     const times = [r.usd_to_lbp.updatedAt, r.lbp_to_usd.updatedAt].filter((d): d is Date => d !== null);
     const newest = times.length === 0 ? null : new Date(Math.max(...times.map((d) => d.getTime())));
@@ -268,7 +262,7 @@ export class MarketService {
         : null,
       gap_percent: gapOf(r, official),
     };
-    this.body = { version, sell, buy, officialChanges, official, dto, json: JSON.stringify(dto) };
+    this.body = { sell, buy, official, dto, json: JSON.stringify(dto) };
     return this.body;
   }
 

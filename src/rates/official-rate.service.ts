@@ -36,7 +36,6 @@ export class OfficialRateService {
     loadedAt: number;
   } | null = null;
   private loading: Promise<void> | null = null;
-  private changes = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -58,7 +57,6 @@ export class OfficialRateService {
 
   private invalidate(): void {
     this.cache = null;
-    this.changes += 1;
   }
 
   private pick(now: Date): OfficialRateEntity | null {
@@ -94,17 +92,6 @@ export class OfficialRateService {
     return this.pick(this.clock.now());
   }
 
-  /** How many times the loaded entries changed (version() is this and the entry in force). */
-  get changeCount(): number {
-    return this.changes;
-  }
-
-  /** Changes whenever what peek() may answer changes (a load, an entry coming into force). */
-  version(): string {
-    const inForce = this.cache ? this.pick(this.clock.now()) : undefined;
-    return `${this.changes}:${inForce === undefined ? '-' : (inForce?.id ?? 0)}`;
-  }
-
   private load(): Promise<void> {
     this.loading ??= (async () => {
       const now = this.clock.now();
@@ -120,7 +107,6 @@ export class OfficialRateService {
         }),
       ]);
       this.cache = { inForce, upcoming, loadedAt: now.getTime() };
-      this.changes += 1;
     })().finally(() => {
       this.loading = null;
     });

@@ -257,11 +257,6 @@ export class ReferenceRateService {
     for (const listener of this.changeListeners) listener();
   }
 
-  /** Grows with every change of the published inputs (for memoizing the GET /exchangeRate body). */
-  version(): string {
-    return DIRECTIONS.map((d) => this.live(d, this.marketWindowHours).version).join(':');
-  }
-
   private publish(set: ContributorSet): ReferenceRate {
     const c: Centre = set.centre();
     const enough = c.contributors >= this.config.rates.minContributors;
@@ -285,26 +280,18 @@ export class ReferenceRateService {
   }
 
   /**
-   * version() while both live sets of the published rate can answer without waiting (fresh, or in
-   * their grace period while a background reload runs: LiveContributors.peek), else null. Never
-   * waits for a query.
+   * The published rate's live sets' versions now, [usd_to_lbp, lbp_to_usd]: each grows with every
+   * change of its inputs (a sample, an invalidation), for memoizing the GET /exchangeRate body.
    */
-  freshVersion(): string | null {
-    const [sell, buy] = this.marketSets();
-    if (!sell.peek() || !buy.peek()) return null;
-    return `${sell.version}:${buy.version}`;
-  }
-
-  /** The published rate's live sets' versions now, [usd_to_lbp, lbp_to_usd] (version() is them joined). */
   marketVersions(): [number, number] {
     const [sell, buy] = this.marketSets();
     return [sell.version, buy.version];
   }
 
   /**
-   * freshVersion() equals the versions `sell` and `buy` (both live sets can answer without waiting
-   * and have not changed since): the check the cached GET /exchangeRate makes on every request,
-   * without building the version text.
+   * Both live sets of the published rate can answer without waiting (fresh, or in their grace period
+   * while a background reload runs: LiveContributors.peek) and are still at versions `sell` and
+   * `buy`: the check the cached GET /exchangeRate makes on every request. Never waits for a query.
    */
   isFreshAt(sell: number, buy: number): boolean {
     const [s, b] = this.marketSets();

@@ -34,31 +34,35 @@ export class TransactionsRepository {
     return { ...row, id: await insertOne(m, TransactionEntity, row) };
   }
 
+  /**
+   * The filter's conditions, each `<column> <op> ?` with its value: the one translation of a filter,
+   * for the page's hand-written SQL and the export's query builder alike.
+   */
+  private conditions(f: TransactionFilter): [string, unknown][] {
+    const c: [string, unknown][] = [['t.user_id = ?', f.userId]];
+    if (f.from) c.push(['t.created_at >= ?', dbDate(this.dialect, f.from)]);
+    if (f.to) c.push(['t.created_at <= ?', dbDate(this.dialect, f.to)]);
+    if (f.direction) c.push(['t.usd_to_lbp = ?', f.direction === 'usd_to_lbp' ? 1 : 0]);
+    return c;
+  }
+
   private filtered(f: TransactionFilter): SelectQueryBuilder<TransactionEntity> {
     // a replica when the service routed the read there (ReadReplica.run), else the primary
-    const qb = this.reads
-      .manager()
-      .getRepository(TransactionEntity)
-      .createQueryBuilder('t')
-      .where('t.user_id = :userId', { userId: f.userId });
-    if (f.from) qb.andWhere('t.created_at >= :from', { from: f.from });
-    if (f.to) qb.andWhere('t.created_at <= :to', { to: f.to });
-    if (f.direction) qb.andWhere('t.usd_to_lbp = :dir', { dir: f.direction === 'usd_to_lbp' ? 1 : 0 });
+    const qb = this.reads.manager().getRepository(TransactionEntity).createQueryBuilder('t');
+    this.conditions(f).forEach(([condition, value], i) =>
+      qb.andWhere(condition.replace('?', `:p${i}`), { [`p${i}`]: value }),
+    );
     return qb;
   }
 
-  /** The filter as hand-written SQL (the same conditions as `filtered`), newest first. */
+  /** The filter as hand-written SQL, newest first. */
   private listSql(f: TransactionFilter): ListSql {
-    const where = ['t.user_id = ?'];
-    const params: unknown[] = [f.userId];
-    const and = (condition: string, value: unknown) => {
-      where.push(condition);
-      params.push(value);
+    const c = this.conditions(f);
+    return {
+      where: c.map(([condition]) => condition).join(' AND '),
+      params: c.map(([, value]) => value),
+      orderBy: 't.created_at DESC, t.id DESC',
     };
-    if (f.from) and('t.created_at >= ?', dbDate(this.dialect, f.from));
-    if (f.to) and('t.created_at <= ?', dbDate(this.dialect, f.to));
-    if (f.direction) and('t.usd_to_lbp = ?', f.direction === 'usd_to_lbp' ? 1 : 0);
-    return { where: where.join(' AND '), params, orderBy: 't.created_at DESC, t.id DESC' };
   }
 
   /**
