@@ -13,7 +13,7 @@ import { NotificationEntity } from '../src/notifications/notification.entity';
 import { NotificationsRepository } from '../src/notifications/notifications.repository';
 import { TransactionEntity } from '../src/transactions/transaction.entity';
 import { TransactionsRepository } from '../src/transactions/transactions.repository';
-import { createAdmin, createUser, type TestUser } from './factories/users';
+import { confirmedDeposit, createAdmin, createUser, type TestUser } from './factories/users';
 import { startTestApp, type TestApp } from './test-app';
 
 jest.setTimeout(120_000);
@@ -111,14 +111,7 @@ describe('EntityRows: hand-written reads hydrated like repository reads', () => 
       });
       expect(r.statusCode).toBe(201);
     }
-    const d = await t.request('POST', '/wallet/deposits', {
-      token: seller.access,
-      body: { currency: 'USD', amount: 1000 },
-    });
-    expect(d.statusCode).toBe(201);
-    expect(
-      (await t.request('POST', `/admin/deposits/${d.json().id}/confirm`, { token: admin.access })).statusCode,
-    ).toBe(200);
+    await confirmedDeposit(t, admin, seller, 'USD', 1000);
     for (const [give, rate] of [
       [100, 89_400],
       [200, 89_600],

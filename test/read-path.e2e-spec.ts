@@ -12,7 +12,7 @@ import type { RecordedRequest } from '../src/database/statement-recorder';
 import { UserEntity } from '../src/users/user.entity';
 import { WalletEntity } from '../src/wallet/wallet.entity';
 import { NotificationEntity } from '../src/notifications/notification.entity';
-import { createAdmin, createUser, type TestUser } from './factories/users';
+import { confirmedDeposit, createAdmin, createUser, type TestUser } from './factories/users';
 import { startTestApp, type TestApp } from './test-app';
 
 /**
@@ -66,13 +66,7 @@ describe('the authenticated read path', () => {
     expect(empty.statements).toEqual(['SELECT auth_sessions,users,wallets']);
     expect(empty.answer.json()).toEqual({ usd_balance: 0, lbp_balance: 0, usd_held: 0, lbp_held: 0 });
     // a deposit confirmed: the next read shows it
-    const d = await t.request('POST', '/wallet/deposits', {
-      token: u.access,
-      body: { currency: 'USD', amount: 125.5 },
-    });
-    expect(d.statusCode).toBe(201);
-    const c = await t.request('POST', `/admin/deposits/${d.json().id}/confirm`, { token: admin.access });
-    expect(c.statusCode).toBe(200);
+    await confirmedDeposit(t, admin, u, 'USD', 125.5);
     const funded = await statementsOf(() => get(u, '/wallet'));
     expect(funded.statements).toEqual(['SELECT auth_sessions,users,wallets']);
     expect(funded.answer.json()).toMatchObject({ usd_balance: 125.5, lbp_balance: 0 });
@@ -183,14 +177,7 @@ describe('the authenticated read path', () => {
   it('the session read, a prepared statement on MySQL/MariaDB, gives what the text protocol gives', async () => {
     const u = await createUser(t, 'rp');
     // a wallet with balances and holds, a suspension end and a counter: every column kind the read hydrates
-    const d = await t.request('POST', '/wallet/deposits', {
-      token: u.access,
-      body: { currency: 'USD', amount: 250.75 },
-    });
-    expect(d.statusCode).toBe(201);
-    expect(
-      (await t.request('POST', `/admin/deposits/${d.json().id}/confirm`, { token: admin.access })).statusCode,
-    ).toBe(200);
+    await confirmedDeposit(t, admin, u, 'USD', 250.75);
     const ds = t.app.get(DataSource);
     await ds.query(
       'UPDATE users SET transactions_count = ?, funded_usd = ?, trusted = ?, trusted_at = ?, email = ? WHERE id = ?',

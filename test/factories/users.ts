@@ -48,3 +48,19 @@ export async function createAdmin(t: TestApp, password = 'admin-password-1'): Pr
   const who = await t.request('GET', '/whoami', { token: tokens.access });
   return { id: who.json<{ id: number }>().id, userName, password, ...tokens };
 }
+
+/** Funds `user` the way the API does: POST /wallet/deposits, then an admin confirms it. */
+export async function confirmedDeposit(
+  t: TestApp,
+  admin: TestUser,
+  user: TestUser,
+  currency: 'USD' | 'LBP',
+  amount: number,
+): Promise<void> {
+  const d = await t.request('POST', '/wallet/deposits', { token: user.access, body: { currency, amount } });
+  if (d.statusCode !== 201) throw new Error(`deposit failed: ${d.statusCode} ${d.body}`);
+  const c = await t.request('POST', `/admin/deposits/${d.json<{ id: number }>().id}/confirm`, {
+    token: admin.access,
+  });
+  if (c.statusCode !== 200) throw new Error(`confirm failed: ${c.statusCode} ${c.body}`);
+}
