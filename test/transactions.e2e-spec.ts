@@ -198,6 +198,10 @@ describe('POST /transaction and the transaction lists', () => {
     expect(new Set(res.map((r) => r.body)).size).toBe(1);
     const list = await t.request('GET', '/transactions', { token: u.access });
     expect(list.json()).toHaveLength(1);
+    // a replay is not a record: the account's counter (a full page of one takes its total from it) says 1
+    expect(
+      (await t.request('GET', '/transactions?limit=1', { token: u.access })).headers['x-total-count'],
+    ).toBe('1');
     const other = await post(u, { ...body, usd_amount: 11 }, 'same-key-1');
     expect(other.statusCode).toBe(422);
     expect(other.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
@@ -215,6 +219,11 @@ describe('POST /transaction and the transaction lists', () => {
     expect(new Set(res.map((r) => r.json<TxBody>().id)).size).toBe(50);
     expect(
       (await t.request('GET', '/transactions?limit=200', { token: u.access })).headers['x-total-count'],
+    ).toBe('50');
+    // a full page takes its total from the account's counter, kept in each record's transaction:
+    // 50 parallel records counted 50 times, no update lost
+    expect(
+      (await t.request('GET', '/transactions?limit=10', { token: u.access })).headers['x-total-count'],
     ).toBe('50');
     expect((await t.request('GET', '/wallet', { token: u.access })).json()).toMatchObject({
       usd_balance: 1000,
