@@ -158,6 +158,26 @@ describe('scheduler enabled', () => {
     expect(jobs.get('alerts-sweep')?.isActive).toBe(true);
   });
 
+  it('a registered cron job firing while its lease cannot be asked for (database away) leaves no unhandled rejection', async () => {
+    const lost = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', fatal: true });
+    const acquire = jest.spyOn(t.app.get(LeaseService), 'tryAcquire').mockRejectedValue(lost);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    let asked = 0;
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // what the cron timer does on its tick
+      await t.app.get(SchedulerRegistry).getCronJob('stream-ticket-purge').fireOnTick();
+      await new Promise((r) => setTimeout(r, 50));
+      asked = acquire.mock.calls.length;
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      acquire.mockRestore();
+    }
+    expect(asked).toBeGreaterThan(0);
+    expect(unhandled).toEqual([]);
+  });
+
   it('the backup job (BACKUP_CRON) writes a backup under its lease', async () => {
     expect(await t.app.get(SchedulerService).runJob('backup', 'test')).toBe(true);
     expect(readdirSync(backupDir).filter((f) => f.startsWith('backup_'))).toHaveLength(1);
